@@ -1,0 +1,251 @@
+// Package demoworld is the offline demo world: one local HTTP server that speaks each implemented
+// source's real response formats (modelled on recorded responses) and holds a planted afterlife.
+//
+// The planted artifacts live in configs/demo/<source>.jsonl (embedded). Each line is an artifact in
+// the interchange format plus demo-only fields (epochs, extra). Each source's handler, in its own
+// file (huggingface.go, github.go, ...), renders the planted artifacts of its source in that source's
+// API format under the path prefix /<source>/ (so the watch config's base_url for huggingface is
+// http://127.0.0.1:PORT/huggingface).
+package demoworld
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/http"
+	"path"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/afterlife-watch/afterlife/artifact"
+	"github.com/afterlife-watch/afterlife/configs"
+)
+
+// Planted is one artifact of the demo world.
+type Planted struct {
+	artifact.Artifact
+	// Epochs lists the epochs the artifact exists in (empty: all epochs).
+	Epochs []int `json:"epochs,omitempty"`
+	// Extra holds source-specific fields a handler needs (downloads, sha, record ids, ...).
+	Extra map[string]any `json:"extra,omitempty"`
+}
+
+// InEpoch reports whether the artifact exists in epoch e.
+func (p *Planted) InEpoch(e int) bool {
+	if len(p.Epochs) == 0 {
+		return true
+	}
+	for _, x := range p.Epochs {
+		if x == e {
+			return true
+		}
+	}
+	return false
+}
+
+// Options configure a world.
+type Options struct {
+	Epoch int // 1 by default
+	// Latency is added to every response (so runs last long enough to be interrupted).
+	Latency time.Duration
+}
+
+// World is the demo world's state.
+type World struct {
+	mu      sync.RWMutex
+	epoch   int
+	latency time.Duration
+	planted map[string][]Planted // by source
+	mux     *http.ServeMux
+	// Requests counts every request served, by source prefix.
+	requests sync.Map // string -> *atomic.Int64
+}
+
+// handlerFactories are registered by each source's file.
+var handlerFactories = map[string]func(w *World) http.Handler{}
+
+func registerSource(name string, f func(w *World) http.Handler) { handlerFactories[name] = f }
+
+// Sources lists the sources the demo world serves.
+func Sources() []string {
+	out := make([]string, 0, len(handlerFactories))
+	for k := range handlerFactories {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// New loads the planted afterlife and builds the world.
+func New(opts Options) (*World, error) {
+	if opts.Epoch == 0 {
+		opts.Epoch = 1
+	}
+	w := &World{epoch: opts.Epoch, latency: opts.Latency, planted: map[string][]Planted{}, mux: http.NewServeMux()}
+	all, err := LoadPlanted()
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range all {
+		w.planted[p.Source] = append(w.planted[p.Source], p)
+	}
+	for name, f := range handlerFactories {
+		prefix := "/" + name
+		w.mux.Handle(prefix+"/", http.StripPrefix(prefix, f(w)))
+	}
+	w.mux.HandleFunc("/", func(rw http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/" {
+			rw.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			fmt.Fprintf(rw, "Afterlife demo world, epoch %d. Sources: %s\n", w.Epoch(), strings.Join(Sources(), ", "))
+			return
+		}
+		http.NotFound(rw, r)
+	})
+	return w, nil
+}
+
+// LoadPlanted reads every configs/demo/*.jsonl file.
+func LoadPlanted() ([]Planted, error) {
+	files, err := fs.Glob(configs.Demo, "demo/*.jsonl")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(files)
+	var out []Planted
+	seen := map[string]string{}
+	for _, f := range files {
+		b, err := fs.ReadFile(configs.Demo, f)
+		if err != nil {
+			return nil, err
+		}
+		sc := bufio.NewScanner(bytes.NewReader(b))
+		sc.Buffer(make([]byte, 0, 64<<10), artifact.MaxLine)
+		line := 0
+		for sc.Scan() {
+			line++
+			if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+				continue
+			}
+			var p Planted
+			if err := json.Unmarshal(sc.Bytes(), &p); err != nil {
+				return nil, fmt.Errorf("configs/%s:%d: %w", f, line, err)
+			}
+			if err := p.Validate(); err != nil {
+				return nil, fmt.Errorf("configs/%s:%d: %w", f, line, err)
+			}
+			if prev, dup := seen[p.ID]; dup {
+				return nil, fmt.Errorf("configs/%s:%d: id %s already planted in %s", f, line, p.ID, prev)
+			}
+			seen[p.ID] = path.Base(f)
+			out = append(out, p)
+		}
+		if err := sc.Err(); err != nil {
+			return nil, fmt.Errorf("configs/%s: %w", f, err)
+		}
+	}
+	return out, nil
+}
+
+// Epoch returns the current epoch.
+func (w *World) Epoch() int { w.mu.RLock(); defer w.mu.RUnlock(); return w.epoch }
+
+// SetEpoch switches the world to epoch e (tests switch between runs).
+func (w *World) SetEpoch(e int) { w.mu.Lock(); w.epoch = e; w.mu.Unlock() }
+
+// Planted returns the source's artifacts that exist in the current epoch.
+func (w *World) Planted(source string) []Planted {
+	e := w.Epoch()
+	var out []Planted
+	for _, p := range w.planted[source] {
+		if p.InEpoch(e) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Find returns the source's artifact with the given id in the current epoch.
+func (w *World) Find(source, id string) (Planted, bool) {
+	for _, p := range w.Planted(source) {
+		if p.ID == id {
+			return p, true
+		}
+	}
+	return Planted{}, false
+}
+
+// ServeHTTP serves the world, adding latency and counting requests.
+func (w *World) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	src := strings.SplitN(strings.TrimPrefix(r.URL.Path, "/"), "/", 2)[0]
+	c, _ := w.requests.LoadOrStore(src, new(atomic.Int64))
+	c.(*atomic.Int64).Add(1)
+	if w.latency > 0 {
+		select {
+		case <-time.After(w.latency):
+		case <-r.Context().Done():
+			return
+		}
+	}
+	w.mux.ServeHTTP(rw, r)
+}
+
+// Requests returns how many requests the world served for source.
+func (w *World) Requests(source string) int64 {
+	if c, ok := w.requests.Load(source); ok {
+		return c.(*atomic.Int64).Load()
+	}
+	return 0
+}
+
+// Server is a running demo world.
+type Server struct {
+	World *World
+	URL   string // http://127.0.0.1:PORT
+	srv   *http.Server
+	ln    net.Listener
+}
+
+// Start serves the world on addr (127.0.0.1:0 picks a free port). Only loopback addresses are allowed.
+func Start(w *World, addr string) (*Server, error) {
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("demo world listen address %q: %w", addr, err)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return nil, fmt.Errorf("demo world listen address %q: only loopback addresses are allowed", addr)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("demo world: %w", err)
+	}
+	s := &Server{World: w, URL: "http://" + ln.Addr().String(), ln: ln,
+		srv: &http.Server{Handler: w, ReadHeaderTimeout: 10 * time.Second}}
+	go func() { _ = s.srv.Serve(ln) }()
+	return s, nil
+}
+
+// Close stops the server.
+func (s *Server) Close() error { return s.srv.Close() }
+
+// WatchConfig returns a watch plan pointing every demo source at this server, with loopback allowed.
+func (s *Server) WatchConfig() *configs.Watch {
+	w := &configs.Watch{
+		Contact:       "https://github.com/afterlife-watch/afterlife (demo)",
+		AllowLoopback: true,
+		Workers:       4,
+		Sources:       map[string]configs.SourceConfig{},
+	}
+	for _, name := range Sources() {
+		w.Sources[name] = configs.SourceConfig{Enabled: true, BaseURL: s.URL + "/" + name, Rate: 200, Burst: 50, MaxPages: 5}
+	}
+	return w
+}
