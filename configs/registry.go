@@ -46,6 +46,8 @@ var retractions = map[string]bool{
 type Registry struct {
 	SchemaVersion int       `yaml:"schema_version"`
 	Datasets      []Dataset `yaml:"datasets"`
+	// HostContacts say where to report a copy on each host, for every dataset.
+	HostContacts []Contact `yaml:"host_contacts,omitempty"`
 
 	// File names where the registry came from, for errors and reports.
 	File string `yaml:"-"`
@@ -54,11 +56,17 @@ type Registry struct {
 
 // Dataset is one registry entry.
 type Dataset struct {
-	ID              string   `yaml:"id" json:"id"`
-	Name            string   `yaml:"name" json:"name"`
-	Aliases         []string `yaml:"aliases,omitempty" json:"aliases,omitempty"`
+	ID      string   `yaml:"id" json:"id"`
+	Name    string   `yaml:"name" json:"name"`
+	Aliases []string `yaml:"aliases,omitempty" json:"aliases,omitempty"`
+	// AliasRules are weak names that need care: case-sensitive, or only counted with context words.
+	AliasRules []AliasRule `yaml:"alias_rules,omitempty" json:"alias_rules,omitempty"`
+	// NegativePhrases are occurrences that are never the dataset (a product of the same name, ...).
+	NegativePhrases []string `yaml:"negative_phrases,omitempty" json:"negative_phrases,omitempty"`
 	Status          string   `yaml:"status" json:"status"`
-	RetractedOn     string   `yaml:"retracted_on,omitempty" json:"retracted_on,omitempty"` // YYYY-MM-DD or YYYY-MM
+	RetractedOn     string   `yaml:"retracted_on,omitempty" json:"retracted_on,omitempty"` // YYYY-MM-DD, YYYY-MM or YYYY
+	// DateUnknown marks a retraction whose date no source gives (then retracted_on may be empty).
+	DateUnknown     bool     `yaml:"date_unknown,omitempty" json:"date_unknown,omitempty"`
 	Reason          string   `yaml:"reason,omitempty" json:"reason,omitempty"`
 	AnnouncementURL string   `yaml:"announcement_url,omitempty" json:"announcement_url,omitempty"`
 	OriginalHosts   []string `yaml:"original_hosts,omitempty" json:"original_hosts,omitempty"`
@@ -80,10 +88,11 @@ type Dataset struct {
 
 // Derivative is a dataset built from a registry entry.
 type Derivative struct {
-	ID       string   `yaml:"id" json:"id"`
-	Name     string   `yaml:"name,omitempty" json:"name,omitempty"`
-	Aliases  []string `yaml:"aliases,omitempty" json:"aliases,omitempty"`
-	Relation string   `yaml:"relation,omitempty" json:"relation,omitempty"`
+	ID         string      `yaml:"id" json:"id"`
+	Name       string      `yaml:"name,omitempty" json:"name,omitempty"`
+	Aliases    []string    `yaml:"aliases,omitempty" json:"aliases,omitempty"`
+	AliasRules []AliasRule `yaml:"alias_rules,omitempty" json:"alias_rules,omitempty"`
+	Relation   string      `yaml:"relation,omitempty" json:"relation,omitempty"`
 	// CarriesData says whether the derivative redistributes the original data (MS1MV2 does,
 	// Re-LAION-5B and pile-uncopyrighted do not).
 	CarriesData bool        `yaml:"carries_data" json:"carries_data"`
@@ -99,6 +108,18 @@ type KnownFile struct {
 	SHA1   string `yaml:"sha1,omitempty" json:"sha1,omitempty"`
 	SHA256 string `yaml:"sha256,omitempty" json:"sha256,omitempty"`
 	Note   string `yaml:"note,omitempty" json:"note,omitempty"`
+	// Uncertain marks a file name or size not verified in the sources.
+	Uncertain bool `yaml:"uncertain,omitempty" json:"uncertain,omitempty"`
+}
+
+// AliasRule is a weak alias: matched only case-sensitively and/or only when one of Requires also
+// occurs in the artifact (or, with Before, for artifacts published before that date).
+type AliasRule struct {
+	Alias         string   `yaml:"alias" json:"alias"`
+	CaseSensitive bool     `yaml:"case_sensitive,omitempty" json:"case_sensitive,omitempty"`
+	Requires      []string `yaml:"requires,omitempty" json:"requires,omitempty"`
+	// Before (YYYY-MM) accepts the alias without Requires for artifacts published before it.
+	Before string `yaml:"before,omitempty" json:"before,omitempty"`
 }
 
 // KnownModel is a model known to be trained on the dataset (directly or through a derivative).
@@ -111,6 +132,8 @@ type KnownModel struct {
 	// Via names the derivative the model was trained on, if any.
 	Via    string `yaml:"via,omitempty" json:"via,omitempty"`
 	Source string `yaml:"source,omitempty" json:"source,omitempty"`
+	// Uncertain marks a lineage fact not verified in the sources.
+	Uncertain bool `yaml:"uncertain,omitempty" json:"uncertain,omitempty"`
 }
 
 // Paper is the publication that introduced a dataset (or a key derivative).
@@ -121,6 +144,7 @@ type Paper struct {
 	S2CorpusID int64  `yaml:"s2_corpus_id,omitempty" json:"s2_corpus_id,omitempty"`
 	OpenAlexID string `yaml:"openalex_id,omitempty" json:"openalex_id,omitempty"`
 	Year       int    `yaml:"year,omitempty" json:"year,omitempty"`
+	Uncertain  bool   `yaml:"uncertain,omitempty" json:"uncertain,omitempty"`
 }
 
 // Contact is where to report a copy on one host.
@@ -128,6 +152,17 @@ type Contact struct {
 	Host string `yaml:"host" json:"host"`
 	How  string `yaml:"how" json:"how"`
 	URL  string `yaml:"url,omitempty" json:"url,omitempty"`
+	// Uncertain marks a route not verified in the sources.
+	Uncertain bool `yaml:"uncertain,omitempty" json:"uncertain,omitempty"`
+}
+
+// ContactsFor returns the dataset's own contacts followed by the registry's per-host contacts.
+func (r *Registry) ContactsFor(id string) []Contact {
+	var out []Contact
+	if d, ok := r.Get(id); ok {
+		out = append(out, d.Contacts...)
+	}
+	return append(out, r.HostContacts...)
 }
 
 // IsRetraction reports whether the dataset's status is a retraction (scored as afterlife).
@@ -260,7 +295,8 @@ func fieldLine(n *yaml.Node, key string) int {
 
 var (
 	idRE   = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
-	dateRE = regexp.MustCompile(`^\d{4}-\d{2}(-\d{2})?$`)
+	dateRE = regexp.MustCompile(`^\d{4}(-\d{2}(-\d{2})?)?$`)
+	arxiv  = regexp.MustCompile(`^(\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?/\d{7})$`)
 	hashRE = regexp.MustCompile(`^[0-9a-f]{40}$`)
 )
 
@@ -303,9 +339,9 @@ func (r *Registry) validate(nodes []*yaml.Node) ValidationErrors {
 			bad("status", "%q is not one of %s", d.Status, strings.Join(sortedKeys(statuses), ", "))
 		}
 		if d.RetractedOn != "" && !dateRE.MatchString(d.RetractedOn) {
-			bad("retracted_on", "%q is not YYYY-MM-DD or YYYY-MM", d.RetractedOn)
+			bad("retracted_on", "%q is not YYYY-MM-DD, YYYY-MM or YYYY", d.RetractedOn)
 		}
-		if d.IsRetraction() && d.RetractedOn == "" {
+		if d.IsRetraction() && d.RetractedOn == "" && !d.DateUnknown {
 			bad("retracted_on", "a retracted dataset needs a date")
 		}
 		if len(d.Sources) == 0 {
@@ -321,6 +357,7 @@ func (r *Registry) validate(nodes []*yaml.Node) ValidationErrors {
 				bad(fmt.Sprintf("aliases[%d]", j), "empty alias")
 			}
 		}
+		errs = append(errs, r.validateMatching(d, i, n)...)
 		for j, dv := range d.Derivatives {
 			if !idRE.MatchString(dv.ID) {
 				bad(fmt.Sprintf("derivatives[%d].id", j), "%q is not kebab-case", dv.ID)

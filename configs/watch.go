@@ -32,8 +32,12 @@ type Watch struct {
 	// Politeness off is for benchmarks against the demo world only.
 	PolitenessOff bool `yaml:"politeness_off,omitempty"`
 	// Schedule is the default cron schedule for `afterlife schedule`.
-	Schedule string                  `yaml:"schedule,omitempty"`
-	Sources  map[string]SourceConfig `yaml:"sources"`
+	Schedule string `yaml:"schedule,omitempty"`
+	// DatasetSchedules gives registry datasets (by id) runs of their own: on its schedule, every
+	// scheduled source searches only for that dataset (e.g. hourly for a copy being chased),
+	// besides the plan's regular runs.
+	DatasetSchedules map[string]string       `yaml:"dataset_schedules,omitempty"`
+	Sources          map[string]SourceConfig `yaml:"sources"`
 
 	File string `yaml:"-"`
 }
@@ -53,6 +57,12 @@ type SourceConfig struct {
 	Schedule string `yaml:"schedule,omitempty"`
 	// Options holds adapter-specific settings.
 	Options map[string]string `yaml:"options,omitempty"`
+	// MaxBody overrides the response-size bound for this source, in bytes (0: the adapter's
+	// declared limit, else the fetcher's 16 MiB default).
+	MaxBody int64 `yaml:"max_body,omitempty"`
+	// MaxInFlight caps concurrent requests to this source in one process (0: the adapter's
+	// declared limit, else no cap beyond the rate limit).
+	MaxInFlight int `yaml:"max_in_flight,omitempty"`
 }
 
 // DefaultWatchName is how errors name the embedded watch plan.

@@ -19,6 +19,14 @@ type Request struct {
 	NoConditional bool
 	// RateKey selects a per-source bucket other than the default (e.g. "github/search-code").
 	RateKey string
+	// Robots says robots.txt applies (HTML pages). API endpoints leave it false: they are exempt.
+	Robots bool
+	// Redact names query parameters whose values are secrets (an API key passed in the URL), in
+	// addition to crawler.SecretParams: the fetcher keeps them out of logs, errors and cache keys.
+	Redact []string
+	// MaxBody, when > 0, is this request's response-size bound (wire and decoded) instead of the
+	// source's or the fetcher's default.
+	MaxBody int64
 }
 
 // Response is what came back. Any status is returned as a response; transport failures and
@@ -33,6 +41,8 @@ type Response struct {
 	// WireBytes is what this request cost on the wire (headers excluded).
 	WireBytes int64
 	Elapsed   time.Duration
+	// Attempts is how many HTTP requests the fetch took (retries after 429/5xx included).
+	Attempts int
 }
 
 // OK reports a 2xx status or a 304 served from cache.

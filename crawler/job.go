@@ -41,6 +41,8 @@ type Result struct {
 	Gone []string
 	// Notes are human-readable remarks for the run report (e.g. "code search skipped: no GITHUB_TOKEN").
 	Notes []string
+	// Probes are swarm health measurements (the swarm source); the run stores them with the run id.
+	Probes []SwarmProbe
 }
 
 // Listing is a complete listing of one scope (a search query across all its pages).

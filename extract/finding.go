@@ -65,4 +65,7 @@ type Finding struct {
 	Chain []string `json:"chain,omitempty"`
 	// PostRetraction is true when the artifact was published after the dataset's retraction.
 	PostRetraction bool `json:"post_retraction,omitempty"`
+	// Context is true for findings about a context entry of the registry (a re-release, a look-alike
+	// version or an active dataset with a warning): they are never afterlife of a retracted dataset.
+	Context bool `json:"context,omitempty"`
 }

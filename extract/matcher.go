@@ -1,7 +1,7 @@
 package extract
 
 import (
-	"strings"
+	"sync"
 
 	"github.com/afterlife-watch/afterlife/artifact"
 	"github.com/afterlife-watch/afterlife/configs"
@@ -25,37 +25,41 @@ type Option func(*Matcher)
 // WithLineage adds a lookup of models already found (the store implements it).
 func WithLineage(l Lineage) Option { return func(m *Matcher) { m.lineage = l } }
 
-// Matcher matches artifacts against the registry. It is safe for concurrent use.
+// Matcher matches artifacts against the registry. It is safe for concurrent use: everything it
+// compiles in New is read-only afterwards, and per-call scratch space comes from a pool.
 type Matcher struct {
 	reg     *configs.Registry
 	lineage Lineage
+	c       *compiled
+	pool    sync.Pool
 }
 
-// New builds a matcher for the registry.
+// New builds a matcher for the registry: aliases, variants, file names, sizes, info-hashes and
+// known models are compiled once into one automaton and a few maps.
 func New(reg *configs.Registry, opts ...Option) *Matcher {
-	m := &Matcher{reg: reg}
+	m := &Matcher{reg: reg, c: compile(reg)}
 	for _, o := range opts {
 		o(m)
 	}
+	m.pool.New = func() any { return &scratch{} }
 	return m
 }
 
+// scratch is per-call working memory, reused across calls.
+type scratch struct {
+	raw []rawHit
+}
+
 // Match returns the findings for one artifact, at most one per (dataset, relation), ordered by
-// dataset then relation.
-//
-// PLACEHOLDER until the detection issue lands: a plain case-insensitive alias search that reports
-// every hit as a mention.
+// dataset (registry order) then relation. Findings for context entries (look-alikes, re-releases,
+// active datasets) carry their own dataset id and Context=true; they are never reported as the
+// retracted dataset they resemble.
 func (m *Matcher) Match(a *artifact.Artifact) []Finding {
-	var out []Finding
-	hay := strings.ToLower(a.Title + "\n" + a.Text)
-	for _, d := range m.reg.Retracted() {
-		for _, al := range d.Aliases {
-			if i := strings.Index(hay, strings.ToLower(al)); i >= 0 {
-				out = append(out, Finding{ArtifactID: a.ID, Dataset: d.ID, Relation: Mention, Confidence: 0.3,
-					Evidence: []Evidence{{Field: "text", Rule: "alias-substring", Snippet: al}}})
-				break
-			}
-		}
+	sc := m.pool.Get().(*scratch)
+	defer m.pool.Put(sc)
+	st := newMatchState(m, a, sc)
+	if !st.collect() {
+		return nil
 	}
-	return out
+	return st.decide()
 }

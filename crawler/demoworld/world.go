@@ -58,11 +58,13 @@ type Options struct {
 
 // World is the demo world's state.
 type World struct {
-	mu      sync.RWMutex
-	epoch   int
-	latency time.Duration
-	planted map[string][]Planted // by source
-	mux     *http.ServeMux
+	mu    sync.RWMutex
+	epoch int
+	// epochStart is when the world entered its epoch: what the epoch added changed then (epochs.go).
+	epochStart time.Time
+	latency    time.Duration
+	planted    map[string][]Planted // by source
+	mux        *http.ServeMux
 	// Requests counts every request served, by source prefix.
 	requests sync.Map // string -> *atomic.Int64
 }
@@ -87,7 +89,7 @@ func New(opts Options) (*World, error) {
 	if opts.Epoch == 0 {
 		opts.Epoch = 1
 	}
-	w := &World{epoch: opts.Epoch, latency: opts.Latency, planted: map[string][]Planted{}, mux: http.NewServeMux()}
+	w := &World{epoch: opts.Epoch, epochStart: time.Now().UTC(), latency: opts.Latency, planted: map[string][]Planted{}, mux: http.NewServeMux()}
 	all, err := LoadPlanted()
 	if err != nil {
 		return nil, err
@@ -99,6 +101,7 @@ func New(opts Options) (*World, error) {
 		prefix := "/" + name
 		w.mux.Handle(prefix+"/", http.StripPrefix(prefix, f(w)))
 	}
+	w.mux.Handle("/tracker/", http.StripPrefix("/tracker", &trackerHandler{w: w})) // tracker.go
 	w.mux.HandleFunc("/", func(rw http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/" {
 			rw.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -156,7 +159,14 @@ func LoadPlanted() ([]Planted, error) {
 func (w *World) Epoch() int { w.mu.RLock(); defer w.mu.RUnlock(); return w.epoch }
 
 // SetEpoch switches the world to epoch e (tests switch between runs).
-func (w *World) SetEpoch(e int) { w.mu.Lock(); w.epoch = e; w.mu.Unlock() }
+func (w *World) SetEpoch(e int) {
+	w.mu.Lock()
+	if e != w.epoch {
+		w.epochStart = time.Now().UTC()
+	}
+	w.epoch = e
+	w.mu.Unlock()
+}
 
 // Planted returns the source's artifacts that exist in the current epoch.
 func (w *World) Planted(source string) []Planted {
@@ -247,5 +257,9 @@ func (s *Server) WatchConfig() *configs.Watch {
 	for _, name := range Sources() {
 		w.Sources[name] = configs.SourceConfig{Enabled: true, BaseURL: s.URL + "/" + name, Rate: 200, Burst: 50, MaxPages: 5}
 	}
+	// Swarm health: the demo tracker (tracker.go) for the registry's known info-hashes and the
+	// torrents found in the run.
+	w.Sources["swarm"] = configs.SourceConfig{Enabled: true, Rate: 200, Burst: 50,
+		Options: map[string]string{"trackers": s.URL + TrackerAnnouncePath, "tracker_rate": "50", "tracker_burst": "10", "timeout": "5s"}}
 	return w
 }

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Matcher throughput beside `grep -F -i -f <all aliases>` on the same generated corpus, in one run.
+#
+#   bench/matcher/run.sh            # 1 GB corpus (SIZE=256M for a quick run)
+#
+# The matcher runs twice: `afterlife match --fast` (raw-line automaton prefilter: lines that name
+# nothing get a light structure check only) and `afterlife match` (the default: every line
+# decoded and validated). Prints, for each: wall time, MB/s (wall), MB/s per CPU-second (user+sys:
+# fair on a loaded machine), peak RSS; then the ratios matcher/grep for both modes. Memory must stay flat: the matcher is also run
+# on a quarter of the corpus and both peak RSS values are printed. Results → bench/results/matcher.md
+# when OUT is set (make bench does).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+SIZE="${SIZE:-1G}"
+WORKERS="${WORKERS:-$(nproc)}"
+TMP="${TMPDIR:-/tmp}/afterlife-bench.$$"
+mkdir -p "$TMP"
+trap 'rm -rf "$TMP"' EXIT
+go build -o "$TMP/afterlife" ./cmd/afterlife
+go build -o "$TMP/gen" ./bench/matcher/gen
+echo "generating ${SIZE} corpus (streamed) ..." >&2
+"$TMP/gen" -size "$SIZE" > "$TMP/corpus.jsonl"
+bytes=$(stat -c %s "$TMP/corpus.jsonl")
+head -c $((bytes / 4)) "$TMP/corpus.jsonl" | head -n -1 > "$TMP/quarter.jsonl"
+qbytes=$(stat -c %s "$TMP/quarter.jsonl")
+"$TMP/afterlife" registry aliases > "$TMP/aliases.txt"
+naliases=$(wc -l < "$TMP/aliases.txt")
+cat "$TMP/corpus.jsonl" > /dev/null # warm the page cache for both
+
+# run NAME FILE CMD... → "NAME wall user sys rss" on fd 3
+run() {
+  local name=$1 file=$2; shift 2
+  /usr/bin/time -f "%e %U %S %M" -o "$TMP/time" "$@" < "$file" > "$TMP/out.$name" 2> "$TMP/err.$name" || {
+    local rc=$?; [ "$name" = grep ] && [ $rc -eq 1 ] || { cat "$TMP/err.$name" >&2; exit $rc; }; }
+  read -r wall user sys rss < "$TMP/time"
+  echo "$name $wall $user $sys $rss"
+}
+m=$(run matcher "$TMP/corpus.jsonl" "$TMP/afterlife" match --fast --scored-only --workers "$WORKERS")
+g=$(run grep "$TMP/corpus.jsonl" grep -F -i -c -f "$TMP/aliases.txt")
+d=$(run full "$TMP/corpus.jsonl" "$TMP/afterlife" match --scored-only --workers "$WORKERS")
+q=$(run quarter "$TMP/quarter.jsonl" "$TMP/afterlife" match --fast --scored-only --workers "$WORKERS")
+findings=$(wc -l < "$TMP/out.matcher")
+dfindings=$(wc -l < "$TMP/out.full")
+cmp -s "$TMP/out.matcher" "$TMP/out.full" || { echo "--fast and the default differ in their findings" >&2; exit 1; }
+lines=$(cat "$TMP/out.grep")
+report() {
+  awk -v b="$bytes" -v qb="$qbytes" -v m="$m" -v g="$g" -v d="$d" -v q="$q" -v f="$findings" -v df="$dfindings" -v l="$lines" -v na="$naliases" -v w="$WORKERS" 'BEGIN {
+    split(m, M, " "); split(g, G, " "); split(q, Q, " "); split(d, D, " ")
+    mb = b / 1e6
+    mw = mb / M[2]; mc = mb / (M[3] + M[4]); gw = mb / G[2]; gc = mb / (G[3] + G[4])
+    dw = mb / D[2]; dc = mb / (D[3] + D[4])
+    printf "corpus: %.0f MB of artifact JSONL, %d aliases, matcher workers %d\n", mb, na, w
+    printf "%-8s %8s %10s %14s %12s\n", "", "wall s", "MB/s wall", "MB/s per CPU-s", "peak RSS MB"
+    printf "%-8s %8.2f %10.1f %14.1f %12.1f   (%d findings; match --fast)\n", "matcher", M[2], mw, mc, M[5] / 1024, f
+    printf "%-8s %8.2f %10.1f %14.1f %12.1f   (%d findings; match, every line decoded)\n", "full", D[2], dw, dc, D[5] / 1024, df
+    printf "%-8s %8.2f %10.1f %14.1f %12.1f   (%d matching lines)\n", "grep", G[2], gw, gc, G[5] / 1024, l
+    printf "ratio matcher/grep: wall %.2fx, per CPU-second %.2fx (--fast)\n", mw / gw, mc / gc
+    printf "ratio full/grep:    wall %.2fx, per CPU-second %.2fx (default)\n", dw / gw, dc / gc
+    printf "memory: matcher peak RSS %.1f MB on %.0f MB, %.1f MB on %.0f MB (flat when streaming)\n", Q[5] / 1024, qb / 1e6, M[5] / 1024, mb
+  }'
+}
+report
+if [ -n "${OUT:-}" ]; then
+  { echo '```'; echo "\$ SIZE=$SIZE bench/matcher/run.sh   # $(date -u +%FT%TZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"; report; echo '```'; } >> "$OUT"
+fi

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/afterlife-watch/afterlife/crawler/demoworld"
+)
+
+type demoFlags struct {
+	scan        scanFlags
+	worldOnly   bool
+	listen      string
+	writeConfig string
+	latency     time.Duration
+	epoch       int
+}
+
+// demoAddrFile remembers the demo world's address in the data directory, so a resumed demo run
+// serves the world where the queued jobs point.
+const demoAddrFile = "demo-world.addr"
+
+func newDemoCmd() *cobra.Command {
+	f := &demoFlags{}
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Serve the offline demo world, scan it and write the reports",
+		Long: `Demo starts the demo world — a local server on 127.0.0.1 that speaks each implemented source's
+real API formats and holds a planted afterlife of retracted datasets — runs a scan against it into
+--data, writes the reports to --out and prints where they are. No internet is needed.
+
+--world-only serves the world until stopped (Ctrl-C); with --write-config FILE it also writes a
+watch config pointing every demo source at it, for 'afterlife scan --config FILE'.
+--latency adds a delay to every response (so a run lasts long enough to interrupt); --epoch picks
+the world's state (artifacts appear and disappear between epochs).`,
+		Example: `  afterlife demo --out out/demo
+  afterlife demo --world-only --listen 127.0.0.1:8700 --write-config demo-watch.yaml
+  afterlife scan --config demo-watch.yaml --data /tmp/afterlife-demo --out out/demo`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return runDemo(cmd, f) },
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.scan.out, "out", "out/demo", "directory for the reports")
+	fl.IntVar(&f.scan.workers, "workers", 0, "concurrent crawl workers (default 4)")
+	fl.StringVar(&f.scan.progress, "progress", "auto", "progress display: auto (on a terminal), always or never")
+	fl.BoolVar(&f.worldOnly, "world-only", false, "only serve the demo world, until stopped")
+	fl.StringVar(&f.listen, "listen", "", "address to serve the world on, loopback only (default 127.0.0.1 and a free port)")
+	fl.StringVar(&f.writeConfig, "write-config", "", "write a watch config pointing every demo source at the world to FILE")
+	fl.DurationVar(&f.latency, "latency", 0, "delay added to every demo world response (e.g. 50ms)")
+	fl.IntVar(&f.epoch, "epoch", 1, "demo world epoch (which planted artifacts exist)")
+	return cmd
+}
+
+func init() { rootCmd.AddCommand(newDemoCmd()) }
+
+func runDemo(cmd *cobra.Command, f *demoFlags) error {
+	ctx := cmd.Context()
+	if f.epoch < 1 {
+		return fmt.Errorf("--epoch: %d, want 1 or more", f.epoch)
+	}
+	if f.latency < 0 {
+		return fmt.Errorf("--latency: %s is negative", f.latency)
+	}
+	world, err := demoworld.New(demoworld.Options{Epoch: f.epoch, Latency: f.latency})
+	if err != nil {
+		return fmt.Errorf("demo world: %w", err)
+	}
+	addr := f.listen
+	if addr == "" && !f.worldOnly {
+		addr = rememberedDemoAddr(g.dataDir)
+	}
+	srv, err := demoworld.Start(world, addr)
+	if err != nil && addr != f.listen {
+		srv, err = demoworld.Start(world, "127.0.0.1:0") // the remembered port is taken
+	}
+	if err != nil {
+		return fmt.Errorf("--listen: %w", err)
+	}
+	defer srv.Close()
+	wc := srv.WatchConfig()
+	wc.File = "demo world " + srv.URL
+	if f.writeConfig != "" {
+		b, err := wc.Marshal()
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(f.writeConfig, b, 0o644); err != nil {
+			return fmt.Errorf("--write-config: %w", err)
+		}
+	}
+	out := cmd.OutOrStdout()
+	if f.worldOnly {
+		fmt.Fprintf(out, "Demo world serving on %s (sources: %s). Stop with Ctrl-C.\n", srv.URL, strings.Join(demoworld.Sources(), ", "))
+		if f.writeConfig != "" {
+			fmt.Fprintf(out, "Watch config written to %s: afterlife scan --config %s\n", f.writeConfig, f.writeConfig)
+		}
+		<-ctx.Done()
+		return nil
+	}
+	if err := os.MkdirAll(g.dataDir, 0o755); err == nil {
+		_ = os.WriteFile(filepath.Join(g.dataDir, demoAddrFile), []byte(strings.TrimPrefix(srv.URL, "http://")+"\n"), 0o644)
+	}
+	reg, err := loadRegistry()
+	if err != nil {
+		return err
+	}
+	if g.configFile != "" {
+		return errors.New("--config: demo scans the demo world with its own watch config; use --write-config to get it")
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "Demo world on %s; scanning into %s\n", srv.URL, g.dataDir)
+	if err := runScan(ctx, cmd, reg, wc, g.dataDir, &f.scan); err != nil {
+		return err
+	}
+	if o, ok := out.(*os.File); !ok || !term.IsTerminal(int(o.Fd())) {
+		// stdout got the JSON summary; say where to look on stderr, for people reading a log.
+		fmt.Fprintf(cmd.ErrOrStderr(), "Demo reports are in %s (start with %s and %s)\n", f.scan.out,
+			filepath.Join(f.scan.out, "index.html"), filepath.Join(f.scan.out, "report.json"))
+	}
+	return nil
+}
+
+// rememberedDemoAddr returns the address an earlier demo in dataDir served on, if it was loopback.
+func rememberedDemoAddr(dataDir string) string {
+	b, err := os.ReadFile(filepath.Join(dataDir, demoAddrFile))
+	if err != nil {
+		return ""
+	}
+	a := strings.TrimSpace(string(b))
+	host, _, err := net.SplitHostPort(a)
+	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+		return ""
+	}
+	return a
+}

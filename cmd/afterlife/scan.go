@@ -1,0 +1,206 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/afterlife-watch/afterlife/configs"
+	_ "github.com/afterlife-watch/afterlife/crawler/sources" // registers every source adapter
+	"github.com/afterlife-watch/afterlife/monitor"
+	"github.com/afterlife-watch/afterlife/reports"
+)
+
+type scanFlags struct {
+	out      string
+	workers  int
+	progress string
+}
+
+func newScanCmd() *cobra.Command {
+	f := &scanFlags{}
+	cmd := &cobra.Command{
+		Use:   "scan",
+		Short: "Run one monitoring run over the watch plan and write the reports",
+		Long: `Scan runs one monitoring run: every enabled source of the watch plan (--config, default the
+embedded plan) is searched for the watched retracted datasets, every artifact found is matched
+against the registry, sightings are recorded in the store under --data, and the reports are
+written to --out.
+
+An interrupted scan (Ctrl-C, kill -9) resumes where it stopped when run again with the same --data:
+no queued work is lost and no finding is recorded twice. A source that fails (no network, 5xx,
+bad responses) does not stop the run; the report says what failed and why.
+
+On a terminal a progress table per source is drawn on stderr. Standard output gets a summary:
+human-readable on a terminal, one JSON object otherwise.`,
+		Example: `  afterlife scan --out reports/
+  afterlife scan --config watch.yaml --data /var/lib/afterlife --workers 8 --out /srv/afterlife`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			reg, err := loadRegistry()
+			if err != nil {
+				return err
+			}
+			w, err := loadWatch()
+			if err != nil {
+				return err
+			}
+			if url := scanRedisURL(); url != "" {
+				return runScanRedis(cmd.Context(), cmd, reg, w, g.dataDir, f, url) // distributed mode (scan_redis.go)
+			}
+			return runScan(cmd.Context(), cmd, reg, w, g.dataDir, f)
+		},
+	}
+	cmd.Flags().StringVar(&f.out, "out", "", "directory for the reports (default: DATA/reports)")
+	cmd.Flags().IntVar(&f.workers, "workers", 0, "concurrent crawl workers (default: the watch config's workers, else 4)")
+	cmd.Flags().StringVar(&f.progress, "progress", "auto", "progress display: auto (on a terminal), always or never")
+	return cmd
+}
+
+func init() { rootCmd.AddCommand(newScanCmd()) }
+
+// scanSummary is the machine-readable result of a scan.
+type scanSummary struct {
+	RunID   string               `json:"run_id"`
+	Resumed bool                 `json:"resumed"`
+	New     int                  `json:"new"`
+	Gone    int                  `json:"gone"`
+	Sources []reports.SourceStat `json:"sources"`
+	Reports []string             `json:"reports"`
+	Out     string               `json:"out"`
+}
+
+// runScan is shared by scan and demo.
+func runScan(ctx context.Context, cmd *cobra.Command, reg *configs.Registry, w *configs.Watch, dataDir string, f *scanFlags) error {
+	if f.workers < 0 {
+		return fmt.Errorf("--workers: %d is negative", f.workers)
+	}
+	if dataDir == "" {
+		return errors.New("--data: empty data directory")
+	}
+	out := f.out
+	if out == "" {
+		out = filepath.Join(dataDir, "reports")
+	}
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return fmt.Errorf("--data: %w", err)
+	}
+	store, err := reports.OpenStore(filepath.Join(dataDir, reports.StoreFile))
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	stderr := cmd.ErrOrStderr()
+	res, err := monitor.Scan(ctx, monitor.ScanConfig{
+		Watch: w, Registry: reg, DataDir: dataDir, Store: store, Workers: f.workers, Version: version,
+		Incremental: monitor.DefaultIncremental(),
+		Log:         slog.Default(), Progress: stderr, ProgressTTY: scanShowProgress(f.progress, stderr), NewLogger: scanLogger,
+		WriteReports: func(ctx context.Context, runID string) ([]string, error) {
+			return reports.Write(ctx, store, reg, runID, out)
+		},
+	})
+	if err != nil {
+		return err
+	}
+	if err := notifyScanWebhooks(ctx, store, reg, res.Run.ID); err != nil {
+		return err
+	}
+	return printScanSummary(cmd.OutOrStdout(), res, out)
+}
+
+// notifyScanWebhooks posts the run's new sightings to the webhooks named in the environment
+// ($AFTERLIFE_WEBHOOKS, $AFTERLIFE_SLACK_WEBHOOKS). The run and its reports are already done:
+// delivery retries with backoff for a bounded time and never changes the run's outcome.
+func notifyScanWebhooks(ctx context.Context, st reports.Store, reg *configs.Registry, runID string) error {
+	hooks, err := reports.WebhooksFromEnv(os.Getenv)
+	if err != nil || len(hooks) == 0 {
+		return err
+	}
+	rep, err := reports.Build(ctx, st, reg, runID, reports.Options{})
+	if err != nil {
+		slog.Warn("webhooks: cannot build the run's report; nothing sent", "run_id", runID, "err", err)
+		return nil
+	}
+	deliverWebhooks(ctx, rep, hooks, scanWebhookWait)
+	return nil
+}
+
+// scanWebhookWait bounds how long a scan keeps retrying its webhooks after the run.
+const scanWebhookWait = 2 * time.Minute
+
+// scanLogger is the global logger's format and level, writing to w (the progress display).
+func scanLogger(w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(g.logLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if g.logFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func scanShowProgress(mode string, w io.Writer) bool {
+	switch mode {
+	case "always":
+		return true
+	case "never":
+		return false
+	}
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+func printScanSummary(w io.Writer, res monitor.ScanResult, out string) error {
+	sum := scanSummary{RunID: res.Run.ID, Resumed: res.Resumed, New: res.Run.New, Gone: res.Run.Gone,
+		Sources: res.Run.Sources, Reports: res.Reports, Out: out}
+	if sum.Sources == nil {
+		sum.Sources = []reports.SourceStat{}
+	}
+	if sum.Reports == nil {
+		sum.Reports = []string{}
+	}
+	f, ok := w.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		enc := json.NewEncoder(w)
+		return enc.Encode(sum)
+	}
+	how := "finished"
+	if res.Resumed {
+		how = "finished (resumed after an interruption)"
+	}
+	fmt.Fprintf(w, "Run %s %s: %d new sightings, %d gone.\n", sum.RunID, how, sum.New, sum.Gone)
+	for _, s := range sum.Sources {
+		fmt.Fprintf(w, "  %-18s %-9s %5d requests %9s %4d errors %5d artifacts", s.Name, s.Status, s.Requests,
+			monitor.HumanBytes(s.Bytes), s.Errors, s.Artifacts)
+		if s.Message != "" {
+			fmt.Fprintf(w, "  %s", monitor.Printable(s.Message, 200))
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintf(w, "%d report files in %s", len(sum.Reports), out)
+	var main []string
+	for _, r := range sum.Reports {
+		switch filepath.Base(r) {
+		case "report.json", "index.html", "index.md":
+			main = append(main, r)
+		}
+	}
+	if len(main) > 0 {
+		fmt.Fprintf(w, ", start with:\n")
+		for _, r := range main {
+			fmt.Fprintf(w, "  %s\n", r)
+		}
+	} else {
+		fmt.Fprintln(w)
+	}
+	return nil
+}

@@ -1,0 +1,304 @@
+// Package github is the GitHub REST source adapter: repository search (name, description, README),
+// issue search (where mirror links get shared), code search for known file names (token only),
+// repository details with README and file tree, issue comments, and the issue trackers the
+// registry cites.
+package github
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/afterlife-watch/afterlife/artifact"
+	"github.com/afterlife-watch/afterlife/configs"
+	"github.com/afterlife-watch/afterlife/crawler"
+	"github.com/afterlife-watch/afterlife/crawler/webapi"
+)
+
+// Name is the source's name.
+const Name = artifact.SourceGitHub
+
+// Job kinds.
+const (
+	KindRateLimit    = "rate-limit"    // GET /rate_limit (free): remaining quotas as notes
+	KindSearchRepos  = "search-repos"  // GET /search/repositories
+	KindSearchIssues = "search-issues" // GET /search/issues
+	KindSearchCode   = "search-code"   // GET /search/code (token only)
+	KindRepo         = "repo"          // GET /repos/{o}/{r}
+	KindReadme       = "readme"        // GET /repos/{o}/{r}/readme (raw)
+	KindComments     = "comments"      // GET /repos/{o}/{r}/issues/{n}/comments
+	KindRepoIssues   = "repo-issues"   // GET /repos/{o}/{r}/issues?state=all
+	KindTree         = "tree"          // GET /repos/{o}/{r}/git/trees/{branch}?recursive=1 (file list)
+)
+
+// Rate keys (crawler.Request.RateKey); the core bucket is the source's default.
+const (
+	RateCore       = Name
+	RateSearch     = Name + "/search"
+	RateSearchCode = Name + "/search-code"
+)
+
+// Defaults used when the watch config leaves them 0.
+const (
+	DefaultBaseURL  = "https://api.github.com"
+	DefaultPageSize = 50
+	DefaultMaxPages = 3
+	// MaxResults is GitHub's cap on one search (page * per_page <= 1000).
+	MaxResults = 1000
+	// MaxTextBytes bounds the README/issue text kept in an artifact.
+	MaxTextBytes = 512 << 10
+	// maxOr is GitHub's limit of AND/OR/NOT operators in one search query.
+	maxOr = 5
+	// maxQueryLen is GitHub's limit on the q parameter (256 characters, qualifiers excluded).
+	maxQueryLen = 240
+)
+
+func init() { crawler.Register(Name, New) }
+
+// Source is the GitHub adapter.
+type Source struct {
+	base       string
+	web        string // https://github.com, for artifact URLs when the API omits html_url
+	pageSize   int
+	maxPages   int
+	token      string
+	details    bool // fetch READMEs and comments (core API)
+	detailsWhy string
+}
+
+// New builds the adapter. Options: details = auto|always|never (default auto: with a token, or
+// when the watch config sets a rate for github; anonymous core access is 60 requests an hour).
+func New(cfg configs.SourceConfig, env crawler.Env) (crawler.Source, error) {
+	s := &Source{base: strings.TrimRight(cfg.BaseURL, "/"), pageSize: cfg.PageSize, maxPages: cfg.MaxPages}
+	if s.base == "" {
+		s.base = DefaultBaseURL
+	}
+	u, err := url.Parse(s.base)
+	if err != nil || u.Host == "" {
+		return nil, fmt.Errorf("github: base_url %q is not a URL", cfg.BaseURL)
+	}
+	s.web = "https://github.com"
+	if u.Host != "api.github.com" {
+		s.web = s.base // GitHub Enterprise (/api/v3) and the demo world serve pages under the API root
+	}
+	if s.pageSize <= 0 {
+		s.pageSize = DefaultPageSize
+	}
+	if s.pageSize > 100 {
+		s.pageSize = 100
+	}
+	if s.maxPages <= 0 {
+		s.maxPages = DefaultMaxPages
+	}
+	if env != nil {
+		s.token = strings.TrimSpace(env("GITHUB_TOKEN"))
+	}
+	switch v := cfg.Options["details"]; v {
+	case "", "auto":
+		s.details = s.token != "" || cfg.Rate > 0
+		if !s.details {
+			s.detailsWhy = "github: READMEs and issue comments skipped: no GITHUB_TOKEN (anonymous core API is 60 requests/hour); set GITHUB_TOKEN, or options.details: always"
+		}
+	case "always":
+		s.details = true
+	case "never":
+		s.details = false
+		s.detailsWhy = "github: READMEs and issue comments skipped (options.details: never)"
+	default:
+		return nil, fmt.Errorf("github: options.details: %q is not auto, always or never", v)
+	}
+	return s, nil
+}
+
+// Name implements crawler.Source.
+func (s *Source) Name() string { return Name }
+
+// DefaultRates are GitHub's documented limits: core 5,000/hour with a token (60/hour anonymous),
+// search 30/minute with a token (10/minute anonymous), code search 10/minute.
+func (s *Source) DefaultRates() map[string]webapi.Rate { return DefaultRates(s.token != "") }
+
+// DefaultRates returns the documented limits with or without a token.
+func DefaultRates(token bool) map[string]webapi.Rate {
+	if token {
+		return map[string]webapi.Rate{
+			RateCore:       webapi.PerWindow(5000, 3600, 10, "GitHub core: 5,000 requests/hour with a token"),
+			RateSearch:     webapi.PerWindow(30, 60, 1, "GitHub search: 30 requests/minute with a token"),
+			RateSearchCode: webapi.PerWindow(10, 60, 1, "GitHub code search: 10 requests/minute"),
+		}
+	}
+	return map[string]webapi.Rate{
+		RateCore:       webapi.PerWindow(60, 3600, 1, "GitHub core: 60 requests/hour anonymous"),
+		RateSearch:     webapi.PerWindow(10, 60, 1, "GitHub search: 10 requests/minute anonymous"),
+		RateSearchCode: webapi.PerWindow(10, 60, 1, "GitHub code search: 10 requests/minute (token required)"),
+	}
+}
+
+// DefaultRate is the core bucket's documented rate (crawler.RateHinter).
+func (s *Source) DefaultRate() (float64, int) {
+	r := s.DefaultRates()[RateCore]
+	return r.PerSecond, r.Burst
+}
+
+// Plan implements crawler.Source: a /rate_limit look-up (free), then per dataset repository and
+// issue searches over its names (several names OR-ed into one query, within GitHub's operator and
+// length limits), code searches for its known file names (token only) and the issue trackers of
+// GitHub repositories its registry entry cites.
+func (s *Source) Plan(ctx context.Context, datasets []*configs.Dataset) ([]crawler.Job, error) {
+	var jobs []crawler.Job
+	seen := map[string]bool{}
+	add := func(j crawler.Job) {
+		if !seen[j.ID] {
+			seen[j.ID] = true
+			jobs = append(jobs, j)
+		}
+	}
+	add(s.job(KindRateLimit, "", s.base+"/rate_limit", nil))
+	inc := crawler.IncrementalFor(ctx, Name) // a scheduled re-scan: only what changed since (incremental.go)
+	var notes []string
+	if s.token == "" {
+		notes = append(notes, "github: code search skipped: no GITHUB_TOKEN (GitHub requires authentication for code search)")
+	}
+	if s.detailsWhy != "" {
+		notes = append(notes, s.detailsWhy)
+	}
+	for _, d := range datasets {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		for _, q := range orQueries(webapi.Terms(d, 3)) {
+			add(s.sinceJob(s.searchJob(KindSearchRepos, d.ID, q+" in:name,description,readme"), "pushed", inc))
+			add(s.sinceJob(s.searchJob(KindSearchIssues, d.ID, q+" in:title,body,comments"), "updated", inc))
+		}
+		if s.token != "" {
+			for _, f := range webapi.FileNames(d) {
+				add(s.searchJob(KindSearchCode, d.ID, quote(f)))
+			}
+		}
+		for _, repo := range citedRepos(d) {
+			add(s.repoIssuesJob(d.ID, repo))
+		}
+	}
+	if len(notes) > 0 {
+		jobs[0].Meta = webapi.CopyMeta(jobs[0].Meta, "notes", strings.Join(notes, "\n"))
+	}
+	return jobs, nil
+}
+
+// quote puts a term in double quotes (dropping quotes inside it) so GitHub searches the phrase.
+func quote(term string) string { return `"` + strings.ReplaceAll(term, `"`, "") + `"` }
+
+// orQueries joins terms into queries of at most maxOr+1 quoted phrases joined by OR and at most
+// maxQueryLen characters.
+func orQueries(terms []string) []string {
+	var out []string
+	var cur []string
+	flush := func() {
+		if len(cur) > 0 {
+			out = append(out, strings.Join(cur, " OR "))
+			cur = nil
+		}
+	}
+	for _, t := range terms {
+		q := quote(t)
+		if len(q) > maxQueryLen {
+			continue
+		}
+		if len(cur) > maxOr || len(strings.Join(append(cur, q), " OR ")) > maxQueryLen {
+			flush()
+		}
+		cur = append(cur, q)
+	}
+	flush()
+	return out
+}
+
+var ghRepoRE = regexp.MustCompile(`^https://github\.com/([A-Za-z0-9][A-Za-z0-9-]*)/([A-Za-z0-9._-]+)/(issues|pull|discussions)(/|$)`)
+
+// citedRepos are the repositories whose issue trackers the registry cites as sources (people ask
+// for and share mirrors there).
+func citedRepos(d *configs.Dataset) []string {
+	var urls []string
+	urls = append(urls, d.Sources...)
+	for _, m := range d.KnownModels {
+		urls = append(urls, m.Source)
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, u := range urls {
+		if m := ghRepoRE.FindStringSubmatch(strings.TrimSpace(u)); m != nil {
+			r := m[1] + "/" + strings.TrimSuffix(m[2], ".git")
+			if !seen[strings.ToLower(r)] {
+				seen[strings.ToLower(r)] = true
+				out = append(out, r)
+			}
+		}
+	}
+	return out
+}
+
+func (s *Source) job(kind, dataset, u string, meta map[string]string) crawler.Job {
+	return crawler.Job{ID: crawler.Key(Name, kind, u), Source: Name, Kind: kind, URL: u, Dataset: dataset, Meta: meta}
+}
+
+func (s *Source) searchJob(kind, dataset, q string) crawler.Job {
+	path := map[string]string{KindSearchRepos: "/search/repositories", KindSearchIssues: "/search/issues", KindSearchCode: "/search/code"}[kind]
+	v := url.Values{}
+	v.Set("q", q)
+	v.Set("per_page", strconv.Itoa(s.pageSize))
+	u := s.base + path + "?" + v.Encode()
+	return s.job(kind, dataset, u, map[string]string{webapi.MetaScope: Name + ":" + kind + ":" + q})
+}
+
+func (s *Source) repoIssuesJob(dataset, repo string) crawler.Job {
+	u := s.base + "/repos/" + escapeRepo(repo) + "/issues?state=all&per_page=" + strconv.Itoa(s.pageSize)
+	return s.job(KindRepoIssues, dataset, u, map[string]string{webapi.MetaScope: Name + ":" + KindRepoIssues + ":" + repo})
+}
+
+// RepoJob is the detail job of a repository (404/410/451 → gone).
+func (s *Source) RepoJob(dataset, repo string) crawler.Job {
+	return s.job(KindRepo, dataset, s.base+"/repos/"+escapeRepo(repo), map[string]string{webapi.MetaID: "gh:repo:" + repo})
+}
+
+func escapeRepo(repo string) string {
+	o, r, _ := strings.Cut(repo, "/")
+	return url.PathEscape(o) + "/" + url.PathEscape(r)
+}
+
+// rateKey picks the bucket of a job kind.
+func rateKey(kind string) string {
+	switch kind {
+	case KindSearchRepos, KindSearchIssues:
+		return RateSearch
+	case KindSearchCode:
+		return RateSearchCode
+	}
+	return ""
+}
+
+func (s *Source) request(kind, u string) crawler.Request {
+	accept := "application/vnd.github+json"
+	switch kind {
+	case KindSearchCode:
+		accept = "application/vnd.github.text-match+json"
+	case KindSearchRepos, KindSearchIssues:
+		// Text fragments are only needed when READMEs and comments are not fetched (search answers
+		// cannot be conditional: GitHub sends no ETag on them, so every byte counts on a re-scan).
+		if !s.details {
+			accept = "application/vnd.github.text-match+json"
+		}
+	case KindReadme:
+		accept = "application/vnd.github.raw+json"
+	}
+	r := crawler.Request{Source: Name, URL: u, RateKey: rateKey(kind), Header: map[string][]string{
+		"Accept": {accept}, "X-GitHub-Api-Version": {"2022-11-28"}}}
+	if kind == KindRateLimit {
+		r.NoConditional = true
+	}
+	if s.token != "" {
+		r.Header["Authorization"] = []string{"Bearer " + s.token}
+	}
+	return r
+}

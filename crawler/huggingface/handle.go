@@ -1,0 +1,161 @@
+package huggingface
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/afterlife-watch/afterlife/crawler"
+	"github.com/afterlife-watch/afterlife/crawler/webapi"
+)
+
+// Handle implements crawler.Source.
+func (s *Source) Handle(ctx context.Context, job crawler.Job, f crawler.Fetcher) (crawler.Result, error) {
+	var res crawler.Result
+	if n := job.Meta["notes"]; n != "" {
+		res.Notes = append(res.Notes, strings.Split(n, "\n")...)
+	}
+	rateKey := ""
+	if job.Kind == KindModelCard || job.Kind == KindDatasetCard {
+		rateKey = RateResolve
+	}
+	resp, err := f.Fetch(ctx, s.request(job.URL, rateKey))
+	if err != nil {
+		return res, fmt.Errorf("huggingface %s: %w", job.Kind, err)
+	}
+	if done, err := s.status(job, resp, &res); done {
+		return res, err
+	}
+	switch job.Kind {
+	case KindSearchModels, KindSearchDatasets:
+		err = s.handleSearch(job, resp, &res)
+	case KindModelInfo, KindDatasetInfo:
+		err = s.handleInfo(job, resp, &res)
+	case KindModelCard, KindDatasetCard:
+		err = s.handleCard(job, resp, &res)
+	default:
+		err = fmt.Errorf("huggingface: unknown job kind %q", job.Kind)
+	}
+	return res, err
+}
+
+// status turns a non-OK response into the right result. done is true when the job is finished.
+func (s *Source) status(job crawler.Job, resp *crawler.Response, res *crawler.Result) (bool, error) {
+	class := webapi.Classify(resp)
+	if class == webapi.OK {
+		return false, nil
+	}
+	isCard := job.Kind == KindModelCard || job.Kind == KindDatasetCard
+	isDetail := job.Kind == KindModelInfo || job.Kind == KindDatasetInfo
+	errCode := resp.Header.Get("X-Error-Code")
+	notFound := class == webapi.Gone || errCode == "RepoNotFound" ||
+		(class == webapi.Unauthorized && strings.Contains(strings.ToLower(webapi.ErrorMessage(resp.Body)), "not found"))
+	switch {
+	case isCard && errCode == "RepoNotFound":
+		// Deleted between its info and its card.
+		res.Gone = append(res.Gone, job.Meta[webapi.MetaID])
+		return true, nil
+	case isCard && (class == webapi.Gone || class == webapi.Unauthorized || class == webapi.Forbidden):
+		// The repo exists (its info came back); only the card is missing or gated: keep the
+		// artifact without text.
+		a, err := webapi.DecodeArtifact(job.Meta[webapi.MetaArtifact])
+		if err != nil {
+			return true, err
+		}
+		if class != webapi.Gone || errCode == "GatedRepo" {
+			res.Notes = append(res.Notes, fmt.Sprintf("huggingface: card of %s skipped: HTTP %d (gated or private)", a.ID, resp.Status))
+		}
+		res.Artifacts = append(res.Artifacts, a)
+		return true, nil
+	case isDetail && notFound:
+		res.Gone = append(res.Gone, job.Meta[webapi.MetaID])
+		return true, nil
+	case class == webapi.Unauthorized:
+		if s.token != "" {
+			res.Notes = append(res.Notes, fmt.Sprintf("huggingface: HF_TOKEN rejected (HTTP 401) for %s: skipped", job.Kind))
+		} else {
+			res.Notes = append(res.Notes, fmt.Sprintf("huggingface: %s needs authentication (HTTP 401): skipped, set HF_TOKEN", job.Kind))
+		}
+		return true, nil
+	case class == webapi.Forbidden && errCode == "GatedRepo":
+		res.Notes = append(res.Notes, fmt.Sprintf("huggingface: %s is gated: skipped", job.Meta[webapi.MetaID]))
+		return true, nil
+	case class == webapi.RateLimited:
+		return true, webapi.RateLimitError(resp, time.Now())
+	case class == webapi.Gone:
+		// A list endpoint that 404s: the query path is wrong for this server; permanent.
+		return true, webapi.StatusErr(resp)
+	}
+	return true, webapi.StatusErr(resp)
+}
+
+func (s *Source) handleSearch(job crawler.Job, resp *crawler.Response, res *crawler.Result) error {
+	isDataset := job.Kind == KindSearchDatasets
+	items, err := ParseList(resp.Body, isDataset)
+	if err != nil {
+		return fmt.Errorf("huggingface %s %s: %w", job.Kind, job.Meta[webapi.MetaScope], err)
+	}
+	depth, _ := strconv.Atoi(job.Meta[webapi.MetaDepth])
+	ids := make([]string, 0, len(items))
+	for _, it := range items {
+		prefix := "hf:model:"
+		kind := KindModelInfo
+		if isDataset {
+			prefix, kind = "hf:dataset:", KindDatasetInfo
+		}
+		ids = append(ids, prefix+it.ID)
+		j := s.infoJob(kind, job.Dataset, it.ID, depth)
+		j.RunID = job.RunID
+		res.Next = append(res.Next, j)
+		// Children of children: a hit of a base_model: search is itself a base for more models.
+		if !isDataset && depth > 0 && depth < s.depth {
+			c := s.searchJob(KindSearchModels, job.Dataset, "filter", "base_model:"+it.ID, depth+1)
+			c.RunID = job.RunID
+			res.Next = append(res.Next, c)
+		}
+	}
+	next := webapi.Links(resp.Header, resp.URL)["next"]
+	switch {
+	case next != "" && job.Page+1 < s.maxPages && webapi.SameHost(job.URL, next):
+		res.Next = append(res.Next, crawler.Job{ID: crawler.Key(Name, job.Kind, next), RunID: job.RunID, Source: Name,
+			Kind: job.Kind, URL: next, Dataset: job.Dataset, Page: job.Page + 1, Meta: webapi.WithSeen(job.Meta, ids)})
+	case next == "":
+		res.Listing = &crawler.Listing{Scope: job.Meta[webapi.MetaScope], IDs: append(webapi.Seen(job.Meta), ids...)}
+	}
+	return nil
+}
+
+func (s *Source) handleInfo(job crawler.Job, resp *crawler.Response, res *crawler.Result) error {
+	isDataset := job.Kind == KindDatasetInfo
+	info, err := ParseInfo(resp.Body)
+	if err != nil {
+		return fmt.Errorf("huggingface %s %s: %w", job.Kind, job.Meta[webapi.MetaID], err)
+	}
+	a := s.Artifact(info, isDataset)
+	if info.hasSibling("README.md") || len(info.Siblings) == 0 {
+		res.Next = append(res.Next, s.cardJob(job, a, info.ID, isDataset))
+		return nil
+	}
+	res.Artifacts = append(res.Artifacts, a)
+	return nil
+}
+
+func (s *Source) handleCard(job crawler.Job, resp *crawler.Response, res *crawler.Result) error {
+	a, err := webapi.DecodeArtifact(job.Meta[webapi.MetaArtifact])
+	if err != nil {
+		return fmt.Errorf("huggingface %s: %w", job.Kind, err)
+	}
+	ct := resp.Header.Get("Content-Type")
+	if resp.Status == http.StatusOK && strings.HasPrefix(ct, "text/html") {
+		// A login or error page instead of the file: keep the artifact without text.
+		res.Notes = append(res.Notes, fmt.Sprintf("huggingface: card of %s came back as HTML: ignored", a.ID))
+		res.Artifacts = append(res.Artifacts, a)
+		return nil
+	}
+	ApplyCard(&a, resp.Body)
+	res.Artifacts = append(res.Artifacts, a)
+	return nil
+}

@@ -1,0 +1,117 @@
+package crawler
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// SourceLimits are per-source bounds an adapter may declare (SetSourceLimits, from its init) and
+// the watch config may override (sources.NAME.max_body, sources.NAME.max_in_flight).
+type SourceLimits struct {
+	// MaxInFlight caps the source's concurrent requests in one process, whatever the worker count
+	// (arXiv asks for one connection at a time). 0: no cap beyond the rate limit.
+	MaxInFlight int
+	// MaxBody raises (or lowers) the response-size bound for the source, on the wire and decoded
+	// (Academic Torrents' database.xml is tens of MB). 0: the fetcher's defaults.
+	MaxBody int64
+}
+
+var (
+	limitsMu      sync.RWMutex
+	sourceLimitOf = map[string]SourceLimits{}
+)
+
+// SetSourceLimits declares a source's documented limits; adapters call it from init.
+func SetSourceLimits(source string, l SourceLimits) {
+	limitsMu.Lock()
+	sourceLimitOf[source] = l
+	limitsMu.Unlock()
+}
+
+// LimitsOf returns the limits declared for source.
+func LimitsOf(source string) SourceLimits {
+	limitsMu.RLock()
+	defer limitsMu.RUnlock()
+	return sourceLimitOf[source]
+}
+
+// inFlight is a per-source semaphore set.
+type inFlight struct {
+	mu   sync.Mutex
+	sems map[string]chan struct{}
+}
+
+// acquire takes a slot of source's semaphore (size n) and returns its release. n <= 0: no cap.
+func (f *inFlight) acquire(ctx context.Context, source string, n int) (func(), error) {
+	if n <= 0 {
+		return func() {}, nil
+	}
+	f.mu.Lock()
+	if f.sems == nil {
+		f.sems = map[string]chan struct{}{}
+	}
+	s, ok := f.sems[source]
+	if !ok {
+		s = make(chan struct{}, n)
+		f.sems[source] = s
+	}
+	f.mu.Unlock()
+	select {
+	case s <- struct{}{}:
+		return func() { <-s }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// Observer receives what every request cost; metrics implement it. Methods must be cheap and safe
+// for concurrent use. url is redacted.
+type Observer interface {
+	// ObserveRequest is called once per HTTP request sent (retries included). status is 0 when
+	// the request failed without a response (err says why).
+	ObserveRequest(source, host string, status int, wireBytes int64, elapsed time.Duration, err error)
+	// ObserveRateWait is called when a request waited for a rate limit, Retry-After or backoff.
+	ObserveRateWait(source string, waited time.Duration)
+}
+
+var defaultObserver atomic.Pointer[observerBox]
+
+type observerBox struct{ o Observer }
+
+// SetDefaultObserver installs the observer every fetcher built afterwards uses when its options
+// name none (the metrics server of a long-running command). nil removes it.
+func SetDefaultObserver(o Observer) {
+	if o == nil {
+		defaultObserver.Store(nil)
+		return
+	}
+	defaultObserver.Store(&observerBox{o})
+}
+
+// DefaultObserver returns the observer set by SetDefaultObserver, or nil.
+func DefaultObserver() Observer {
+	if b := defaultObserver.Load(); b != nil {
+		return b.o
+	}
+	return nil
+}
+
+type logAttrsKey struct{}
+
+// WithLogAttrs returns ctx carrying log attributes (the worker puts run_id and job_id there) that
+// the fetcher adds to every line it logs for requests made with ctx.
+func WithLogAttrs(ctx context.Context, args ...any) context.Context {
+	prev, _ := ctx.Value(logAttrsKey{}).([]any)
+	return context.WithValue(ctx, logAttrsKey{}, append(append([]any(nil), prev...), args...))
+}
+
+// logFor is the fetcher's logger with ctx's attributes.
+func (f *HTTPFetcher) logFor(ctx context.Context) *slog.Logger {
+	if args, ok := ctx.Value(logAttrsKey{}).([]any); ok && len(args) > 0 {
+		return f.opts.Logger.With(args...)
+	}
+	return f.opts.Logger
+}

@@ -1,0 +1,3 @@
+package sources
+
+import _ "github.com/afterlife-watch/afterlife/crawler/openalex" // registers "openalex"

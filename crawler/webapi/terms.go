@@ -1,0 +1,143 @@
+package webapi
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/afterlife-watch/afterlife/configs"
+)
+
+var parenRE = regexp.MustCompile(`\s*\([^)]*\)`)
+
+// Terms returns the names a dataset goes by, for search queries: its aliases, its name (without
+// parenthetical remarks) and its derivatives' names and aliases, deduplicated case-insensitively,
+// in registry order. Terms shorter than minLen are dropped (too generic to search for).
+func Terms(d *configs.Dataset, minLen int) []string {
+	var out []string
+	seen := map[string]bool{}
+	add := func(s string) {
+		s = strings.TrimSpace(parenRE.ReplaceAllString(s, ""))
+		k := strings.ToLower(s)
+		if len(s) < minLen || seen[k] {
+			return
+		}
+		seen[k] = true
+		out = append(out, s)
+	}
+	for _, a := range d.Aliases {
+		add(a)
+	}
+	add(d.Name)
+	for _, dv := range d.Derivatives {
+		for _, a := range dv.Aliases {
+			add(a)
+		}
+		add(dv.Name)
+	}
+	return out
+}
+
+// FileNames returns the known file names of a dataset and its derivatives, and the files of its
+// known models.
+func FileNames(d *configs.Dataset) []string {
+	var out []string
+	seen := map[string]bool{}
+	add := func(s string) {
+		s = strings.TrimSpace(s)
+		if s == "" || seen[strings.ToLower(s)] {
+			return
+		}
+		seen[strings.ToLower(s)] = true
+		out = append(out, s)
+	}
+	for _, f := range d.KnownFiles {
+		add(f.Name)
+	}
+	for _, dv := range d.Derivatives {
+		for _, f := range dv.KnownFiles {
+			add(f.Name)
+		}
+	}
+	for _, m := range d.KnownModels {
+		for _, f := range m.Files {
+			add(f)
+		}
+	}
+	return out
+}
+
+var (
+	hubIDRE    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$`)
+	hubTokenRE = regexp.MustCompile(`[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9]`)
+)
+
+// HubModelIDs returns the known models' hub ids ("EleutherAI/gpt-j-6b"): the id field, and hub ids
+// written inside names and aliases ("runwayml/stable-diffusion-v1-5 (mirrors: a/b, c/d)").
+func HubModelIDs(d *configs.Dataset) []string {
+	var out []string
+	seen := map[string]bool{}
+	add := func(s string) {
+		if hubIDRE.MatchString(s) && !seen[s] && !strings.Contains(s, "://") {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	for _, m := range d.KnownModels {
+		add(m.ID)
+		for _, text := range append([]string{m.Name}, m.Aliases...) {
+			if strings.Contains(text, "://") {
+				continue
+			}
+			for _, tok := range hubTokenRE.FindAllString(text, -1) {
+				add(tok)
+			}
+		}
+	}
+	return out
+}
+
+// IsHubID reports whether s looks like an "owner/name" hub id.
+func IsHubID(s string) bool { return hubIDRE.MatchString(s) }
+
+var arxivRE = regexp.MustCompile(`^(\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?/\d{7})$`)
+
+// ArXivIDs returns the arXiv ids of the dataset's papers.
+func ArXivIDs(d *configs.Dataset) []string {
+	var out []string
+	for _, p := range d.Papers {
+		if arxivRE.MatchString(p.ArXiv) {
+			out = append(out, p.ArXiv)
+		}
+	}
+	return out
+}
+
+// Slug turns a term into a repo-id-like substring: spaces become hyphens ("Tiny Images" ->
+// "Tiny-Images"), characters that cannot appear in an owner/name id are dropped.
+func Slug(term string) string {
+	var b strings.Builder
+	for _, r := range strings.Join(strings.Fields(term), "-") {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.', r == '/':
+			b.WriteRune(r)
+		}
+	}
+	return strings.Trim(b.String(), "-./")
+}
+
+// Date returns the YYYY-MM-DD prefix of an RFC 3339 / ISO 8601 timestamp, or "" if it has none.
+func Date(ts string) string {
+	if len(ts) >= 10 && ts[4] == '-' && ts[7] == '-' {
+		d := ts[:10]
+		for i, c := range d {
+			if i == 4 || i == 7 {
+				continue
+			}
+			if c < '0' || c > '9' {
+				return ""
+			}
+		}
+		return d
+	}
+	return ""
+}

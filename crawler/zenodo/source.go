@@ -1,0 +1,177 @@
+// Package zenodo is the Zenodo source adapter (InvenioRDM REST API, and the pre-2023 legacy
+// format): record searches over a dataset's names and known file names, then each hit's record
+// with its files.
+package zenodo
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/afterlife-watch/afterlife/artifact"
+	"github.com/afterlife-watch/afterlife/configs"
+	"github.com/afterlife-watch/afterlife/crawler"
+	"github.com/afterlife-watch/afterlife/crawler/webapi"
+)
+
+// Name is the source's name.
+const Name = artifact.SourceZenodo
+
+// Job kinds.
+const (
+	KindSearch = "search" // GET /api/records?q=
+	KindRecord = "record" // GET /api/records/{id}
+)
+
+// Rate keys.
+const (
+	RateRecords = Name
+	RateSearch  = Name + "/search"
+)
+
+// Defaults used when the watch config leaves them 0.
+const (
+	DefaultBaseURL  = "https://zenodo.org"
+	DefaultPageSize = 25 // anonymous searches are capped at 25 per page
+	DefaultMaxPages = 3
+	MaxTextBytes    = 512 << 10
+	// termsPerQuery bounds the phrases OR-ed into one query string.
+	termsPerQuery = 8
+)
+
+func init() { crawler.Register(Name, New) }
+
+// Source is the Zenodo adapter.
+type Source struct {
+	base     string
+	pageSize int
+	maxPages int
+	token    string
+	sort     string
+}
+
+// New builds the adapter. Options: sort (mostrecent, the default, so new uploads come first; or
+// bestmatch). ZENODO_TOKEN is optional (higher limits).
+func New(cfg configs.SourceConfig, env crawler.Env) (crawler.Source, error) {
+	s := &Source{base: strings.TrimRight(cfg.BaseURL, "/"), pageSize: cfg.PageSize, maxPages: cfg.MaxPages, sort: "mostrecent"}
+	if s.base == "" {
+		s.base = DefaultBaseURL
+	}
+	s.base = strings.TrimSuffix(s.base, "/api")
+	if u, err := url.Parse(s.base); err != nil || u.Host == "" {
+		return nil, fmt.Errorf("zenodo: base_url %q is not a URL", cfg.BaseURL)
+	}
+	if s.pageSize <= 0 {
+		s.pageSize = DefaultPageSize
+	}
+	if s.maxPages <= 0 {
+		s.maxPages = DefaultMaxPages
+	}
+	if v := cfg.Options["sort"]; v != "" {
+		if v != "mostrecent" && v != "bestmatch" {
+			return nil, fmt.Errorf("zenodo: options.sort: %q is not mostrecent or bestmatch", v)
+		}
+		s.sort = v
+	}
+	if env != nil {
+		s.token = strings.TrimSpace(env("ZENODO_TOKEN"))
+	}
+	return s, nil
+}
+
+// Name implements crawler.Source.
+func (s *Source) Name() string { return Name }
+
+// DefaultRates: Zenodo's observed and reported limits: searches 30/minute for everyone
+// (X-RateLimit-Limit: 30 on /api/records); record requests 60/minute anonymous, 100/minute with a
+// token.
+func (s *Source) DefaultRates() map[string]webapi.Rate {
+	rec := webapi.PerWindow(60, 60, 2, "Zenodo guests: 60 requests/minute")
+	if s.token != "" {
+		rec = webapi.PerWindow(100, 60, 2, "Zenodo authenticated: 100 requests/minute")
+	}
+	return map[string]webapi.Rate{
+		RateRecords: rec,
+		RateSearch:  webapi.PerWindow(30, 60, 1, "Zenodo search: 30 requests/minute (X-RateLimit-Limit: 30)"),
+	}
+}
+
+// DefaultRate is the record bucket's rate (crawler.RateHinter).
+func (s *Source) DefaultRate() (float64, int) {
+	r := s.DefaultRates()[RateRecords]
+	return r.PerSecond, r.Burst
+}
+
+// Plan implements crawler.Source: per dataset, record searches whose query string ORs quoted
+// names and known file names (Elasticsearch query syntax), newest first.
+func (s *Source) Plan(ctx context.Context, datasets []*configs.Dataset) ([]crawler.Job, error) {
+	var jobs []crawler.Job
+	seen := map[string]bool{}
+	for _, d := range datasets {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		terms := append(webapi.Terms(d, 3), webapi.FileNames(d)...)
+		for _, q := range orQueries(terms) {
+			j := s.searchJob(d.ID, q)
+			if !seen[j.ID] {
+				seen[j.ID] = true
+				jobs = append(jobs, j)
+			}
+		}
+	}
+	return jobs, nil
+}
+
+// orQueries ORs quoted terms, termsPerQuery at a time, case-insensitively deduplicated.
+func orQueries(terms []string) []string {
+	var out, cur []string
+	seen := map[string]bool{}
+	for _, t := range terms {
+		t = strings.TrimSpace(strings.NewReplacer(`"`, "", `\`, "").Replace(t))
+		if t == "" || seen[strings.ToLower(t)] {
+			continue
+		}
+		seen[strings.ToLower(t)] = true
+		cur = append(cur, `"`+t+`"`)
+		if len(cur) == termsPerQuery {
+			out = append(out, strings.Join(cur, " OR "))
+			cur = nil
+		}
+	}
+	if len(cur) > 0 {
+		out = append(out, strings.Join(cur, " OR "))
+	}
+	return out
+}
+
+func (s *Source) searchJob(dataset, q string) crawler.Job {
+	v := url.Values{}
+	v.Set("q", q)
+	v.Set("size", strconv.Itoa(s.pageSize))
+	v.Set("page", "1")
+	v.Set("sort", s.sort)
+	u := s.base + "/api/records?" + v.Encode()
+	return crawler.Job{ID: crawler.Key(Name, KindSearch, u), Source: Name, Kind: KindSearch, URL: u, Dataset: dataset,
+		Meta: map[string]string{webapi.MetaScope: Name + ":" + KindSearch + ":" + q}}
+}
+
+// RecordJob is the detail job of one record (404/410 → gone).
+func (s *Source) RecordJob(dataset, id string) crawler.Job {
+	u := s.base + "/api/records/" + url.PathEscape(id)
+	return crawler.Job{ID: crawler.Key(Name, KindRecord, u), Source: Name, Kind: KindRecord, URL: u, Dataset: dataset,
+		Meta: map[string]string{webapi.MetaID: "zenodo:" + id}}
+}
+
+func (s *Source) request(kind, u string) crawler.Request {
+	r := crawler.Request{Source: Name, URL: u, Header: map[string][]string{"Accept": {"application/json"}}}
+	if kind == KindSearch {
+		r.RateKey = RateSearch
+	}
+	if s.token != "" {
+		r.Header["Authorization"] = []string{"Bearer " + s.token}
+	}
+	return r
+}

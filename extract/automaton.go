@@ -1,0 +1,169 @@
+package extract
+
+// automaton is an Aho-Corasick automaton over the normalized symbol alphabet, compiled to a dense
+// DFA. Every pattern is stored with a separator symbol on both sides, so it only matches whole
+// tokens; the scanner feeds a separator before and after the text.
+type automaton struct {
+	delta  []uint32 // state*alphabet + symbol → state
+	outOff []uint32 // state → range in outs
+	outs   []int32  // pattern ids
+	plen   []int32  // pattern id → length in symbols (with both separators)
+	maxLen int
+	// selfLoop marks states entered on a separator (used once by finish).
+	selfLoop []bool
+}
+
+type trieNode struct {
+	next [alphabet]int32
+	fail int32
+	out  []int32
+	in   uint8 // the symbol that leads to this node
+}
+
+// buildAutomaton compiles normalized patterns (as produced by normalize/variants).
+func buildAutomaton(patterns []string) *automaton {
+	nodes := []trieNode{{}}
+	a := &automaton{plen: make([]int32, len(patterns))}
+	for id, p := range patterns {
+		syms := make([]uint8, 0, len(p)+2)
+		syms = append(syms, symSep)
+		for i := 0; i < len(p); i++ {
+			syms = append(syms, symOf[p[i]])
+		}
+		syms = append(syms, symSep)
+		a.plen[id] = int32(len(syms))
+		if len(syms) > a.maxLen {
+			a.maxLen = len(syms)
+		}
+		cur := int32(0)
+		for _, s := range syms {
+			nx := nodes[cur].next[s]
+			if nx == 0 {
+				nodes = append(nodes, trieNode{in: s})
+				nx = int32(len(nodes) - 1)
+				nodes[cur].next[s] = nx
+			}
+			cur = nx
+		}
+		nodes[cur].out = append(nodes[cur].out, int32(id))
+	}
+	// BFS: failure links, merged outputs and the dense transition table.
+	a.delta = make([]uint32, len(nodes)*alphabet)
+	queue := make([]int32, 0, len(nodes))
+	for s := 0; s < alphabet; s++ {
+		if nx := nodes[0].next[s]; nx != 0 {
+			nodes[nx].fail = 0
+			queue = append(queue, nx)
+			a.delta[s] = uint32(nx)
+		}
+	}
+	for qi := 0; qi < len(queue); qi++ {
+		u := queue[qi]
+		f := nodes[u].fail
+		if len(nodes[f].out) > 0 {
+			nodes[u].out = append(nodes[u].out, nodes[f].out...)
+		}
+		for s := 0; s < alphabet; s++ {
+			nx := nodes[u].next[s]
+			if nx != 0 {
+				nodes[nx].fail = int32(a.delta[int(f)*alphabet+s])
+				queue = append(queue, nx)
+				a.delta[int(u)*alphabet+s] = uint32(nx)
+			} else {
+				a.delta[int(u)*alphabet+s] = a.delta[int(f)*alphabet+s]
+			}
+		}
+	}
+	a.outOff = make([]uint32, len(nodes)+1)
+	for i := range nodes {
+		a.outOff[i] = uint32(len(a.outs))
+		a.outs = append(a.outs, nodes[i].out...)
+	}
+	a.outOff[len(nodes)] = uint32(len(a.outs))
+	// Separator runs collapse: a state entered on a separator stays put on the next one (without
+	// reporting its outputs again), so the scanners need no "previous was a separator" branch.
+	a.selfLoop = make([]bool, len(nodes))
+	for q := 1; q < len(nodes); q++ {
+		if nodes[q].in == symSep {
+			a.delta[q*alphabet+symSep] = uint32(q)
+			a.selfLoop[q] = true
+		}
+	}
+	a.finish()
+	return a
+}
+
+// rawHit is one pattern occurrence: byte offsets [start, end) into the scanned string.
+type rawHit struct {
+	pat        int32
+	start, end int
+}
+
+// Transition entries hold the next state's row offset (state*alphabet) and, in the top bit,
+// whether that state has outputs, so the hot loop needs one load and no multiply per byte.
+const (
+	outFlag = 1 << 31
+	rowMask = outFlag - 1
+)
+
+// finish converts delta to row offsets with the output flag (called once by buildAutomaton).
+func (a *automaton) finish() {
+	for i, nx := range a.delta {
+		e := nx * alphabet
+		self := i%alphabet == symSep && i/alphabet == int(nx) && a.selfLoop[nx]
+		if a.outOff[nx] != a.outOff[nx+1] && !self {
+			e |= outFlag
+		}
+		a.delta[i] = e
+	}
+	a.selfLoop = nil
+}
+
+// scan appends every whole-token pattern occurrence in s to hits.
+func (a *automaton) scan(s string, hits []rawHit) []rawHit {
+	delta := a.delta
+	row := delta[symSep] & rowMask // after the virtual leading separator
+	for i := 0; i < len(s); i++ {
+		e := delta[row+uint32(symOf[s[i]])]
+		row = e & rowMask
+		if e&outFlag != 0 {
+			hits = a.emit(hits, row/alphabet, s, i)
+		}
+	}
+	if e := delta[row+symSep]; e&outFlag != 0 { // the virtual trailing separator
+		hits = a.emit(hits, (e&rowMask)/alphabet, s, len(s))
+	}
+	return hits
+}
+
+// emit reports the patterns ending in state at byte i (the separator that closes them). Start
+// offsets are found by walking back over the original bytes, collapsing separators as the scanner
+// does; matches are rare, so this costs nothing in the hot loop.
+func (a *automaton) emit(hits []rawHit, state uint32, s string, i int) []rawHit {
+	for _, id := range a.outs[a.outOff[state]:a.outOff[state+1]] {
+		inner := int(a.plen[id]) - 2 // symbols between the two separators
+		end := i
+		j := i - 1
+		count := 0
+		start := -1
+		for j >= 0 {
+			if symOf[s[j]] == symSep {
+				for j >= 0 && symOf[s[j]] == symSep {
+					j--
+				}
+				count++
+				continue
+			}
+			count++
+			if count == inner {
+				start = j
+				break
+			}
+			j--
+		}
+		if start >= 0 {
+			hits = append(hits, rawHit{pat: id, start: start, end: end})
+		}
+	}
+	return hits
+}

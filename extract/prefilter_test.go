@@ -1,0 +1,71 @@
+package extract
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/afterlife-watch/afterlife/artifact"
+)
+
+// TestScanLineNeverHidesAFinding: whenever the prefilter says a line cannot match, decoding and
+// matching it gives no finding and the line is valid.
+func TestScanLineNeverHidesAFinding(t *testing.T) {
+	m := testMatcher(t)
+	var lines [][]byte
+	for _, f := range []string{"testdata/dev.jsonl", "testdata/heldout.jsonl", "testdata/heldout2.jsonl"} {
+		fh, err := os.Open(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(fh)
+		sc.Buffer(nil, artifact.MaxLine)
+		for sc.Scan() {
+			lines = append(lines, append([]byte{}, sc.Bytes()...))
+			// The same artifact re-encoded by Go (escapes differ from Python's).
+			var a artifact.Artifact
+			if err := json.Unmarshal(sc.Bytes(), &a); err != nil {
+				t.Fatal(err)
+			}
+			b, _ := json.Marshal(a)
+			lines = append(lines, b)
+			a.Text = strings.ReplaceAll(a.Text, " ", "\n") // escapes next to names
+			b, _ = json.Marshal(a)
+			lines = append(lines, b)
+		}
+		fh.Close()
+	}
+	lines = append(lines,
+		[]byte(`{"id":"x","source":"web","kind":"page","title":"t","text":"clean text about cats"}`),
+		[]byte(`{"id":"x","source":"web","kind":"page","title":"t","text":"We train on \u004dS1MV2."}`),
+		[]byte(`{"id":"x","source":"dht","kind":"torrent","title":"t","files":[{"path":"a.bin","size":243615796224}]}`),
+	)
+	skipped := 0
+	for _, l := range lines {
+		may, ok := m.ScanLine(l)
+		var a artifact.Artifact
+		if err := json.Unmarshal(l, &a); err != nil {
+			t.Fatalf("test line invalid: %v", err)
+		}
+		if !ok {
+			t.Errorf("valid line judged not ok: %.80s", l)
+			continue
+		}
+		if !may {
+			skipped++
+			if fs := m.Match(&a); len(fs) > 0 {
+				t.Errorf("prefilter skipped a line with findings %+v: %.100s", fs, l)
+			}
+		}
+	}
+	if skipped == 0 {
+		t.Error("the prefilter never skipped a line")
+	}
+	for _, bad := range []string{`{not json`, `{"id":"a","source":"web","kind":"page"`, `{"id":"a","source":"nowhere","kind":"page"}`, `{"id":"a","source":"web","kind":"page","text":"x\`, `garbage`} {
+		if _, ok := m.ScanLine([]byte(bad)); ok {
+			t.Errorf("bad line judged ok: %s", bad)
+		}
+	}
+}

@@ -1,0 +1,366 @@
+package monitor
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/afterlife-watch/afterlife/crawler"
+	"github.com/afterlife-watch/afterlife/reports"
+)
+
+// IncrementalFile records, per run, which sources listed everything (a full listing) and since
+// when the others listed only what changed. It lives in the data directory.
+const IncrementalFile = "incremental.json"
+
+// Incremental makes re-scans cheap and keeps gone detection honest. For each source it decides
+// whether this run lists everything (the first run, every FullEvery-th run, or when the last
+// full listing is older than FullAfter) or only what changed since the source's last complete
+// run (adapters that can filter by date read crawler.IncrementalFor in Plan; a filtered listing
+// is never a complete listing, so it never feeds gone detection). Every run also re-checks the
+// artifacts it has live sightings of, through the adapters' detail endpoints (crawler.Rechecker):
+// a 404/410 marks one gone at once, and an answer (usually a 304 from the validator cache)
+// refreshes its last_seen.
+type Incremental struct {
+	// FullEvery: a full listing every Nth run of a source (default 4; 1 lists everything always).
+	FullEvery int
+	// FullAfter: a full listing when the source's last one is older than this (default 7 days).
+	FullAfter time.Duration
+	// Margin is subtracted from the last run's start (default 10 minutes): search indexes lag.
+	Margin time.Duration
+	// MaxRechecks bounds the re-checked artifacts per source and run, least recently seen first
+	// (default 1000; negative: no re-checks).
+	MaxRechecks int
+}
+
+// DefaultIncremental is the policy `afterlife scan`, `demo` and `schedule` use.
+func DefaultIncremental() *Incremental {
+	return &Incremental{FullEvery: 4, FullAfter: 7 * 24 * time.Hour, Margin: 10 * time.Minute, MaxRechecks: 1000}
+}
+
+func (p *Incremental) defaults() Incremental {
+	q := *p
+	if q.FullEvery <= 0 {
+		q.FullEvery = 4
+	}
+	if q.FullAfter <= 0 {
+		q.FullAfter = 7 * 24 * time.Hour
+	}
+	if q.Margin < 0 {
+		q.Margin = 0
+	}
+	if q.MaxRechecks == 0 {
+		q.MaxRechecks = 1000
+	}
+	return q
+}
+
+// RunLister is what the policy needs from the store to know the run history.
+type RunLister interface {
+	Runs(ctx context.Context, limit int) ([]reports.Run, error)
+}
+
+// SightingLister is what re-checks need from the store.
+type SightingLister interface {
+	Sightings(ctx context.Context, q reports.SightingQuery) ([]reports.Sighting, error)
+}
+
+// maxIncRuns bounds the runs the state file remembers (a full listing is due long before).
+const maxIncRuns = 500
+
+type incState struct {
+	Runs map[string]incRun `json:"runs"`
+}
+
+type incRun struct {
+	Full  []string             `json:"full"`
+	Since map[string]time.Time `json:"since,omitempty"`
+	// Datasets the run watched (absent: unknown, taken as every dataset).
+	Datasets []string `json:"datasets,omitempty"`
+}
+
+// covers reports whether a run that watched `have` searched for everything in `want` (a run of
+// one dataset's own schedule says nothing about the others).
+func covers(have, want []string) bool {
+	if len(have) == 0 {
+		return true
+	}
+	for _, w := range want {
+		if !contains(have, w) {
+			return false
+		}
+	}
+	return true
+}
+
+func loadIncState(dataDir string) (incState, error) {
+	st := incState{Runs: map[string]incRun{}}
+	b, err := os.ReadFile(filepath.Join(dataDir, IncrementalFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return st, nil
+	}
+	if err != nil {
+		return st, fmt.Errorf("incremental state: %w", err)
+	}
+	if err := json.Unmarshal(b, &st); err != nil {
+		return incState{Runs: map[string]incRun{}}, fmt.Errorf("incremental state %s: %w", filepath.Join(dataDir, IncrementalFile), err)
+	}
+	if st.Runs == nil {
+		st.Runs = map[string]incRun{}
+	}
+	return st, nil
+}
+
+func saveIncState(dataDir string, st incState) error {
+	b, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := filepath.Join(dataDir, IncrementalFile+".tmp")
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return fmt.Errorf("incremental state: %w", err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dataDir, IncrementalFile)); err != nil {
+		return fmt.Errorf("incremental state: %w", err)
+	}
+	return nil
+}
+
+// IncrementalPlan is what the policy decided for one run.
+type IncrementalPlan struct {
+	Sources map[string]crawler.Incremental
+	// Datasets the run watches (recorded with the plan).
+	Datasets []string
+	// Warning says why the plan fell back on full listings (a damaged state file).
+	Warning string
+	// Known is false when the store has no complete run yet (nothing to re-check).
+	Known bool
+}
+
+// Plan decides each source's listing for the next run from the store's run history and the
+// state file. It is deterministic: a resumed run gets the plan it began with (the run being
+// resumed is not complete, so it is not part of the history the plan reads).
+func (p *Incremental) Plan(ctx context.Context, store any, dataDir string, sources []string) (IncrementalPlan, error) {
+	return p.PlanFor(ctx, store, dataDir, sources, nil)
+}
+
+// PlanFor is Plan for a run over the given datasets (nil: unknown, every dataset): only earlier
+// runs that watched all of them count as the source's last run.
+func (p *Incremental) PlanFor(ctx context.Context, store any, dataDir string, sources, datasets []string) (IncrementalPlan, error) {
+	pol := p.defaults()
+	out := IncrementalPlan{Sources: map[string]crawler.Incremental{}, Datasets: datasets}
+	rl, ok := store.(RunLister)
+	if !ok {
+		return out, nil
+	}
+	runs, err := rl.Runs(ctx, 0) // newest first
+	if err != nil {
+		return out, fmt.Errorf("incremental plan: %w", err)
+	}
+	st, err := loadIncState(dataDir)
+	if err != nil {
+		// A damaged state file costs a full listing (no run is known to have been one), not the run.
+		out.Warning = err.Error() + "; every source lists in full this run"
+	}
+	for _, name := range sources {
+		var done []reports.Run // complete runs in which the source worked, newest first
+		for _, r := range runs {
+			if r.Complete && !r.Finished.IsZero() && sourceWorked(r, name) && covers(st.Runs[r.ID].Datasets, datasets) {
+				done = append(done, r)
+			}
+		}
+		if len(done) == 0 {
+			out.Sources[name] = crawler.Incremental{}
+			continue
+		}
+		out.Known = true
+		lastFull := -1
+		for i, r := range done {
+			if contains(st.Runs[r.ID].Full, name) {
+				lastFull = i
+				break
+			}
+		}
+		since := done[0].Started.Add(-pol.Margin)
+		full := lastFull < 0 || lastFull+1 >= pol.FullEvery || time.Since(done[lastFull].Started) > pol.FullAfter
+		out.Sources[name] = crawler.Incremental{Since: since, Full: full}
+	}
+	return out, nil
+}
+
+func sourceWorked(r reports.Run, name string) bool {
+	for _, s := range r.Sources {
+		if s.Name == name {
+			return s.Status == StatusOK || s.Status == StatusDegraded
+		}
+	}
+	return false
+}
+
+// Record notes the plan a run began with (which sources listed everything).
+func (p IncrementalPlan) Record(dataDir, runID string) error {
+	st, err := loadIncState(dataDir)
+	if err != nil {
+		st = incState{Runs: map[string]incRun{}} // a damaged state file only costs an early full listing
+	}
+	r := incRun{Since: map[string]time.Time{}, Datasets: p.Datasets}
+	for name, inc := range p.Sources {
+		if !inc.Filtered() {
+			r.Full = append(r.Full, name)
+		} else {
+			r.Since[name] = inc.Since.UTC()
+		}
+	}
+	sort.Strings(r.Full)
+	st.Runs[runID] = r
+	if len(st.Runs) > maxIncRuns { // run ids sort by time: keep the newest
+		ids := make([]string, 0, len(st.Runs))
+		for id := range st.Runs {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		for _, id := range ids[:len(ids)-maxIncRuns] {
+			delete(st.Runs, id)
+		}
+	}
+	return saveIncState(dataDir, st)
+}
+
+// Context returns ctx carrying the plan for the adapters' Plan calls.
+func (p IncrementalPlan) Context(ctx context.Context) context.Context {
+	return crawler.WithIncremental(ctx, p.Sources)
+}
+
+// EnqueueRechecks enqueues, for every active source that can look artifacts up
+// (crawler.Rechecker), the detail jobs of its live sighted artifacts that runID has not seen yet,
+// least recently seen first. Job ids dedup: enqueueing again (a resumed run) adds nothing.
+func (p *Incremental) EnqueueRechecks(ctx context.Context, store any, fr crawler.Frontier, sources map[string]crawler.Source, runID string, log *slog.Logger) (int, error) {
+	pol := p.defaults()
+	if pol.MaxRechecks < 0 {
+		return 0, nil
+	}
+	sl, ok := store.(SightingLister)
+	if !ok {
+		return 0, nil
+	}
+	names := make([]string, 0, len(sources))
+	for n := range sources {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	total := 0
+	live := false
+	for _, name := range names {
+		rc, ok := sources[name].(crawler.Rechecker)
+		if !ok {
+			continue
+		}
+		sg, err := sl.Sightings(ctx, reports.SightingQuery{Source: name, Gone: &live})
+		if err != nil {
+			return total, fmt.Errorf("re-checks of %s: %w", name, err)
+		}
+		lastSeen := map[string]time.Time{}
+		for _, s := range sg {
+			id := s.Artifact.ID
+			if s.LastRun == runID {
+				continue // seen by this run's listings
+			}
+			if t, ok := lastSeen[id]; !ok || s.LastSeen.Before(t) {
+				lastSeen[id] = s.LastSeen
+			}
+		}
+		ids := make([]string, 0, len(lastSeen))
+		for id := range lastSeen {
+			ids = append(ids, id)
+		}
+		sort.Slice(ids, func(i, j int) bool {
+			if !lastSeen[ids[i]].Equal(lastSeen[ids[j]]) {
+				return lastSeen[ids[i]].Before(lastSeen[ids[j]])
+			}
+			return ids[i] < ids[j]
+		})
+		if len(ids) > pol.MaxRechecks {
+			ids = ids[:pol.MaxRechecks]
+		}
+		var jobs []crawler.Job
+		for _, id := range ids {
+			if j, ok := rc.Recheck(id); ok {
+				jobs = append(jobs, normalizeJob(j, runID, name))
+			}
+		}
+		if len(jobs) == 0 {
+			continue
+		}
+		n, err := fr.Enqueue(ctx, jobs...)
+		if err != nil {
+			return total, fmt.Errorf("enqueue re-checks of %s: %w", name, err)
+		}
+		total += n
+		if log != nil {
+			log.Debug("re-checks planned", "run_id", runID, "source", name, "artifacts", len(jobs), "new_jobs", n)
+		}
+	}
+	return total, nil
+}
+
+// begin is Coordinator.Begin with the policy applied (a nil policy: plain Begin): each source's
+// plan is in the context its Plan sees, the plan is recorded, and the re-checks are enqueued.
+func (p *Incremental) begin(ctx context.Context, co *Coordinator, dataDir string) (runID string, resumed bool, err error) {
+	if p == nil {
+		return co.Begin(ctx)
+	}
+	ids := make([]string, 0, len(co.Datasets))
+	for _, d := range co.Datasets {
+		ids = append(ids, d.ID)
+	}
+	sort.Strings(ids)
+	plan, err := p.PlanFor(ctx, co.Store, dataDir, co.Sources.Names(), ids)
+	if err != nil {
+		return "", false, err
+	}
+	if plan.Warning != "" {
+		co.log().Warn("incremental state unreadable", "err", plan.Warning)
+	}
+	runID, resumed, err = co.Begin(plan.Context(ctx))
+	if err != nil {
+		return runID, resumed, err
+	}
+	if err := plan.Record(dataDir, runID); err != nil {
+		co.log().Warn("could not record the incremental plan; the next run may list everything", "run_id", runID, "err", err)
+	}
+	var full, filtered []string
+	for name, inc := range plan.Sources {
+		if inc.Filtered() {
+			filtered = append(filtered, name)
+		} else {
+			full = append(full, name)
+		}
+	}
+	sort.Strings(full)
+	sort.Strings(filtered)
+	co.log().Info("listing plan", "run_id", runID, "full_listing", full, "since_last_run_where_supported", filtered)
+	return runID, resumed, nil
+}
+
+// recheck runs after the listings drained: it enqueues the re-checks of live sighted artifacts
+// the run has not seen and crawls again until they drained (nil policy: nothing).
+func (p *Incremental) recheck(ctx context.Context, co *Coordinator, runID string, crawl func() error) error {
+	if p == nil {
+		return nil
+	}
+	n, err := p.EnqueueRechecks(ctx, co.Store, co.Frontier, co.Sources.Active, runID, co.log())
+	if err != nil {
+		return err
+	}
+	co.log().Info("re-checking known artifacts the listings did not show", "run_id", runID, "jobs", n)
+	if n == 0 {
+		return nil
+	}
+	return crawl()
+}

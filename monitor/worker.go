@@ -1,0 +1,409 @@
+package monitor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/afterlife-watch/afterlife/crawler"
+	"github.com/afterlife-watch/afterlife/reports"
+)
+
+// Worker claims jobs of one run from a frontier and handles them. Several workers (goroutines or
+// processes) may share a frontier; workers in one process should share one Stats.
+type Worker struct {
+	Name     string
+	Frontier crawler.Frontier
+	Fetcher  crawler.Fetcher
+	Sources  map[string]crawler.Source
+	Matcher  Matcher
+	Recorder Recorder
+	// Stats accumulates per-source counters and flushes them to the Recorder; share it between
+	// the workers of a process. Nil: a private one.
+	Stats *Stats
+	Log   *slog.Logger
+
+	// JobTimeout bounds one job (default 5m). RetryBase/RetryMax shape the backoff before a failed
+	// job is tried again (default 2s / 2m).
+	JobTimeout time.Duration
+	RetryBase  time.Duration
+	RetryMax   time.Duration
+	// MaxRetryAfter caps how long a job waits when the server says when to come back (default 15m).
+	MaxRetryAfter time.Duration
+	// IdleMax caps the wait between claims when no job is ready (default 500ms).
+	IdleMax time.Duration
+	// ExitWhenDrained makes Run return once the run is drained (embedded). A distributed worker
+	// keeps waiting for work instead.
+	ExitWhenDrained bool
+	// After BreakAfter failed jobs of a source in a row, with no success yet in this process, the
+	// worker fails that source's remaining jobs at once instead of hammering it (default 3; <0
+	// disables).
+	BreakAfter int
+}
+
+func (w *Worker) defaults() {
+	if w.Name == "" {
+		w.Name = "worker"
+	}
+	if w.Log == nil {
+		w.Log = slog.Default()
+	}
+	if w.Stats == nil {
+		w.Stats = NewStats(w.Fetcher)
+	}
+	if w.JobTimeout <= 0 {
+		w.JobTimeout = 5 * time.Minute
+	}
+	if w.RetryBase <= 0 {
+		w.RetryBase = 2 * time.Second
+	}
+	if w.RetryMax <= 0 {
+		w.RetryMax = 2 * time.Minute
+	}
+	if w.MaxRetryAfter <= 0 {
+		w.MaxRetryAfter = 15 * time.Minute
+	}
+	if w.IdleMax <= 0 {
+		w.IdleMax = 500 * time.Millisecond
+	}
+	if w.BreakAfter == 0 {
+		w.BreakAfter = 3
+	}
+}
+
+// Run claims and handles jobs of runID until ctx is done, or (ExitWhenDrained) the run is drained.
+// A job interrupted by ctx is left leased: its lease expires (or the embedded frontier hands it
+// back on the next open) and it is handled again.
+func (w *Worker) Run(ctx context.Context, runID string) error {
+	w.defaults()
+	log := w.Log.With("run_id", runID, "worker", w.Name)
+	// Jobs flush source counters at most every FlushEvery; whatever is left goes out when the
+	// worker stops, drained or cancelled (SIGTERM), on a context that is no longer cancelled.
+	defer w.Stats.Flush(context.WithoutCancel(ctx), w.Recorder, runID, log)
+	idle := 10 * time.Millisecond
+	claimErrs := 0
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		ls, err := w.Frontier.Claim(ctx, runID, w.Name, 1)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			claimErrs++
+			if claimErrs >= 10 {
+				return fmt.Errorf("worker %s: frontier: %w", w.Name, err)
+			}
+			log.Warn("claim failed", "err", err)
+			if err := sleep(ctx, crawler.Backoff(claimErrs, 100*time.Millisecond, 5*time.Second)); err != nil {
+				return err
+			}
+			continue
+		}
+		claimErrs = 0
+		observeQueue(ctx, w.Frontier, runID)
+		if len(ls) == 0 {
+			if w.ExitWhenDrained {
+				st, err := w.Frontier.Stats(ctx, runID)
+				if err == nil && st.Drained() {
+					return nil
+				}
+			}
+			wait := idle
+			if rw, ok := w.Frontier.(ReadyWaiter); ok {
+				if t, err := rw.NextReady(ctx, runID); err == nil && !t.IsZero() {
+					if d := time.Until(t); d > wait {
+						wait = d
+					}
+				}
+			}
+			if wait > w.IdleMax {
+				wait = w.IdleMax
+			}
+			if err := sleep(ctx, wait); err != nil {
+				return err
+			}
+			if idle < w.IdleMax {
+				idle *= 2
+			}
+			continue
+		}
+		idle = 10 * time.Millisecond
+		for _, l := range ls {
+			w.Handle(ctx, l)
+		}
+	}
+}
+
+// Handle performs one leased job: the adapter fetches and parses, artifacts are matched and
+// recorded, follow-up jobs enqueued, listings and gone artifacts noted, and the job acked. Errors
+// never escape: a permanent one is recorded against the source and the job buried (or acked), a
+// transient one hands the job back for a later attempt. Source counters are flushed at most every
+// FlushEvery: a caller of Handle (not Run or Pool) flushes Stats itself when done.
+func (w *Worker) Handle(ctx context.Context, l crawler.Lease) {
+	w.defaults()
+	job := l.Job
+	runID := job.RunID
+	log := w.Log.With("run_id", runID, "job_id", job.ID, "source", job.Source, "kind", job.Kind, "attempt", job.Attempt)
+	src, ok := w.Sources[job.Source]
+	if !ok {
+		w.fail(ctx, log, l, fmt.Errorf("no adapter for source %q in this run", job.Source), true)
+		return
+	}
+	if open, cause, first := w.Stats.breakerOpen(job.Source, w.BreakAfter); open {
+		err := fmt.Errorf("source unreachable: %d jobs failed in a row, the rest skipped (%s)", w.BreakAfter, cause)
+		if first {
+			log.Warn("source unreachable; skipping its remaining jobs", "cause", cause)
+		}
+		w.retire(ctx, log, l, err)
+		return
+	}
+	jctx, cancel := context.WithTimeout(crawler.WithLogAttrs(ctx, "run_id", runID, "job_id", job.ID), w.JobTimeout)
+	start := time.Now()
+	res, err := src.Handle(jctx, job, w.Fetcher)
+	cancel()
+	if ctx.Err() != nil {
+		observeJob(job.Source, "interrupted", job.Attempt > 0, time.Since(start))
+		log.Debug("job interrupted; it will be handed out again", "err", ctx.Err())
+		return
+	}
+	if err != nil {
+		outcome := "retry"
+		if crawler.Permanent(err) {
+			outcome = "failed"
+		}
+		observeJob(job.Source, outcome, job.Attempt > 0, time.Since(start))
+		w.Stats.jobFailed(job.Source, err)
+		w.fail(ctx, log, l, err, crawler.Permanent(err))
+		return
+	}
+	next, err := w.apply(ctx, log, job, res)
+	if err != nil {
+		if ctx.Err() != nil {
+			return
+		}
+		// The store or the frontier failed, not the source: try the job again later.
+		w.retry(ctx, log, l, fmt.Errorf("recording results: %w", err))
+		return
+	}
+	if ae, ok := w.Frontier.(AckEnqueuer); ok {
+		// Follow-ups and the ack in one frontier transaction (one commit instead of two).
+		if _, err := ae.AckEnqueue(ctx, l, next...); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			if len(next) > 0 {
+				w.retry(ctx, log, l, fmt.Errorf("enqueue follow-ups: %w", err))
+				return
+			}
+			log.Warn("ack failed; the job will run again after its lease expires", "err", err)
+		}
+	} else if err := w.Frontier.Ack(ctx, l); err != nil {
+		log.Warn("ack failed; the job will run again after its lease expires", "err", err)
+	}
+	w.Stats.jobDone(job.Source, len(res.Artifacts), res.Notes)
+	observeJob(job.Source, "ok", job.Attempt > 0, time.Since(start))
+	w.Stats.MaybeFlush(ctx, w.Recorder, runID, log, FlushEvery)
+	log.Debug("job done", "artifacts", len(res.Artifacts), "next", len(res.Next), "elapsed", time.Since(start))
+}
+
+// AckEnqueuer is implemented by frontiers that can enqueue a job's follow-ups and ack the job in
+// one transaction (the embedded SQLite frontier).
+type AckEnqueuer interface {
+	AckEnqueue(ctx context.Context, l crawler.Lease, next ...crawler.Job) (int, error)
+}
+
+// apply records what a job produced. Everything here is idempotent within a run, so a job that
+// is handled twice (crash between apply and ack) records nothing twice. Follow-up jobs are
+// enqueued here, unless the frontier is an AckEnqueuer: then they are returned, for the ack.
+func (w *Worker) apply(ctx context.Context, log *slog.Logger, job crawler.Job, res crawler.Result) ([]crawler.Job, error) {
+	seen := time.Now().UTC()
+	newSightings := 0
+	var batch []reports.Observation
+	// flush records what is batched. Lineage needs order: a model whose base model is earlier in
+	// the same result must be matched after that base model is recorded, so the batch is flushed
+	// before matching any artifact that names base models.
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		defer func() { batch = batch[:0] }()
+		if br, ok := w.Recorder.(BatchRecorder); ok && len(batch) > 1 {
+			rrs, err := br.RecordBatch(ctx, job.RunID, seen, batch)
+			if err != nil {
+				return fmt.Errorf("record %d artifacts: %w", len(batch), err)
+			}
+			for _, rr := range rrs {
+				newSightings += rr.NewSightings
+			}
+			return nil
+		}
+		for _, o := range batch {
+			rr, err := w.Recorder.Record(ctx, job.RunID, seen, o.Artifact, o.Findings)
+			if err != nil {
+				return fmt.Errorf("record %s: %w", o.Artifact.ID, err)
+			}
+			newSightings += rr.NewSightings
+		}
+		return nil
+	}
+	for i := range res.Artifacts {
+		a := &res.Artifacts[i]
+		if a.Source == "" {
+			a.Source = job.Source
+		}
+		if err := a.Validate(); err != nil {
+			log.Warn("adapter produced an invalid artifact; skipped", "artifact_id", a.ID, "err", err)
+			w.Stats.invalidArtifact(job.Source, fmt.Errorf("invalid artifact %q: %w", a.ID, err))
+			continue
+		}
+		if len(a.BaseModels) > 0 {
+			if err := flush(); err != nil {
+				return nil, err
+			}
+		}
+		fs := w.Matcher.Match(a)
+		observeFindings(job.Source, fs)
+		if len(fs) > 0 {
+			log.Debug("findings", "artifact_id", a.ID, "findings", len(fs))
+		}
+		batch = append(batch, reports.Observation{Artifact: *a, Findings: fs})
+	}
+	if err := flush(); err != nil {
+		return nil, err
+	}
+	if err := w.recordProbes(ctx, log, job, res.Probes); err != nil {
+		return nil, err
+	}
+	res.Next = append(res.Next, w.followUps(job, res.Artifacts)...)
+	if res.Listing != nil {
+		gone, err := w.Recorder.RecordListing(ctx, job.RunID, res.Listing.Scope, res.Listing.IDs, seen, MissAfter)
+		if err != nil {
+			return nil, fmt.Errorf("record listing %s: %w", res.Listing.Scope, err)
+		}
+		if len(gone) > 0 {
+			log.Info("artifacts gone from a complete listing", "scope", res.Listing.Scope, "gone", len(gone))
+		}
+	}
+	if len(res.Gone) > 0 {
+		if err := w.Recorder.MarkGone(ctx, job.RunID, res.Gone, seen); err != nil {
+			return nil, fmt.Errorf("mark gone: %w", err)
+		}
+	}
+	var next []crawler.Job
+	if len(res.Next) > 0 {
+		next = make([]crawler.Job, 0, len(res.Next))
+		for _, n := range res.Next {
+			next = append(next, normalizeJob(n, job.RunID, job.Source))
+		}
+		if _, ok := w.Frontier.(AckEnqueuer); !ok {
+			// Enqueue before the ack: the run is never seen drained while follow-ups are in flight.
+			if _, err := w.Frontier.Enqueue(ctx, next...); err != nil {
+				return nil, fmt.Errorf("enqueue follow-ups: %w", err)
+			}
+			next = nil
+		}
+	}
+	w.Stats.sightings(job.Source, newSightings)
+	return next, nil
+}
+
+func (w *Worker) fail(ctx context.Context, log *slog.Logger, l crawler.Lease, err error, permanent bool) {
+	if !permanent {
+		w.retry(ctx, log, l, err)
+		return
+	}
+	log.Warn("job failed permanently", "err", err)
+	w.retire(ctx, log, l, err)
+}
+
+// retire records a permanent failure and buries (or acks) the job.
+func (w *Worker) retire(ctx context.Context, log *slog.Logger, l crawler.Lease, err error) {
+	w.Stats.jobError(l.Job.Source, err)
+	w.noteFailure(ctx, log, l, err, true)
+	var berr error
+	if b, ok := w.Frontier.(Burier); ok {
+		berr = b.Bury(ctx, l, err.Error())
+	} else {
+		berr = w.Frontier.Ack(ctx, l)
+	}
+	if berr != nil {
+		log.Warn("could not retire the failed job", "err", berr)
+	}
+	w.Stats.MaybeFlush(ctx, w.Recorder, l.Job.RunID, log, FlushEvery)
+}
+
+func (w *Worker) retry(ctx context.Context, log *slog.Logger, l crawler.Lease, err error) {
+	wait := crawler.Backoff(l.Job.Attempt, w.RetryBase, w.RetryMax)
+	// A server that said how long to wait (Retry-After, rate-limit reset) is obeyed, up to a cap;
+	// beyond it the job fails now rather than stall the run for hours.
+	var ra interface{ RetryAfter() time.Duration }
+	if errors.As(err, &ra) {
+		if d := ra.RetryAfter(); d > w.MaxRetryAfter {
+			w.fail(ctx, log, l, fmt.Errorf("%w (the server asks to wait %s, more than the %s cap)", err,
+				d.Round(time.Second), w.MaxRetryAfter), true)
+			return
+		} else if d > wait {
+			wait = d
+		}
+	}
+	log.Warn("job failed; will retry", "err", err, "wait", wait.Round(time.Millisecond))
+	w.Stats.jobError(l.Job.Source, err)
+	w.noteFailure(ctx, log, l, err, false)
+	if rerr := w.Frontier.Retry(ctx, l, time.Now().Add(wait), err.Error()); rerr != nil {
+		log.Warn("could not hand the job back; its lease will expire", "err", rerr)
+	}
+	w.Stats.MaybeFlush(ctx, w.Recorder, l.Job.RunID, log, FlushEvery)
+}
+
+// normalizeJob fills a job's run, source and id.
+func normalizeJob(j crawler.Job, runID, source string) crawler.Job {
+	j.RunID = runID
+	if j.Source == "" {
+		j.Source = source
+	}
+	if j.ID == "" {
+		j.ID = crawler.Key(j.Source, j.Kind, j.URL)
+	}
+	j.Attempt = 0
+	return j
+}
+
+// Pool runs n workers sharing everything but their name, until the run is drained or ctx is done.
+func Pool(ctx context.Context, runID string, n int, proto Worker) error {
+	if n < 1 {
+		n = 1
+	}
+	proto.defaults()
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := 0; i < n; i++ {
+		w := proto
+		w.Name = fmt.Sprintf("%s-%d", proto.Name, i+1)
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			errs[i] = w.Run(ctx, runID)
+		}(i)
+	}
+	wg.Wait()
+	proto.Stats.Flush(context.WithoutCancel(ctx), proto.Recorder, runID, proto.Log)
+	return errors.Join(errs...)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+var _ Recorder = (reports.Store)(nil)

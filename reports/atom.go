@@ -1,0 +1,116 @@
+package reports
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"sort"
+	"time"
+)
+
+// FeedEntries bounds an Atom feed (newest sightings first).
+const FeedEntries = 200
+
+type atomLink struct {
+	Href string `xml:"href,attr"`
+	Rel  string `xml:"rel,attr,omitempty"`
+}
+
+type atomText struct {
+	Type string `xml:"type,attr"`
+	Body string `xml:",chardata"`
+}
+
+type atomEntry struct {
+	ID        string    `xml:"id"`
+	Title     atomText  `xml:"title"`
+	Updated   string    `xml:"updated"`
+	Published string    `xml:"published"`
+	Link      *atomLink `xml:"link,omitempty"`
+	Summary   atomText  `xml:"summary"`
+	Category  []struct {
+		Term string `xml:"term,attr"`
+	} `xml:"category"`
+}
+
+type atomFeed struct {
+	XMLName xml.Name `xml:"http://www.w3.org/2005/Atom feed"`
+	ID      string   `xml:"id"`
+	Title   atomText `xml:"title"`
+	Updated string   `xml:"updated"`
+	Author  struct {
+		Name string `xml:"name"`
+	} `xml:"author"`
+	Entries []atomEntry `xml:"entry"`
+}
+
+func sightingKey(datasetID string, x SightingView) string {
+	h := sha256.Sum256([]byte(datasetID + "\x00" + string(x.Relation) + "\x00" + x.Artifact.ID))
+	return hex.EncodeToString(h[:16])
+}
+
+// WriteAtom writes the Atom feed of a dataset's sightings, newest first. Every string is
+// text-typed and escaped by encoding/xml; links are only http(s).
+func WriteAtom(w io.Writer, rep *Report, d *DatasetReport) error {
+	type keyed struct {
+		key string
+		s   *SightingView
+	}
+	ks := make([]keyed, len(d.Sightings))
+	for i := range d.Sightings {
+		ks[i] = keyed{sightingKey(d.ID, d.Sightings[i]), &d.Sightings[i]}
+	}
+	sort.Slice(ks, func(i, j int) bool {
+		a, b := ks[i].s, ks[j].s
+		if !a.FirstSeen.Equal(b.FirstSeen) {
+			return a.FirstSeen.After(b.FirstSeen)
+		}
+		return ks[i].key < ks[j].key
+	})
+	if len(ks) > FeedEntries {
+		ks = ks[:FeedEntries]
+	}
+	ss := make([]SightingView, len(ks))
+	keys := make([]string, len(ks))
+	for i, k := range ks {
+		ss[i], keys[i] = *k.s, k.key
+	}
+	f := atomFeed{ID: "urn:afterlife:dataset:" + fileID(d.ID), Title: atomText{"text", "Afterlife of " + d.Name + ": new sightings"}}
+	f.Author.Name = "Afterlife"
+	updated := rep.GeneratedAt
+	if len(ss) > 0 {
+		updated = ss[0].FirstSeen
+	}
+	f.Updated = updated.UTC().Format(time.RFC3339)
+	for i, x := range ss {
+		e := atomEntry{ID: "urn:afterlife:sighting:" + keys[i],
+			Title:     atomText{"text", fmt.Sprintf("[%s] %s", x.Relation, oneLine(x.Artifact.Title))},
+			Updated:   x.LastSeen.UTC().Format(time.RFC3339),
+			Published: x.FirstSeen.UTC().Format(time.RFC3339),
+			Summary: atomText{"text", fmt.Sprintf("%s %s on %s (%s), confidence %.2f. Evidence: %s", x.Artifact.Kind, oneLine(x.Artifact.ID),
+				x.Artifact.Host, x.Artifact.Source, x.Confidence, oneLine(evidenceText(x.Evidence)))},
+		}
+		if x.Gone && x.GoneSince != nil {
+			e.Summary.Body += " Gone since " + fmtDay(*x.GoneSince) + "."
+		}
+		if u := safeURL(x.Artifact.URL); u != "" {
+			e.Link = &atomLink{Href: u, Rel: "alternate"}
+		}
+		e.Category = append(e.Category, struct {
+			Term string `xml:"term,attr"`
+		}{string(x.Relation)})
+		f.Entries = append(f.Entries, e)
+	}
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(f); err != nil {
+		return fmt.Errorf("atom %s: %w", d.ID, err)
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}

@@ -1,0 +1,541 @@
+package reports
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/afterlife-watch/afterlife/artifact"
+	"github.com/afterlife-watch/afterlife/configs"
+	"github.com/afterlife-watch/afterlife/extract"
+)
+
+// ReportSchemaVersion is the version of report.json (docs/report.schema.json).
+const ReportSchemaVersion = 1
+
+// Report is everything every output format renders: one run, seen from the store.
+type Report struct {
+	SchemaVersion int       `json:"schema_version"`
+	GeneratedAt   time.Time `json:"generated_at"`
+	Run           RunView   `json:"run"`
+	// Runs is the run history, oldest first (the timeline's x axis).
+	Runs     []RunView       `json:"runs"`
+	Datasets []DatasetReport `json:"datasets"`
+}
+
+// RunView is a run as reports show it.
+type RunView struct {
+	ID       string       `json:"id"`
+	Started  time.Time    `json:"started"`
+	Finished *time.Time   `json:"finished"`
+	Mode     string       `json:"mode,omitempty"`
+	Complete bool         `json:"complete"`
+	New      int          `json:"new"`
+	Gone     int          `json:"gone"`
+	Sources  []SourceStat `json:"sources"`
+	// Failures names each URL the run could not use and why (stores implementing FailureLister).
+	Failures []JobFailure `json:"failures,omitempty"`
+}
+
+// At is when the run's data is as of: its end, or its start while it runs.
+func (r RunView) At() time.Time {
+	if r.Finished != nil {
+		return *r.Finished
+	}
+	return r.Started
+}
+
+// DatasetReport is one dataset's afterlife.
+type DatasetReport struct {
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Status string `json:"status"`
+	// Retracted is true for retraction statuses (the ones scored as afterlife).
+	Retracted       bool            `json:"retracted"`
+	RetractedOn     string          `json:"retracted_on,omitempty"`
+	Reason          string          `json:"reason,omitempty"`
+	AnnouncementURL string          `json:"announcement_url,omitempty"`
+	Summary         Summary         `json:"summary"`
+	Sightings       []SightingView  `json:"sightings"`
+	Actions         []HostActions   `json:"actions"`
+	Swarms          []SwarmHealth   `json:"swarms"`
+	Timeline        []TimelinePoint `json:"timeline"`
+	PapersPerYear   []YearCount     `json:"papers_per_year"`
+	// Retraction is the dataset's retraction date as a year (0 when unknown), for the charts.
+	retractionYear int
+}
+
+// Summary counts what a steward looks at first. Live means not gone.
+type Summary struct {
+	LiveCopies            int `json:"live_copies"`
+	Derivatives           int `json:"derivatives"`
+	TrainedOnModels       int `json:"trained_on_models"`
+	PapersSinceRetraction int `json:"papers_since_retraction"`
+	SwarmsAlive           int `json:"swarms_alive"`
+	Torrents              int `json:"torrents"`
+	Uses                  int `json:"uses"`
+	Studies               int `json:"studies"`
+	Mentions              int `json:"mentions"`
+	Live                  int `json:"live"`
+	Gone                  int `json:"gone"`
+	Total                 int `json:"total"`
+	// NewSinceLastRun and GoneSinceLastRun are the changes the report's run made.
+	NewSinceLastRun  int `json:"new_since_last_run"`
+	GoneSinceLastRun int `json:"gone_since_last_run"`
+}
+
+// ArtifactRef is the part of an artifact a report shows.
+type ArtifactRef struct {
+	ID        string `json:"id"`
+	Source    string `json:"source"`
+	Kind      string `json:"kind"`
+	URL       string `json:"url"`
+	Title     string `json:"title"`
+	Host      string `json:"host"`
+	Published string `json:"published,omitempty"`
+	InfoHash  string `json:"infohash,omitempty"`
+}
+
+// SightingView is one sighting in a report.
+type SightingView struct {
+	Artifact       ArtifactRef        `json:"artifact"`
+	Relation       extract.Relation   `json:"relation"`
+	Confidence     float64            `json:"confidence"`
+	Evidence       []extract.Evidence `json:"evidence"`
+	Via            string             `json:"via,omitempty"`
+	Chain          []string           `json:"chain,omitempty"`
+	PostRetraction bool               `json:"post_retraction"`
+	FirstSeen      time.Time          `json:"first_seen"`
+	LastSeen       time.Time          `json:"last_seen"`
+	FirstRun       string             `json:"first_run,omitempty"`
+	LastRun        string             `json:"last_run,omitempty"`
+	Gone           bool               `json:"gone"`
+	GoneSince      *time.Time         `json:"gone_since"`
+	// Excerpt is the start of the artifact's text (model card, abstract), for the HTML pages.
+	Excerpt string `json:"-"`
+	// New is true when the report's run first saw it; GoneNow when the run saw it go.
+	New     bool `json:"new"`
+	GoneNow bool `json:"gone_now"`
+}
+
+// HostActions is what a steward can do about one host.
+type HostActions struct {
+	Host    string `json:"host"`
+	How     string `json:"how"`
+	URL     string `json:"url,omitempty"`
+	Contact bool   `json:"contact_known"`
+	// Uncertain marks a route the registry has not verified.
+	Uncertain bool         `json:"uncertain,omitempty"`
+	Items     []ActionItem `json:"items"`
+}
+
+// ActionItem is one thing to report on a host.
+type ActionItem struct {
+	ArtifactID string           `json:"artifact_id"`
+	URL        string           `json:"url"`
+	Title      string           `json:"title"`
+	Relation   extract.Relation `json:"relation"`
+}
+
+// SwarmHealth is the latest state of one torrent's swarm and its trend.
+type SwarmHealth struct {
+	InfoHash   string    `json:"infohash"`
+	ArtifactID string    `json:"artifact_id,omitempty"`
+	At         time.Time `json:"at,omitzero"`
+	Seeders    int       `json:"seeders"`
+	Leechers   int       `json:"leechers"`
+	Completed  int       `json:"completed"`
+	Peers      int       `json:"peers"`
+	Alive      bool      `json:"alive"`
+	// Trend compares seeders with the previous probe: up, down, flat or new.
+	Trend  string       `json:"trend"`
+	Series []SwarmProbe `json:"-"`
+	// History is the swarm's health at each run that probed it, oldest first (swarm_series.go).
+	History []SwarmPoint `json:"history"`
+}
+
+// TimelinePoint is the dataset's afterlife at one run.
+type TimelinePoint struct {
+	RunID string    `json:"run_id"`
+	At    time.Time `json:"at"`
+	Live  int       `json:"live"`
+	Data  int       `json:"data"`  // copy + derivative
+	Model int       `json:"model"` // trained-on
+	Uses  int       `json:"uses"`
+	New   int       `json:"new"`
+	Gone  int       `json:"gone"`
+}
+
+// YearCount counts papers using the dataset in one publication year.
+type YearCount struct {
+	Year            int  `json:"year"`
+	Papers          int  `json:"papers"`
+	AfterRetraction bool `json:"after_retraction"`
+}
+
+// ExcerptRunes bounds the card excerpt shown with each sighting in HTML.
+const ExcerptRunes = 400
+
+// ErrNoRuns is returned when a report is asked of a store that holds no run.
+var ErrNoRuns = errors.New("build report: the store holds no run yet (run `afterlife scan` or `afterlife demo` first)")
+
+// Options tune report building.
+type Options struct {
+	// Now overrides generated_at (by default the run's end, so the same store renders the same bytes).
+	Now time.Time
+	// MaxTimeline bounds the runs in the timeline (default 200, the most recent).
+	MaxTimeline int
+}
+
+// Build reads the store and builds the report of runID ("" for the latest run).
+func Build(ctx context.Context, st Store, reg *configs.Registry, runID string, opt Options) (*Report, error) {
+	if reg == nil {
+		return nil, errors.New("build report: nil registry")
+	}
+	runs, err := st.Runs(ctx, 0)
+	if err != nil {
+		return nil, fmt.Errorf("build report: %w", err)
+	}
+	if len(runs) == 0 {
+		return nil, ErrNoRuns
+	}
+	var run Run
+	idx := -1
+	if runID == "" {
+		run, idx = runs[0], 0
+	} else {
+		for i := range runs {
+			if runs[i].ID == runID {
+				run, idx = runs[i], i
+			}
+		}
+		if idx < 0 {
+			return nil, fmt.Errorf("build report: run %q: %w", runID, ErrNotFound)
+		}
+	}
+	// History up to and including the run, oldest first.
+	hist := runs[idx:]
+	if opt.MaxTimeline <= 0 {
+		opt.MaxTimeline = 200
+	}
+	if len(hist) > opt.MaxTimeline {
+		hist = hist[:opt.MaxTimeline]
+	}
+	rep := &Report{SchemaVersion: ReportSchemaVersion, Run: viewRun(run)}
+	if fl, ok := st.(FailureLister); ok {
+		if rep.Run.Failures, err = fl.Failures(ctx, run.ID); err != nil {
+			return nil, fmt.Errorf("build report: %w", err)
+		}
+	}
+	for i := len(hist) - 1; i >= 0; i-- {
+		rep.Runs = append(rep.Runs, viewRun(hist[i]))
+	}
+	rep.GeneratedAt = rep.Run.At()
+	if !opt.Now.IsZero() {
+		rep.GeneratedAt = opt.Now.UTC()
+	}
+	all, err := st.Sightings(ctx, SightingQuery{})
+	if err != nil {
+		return nil, fmt.Errorf("build report: %w", err)
+	}
+	var probes []SwarmProbe
+	if ss, ok := st.(SwarmStore); ok {
+		if probes, err = ss.Probes(ctx, ""); err != nil {
+			return nil, fmt.Errorf("build report: %w", err)
+		}
+		probes = probesAsOf(probes, rep.Run) // swarm_series.go
+	}
+	byDS := map[string][]Sighting{}
+	for _, s := range all {
+		if rep.Run.Finished != nil {
+			at := rep.Run.At()
+			if s.FirstSeen.After(at) {
+				continue // seen only by later runs: not part of this run's report
+			}
+			if s.Gone && s.GoneSince.After(at) {
+				s.Gone, s.GoneSince = false, time.Time{} // went after this run: live as of the run
+			}
+		}
+		byDS[s.Dataset] = append(byDS[s.Dataset], s)
+	}
+	order := make([]string, 0, len(byDS))
+	seen := map[string]bool{}
+	for _, id := range reg.IDs() {
+		if len(byDS[id]) > 0 || probedKnown(reg, id, probes) { // swarm_series.go
+			order, seen[id] = append(order, id), true
+		}
+	}
+	var extra []string
+	for id := range byDS {
+		if !seen[id] {
+			extra = append(extra, id)
+		}
+	}
+	sort.Strings(extra)
+	order = append(order, extra...)
+	for _, id := range order {
+		d, ok := reg.Get(id)
+		if !ok {
+			d = &configs.Dataset{ID: id, Name: id, Status: "unknown"}
+		}
+		rep.Datasets = append(rep.Datasets, buildDataset(d, reg.ContactsFor(id), byDS[id], rep, probes))
+	}
+	if rep.Datasets == nil {
+		rep.Datasets = []DatasetReport{}
+	}
+	return rep, nil
+}
+
+func viewRun(r Run) RunView {
+	v := RunView{ID: r.ID, Started: r.Started.UTC(), Mode: r.Mode, Complete: r.Complete, New: r.New, Gone: r.Gone, Sources: r.Sources}
+	if !r.Finished.IsZero() {
+		f := r.Finished.UTC()
+		v.Finished = &f
+	}
+	if v.Sources == nil {
+		v.Sources = []SourceStat{}
+	}
+	return v
+}
+
+var relRank = func() map[extract.Relation]int {
+	m := map[extract.Relation]int{}
+	for i, r := range extract.Relations {
+		m[r] = i
+	}
+	return m
+}()
+
+// isPostRetraction says whether a sighting's artifact appeared after the dataset's retraction.
+func isPostRetraction(s *Sighting, d *configs.Dataset) bool {
+	if s.PostRetraction {
+		return true
+	}
+	p := s.Artifact.Published
+	return p != "" && d.RetractedOn != "" && p >= d.RetractedOn
+}
+
+func buildDataset(d *configs.Dataset, contacts []configs.Contact, ss []Sighting, rep *Report, probes []SwarmProbe) DatasetReport {
+	run := rep.Run
+	dr := DatasetReport{ID: d.ID, Name: d.Name, Status: d.Status, Retracted: d.IsRetraction(), RetractedOn: d.RetractedOn, Reason: d.Reason,
+		AnnouncementURL: d.AnnouncementURL}
+	if len(d.RetractedOn) >= 4 {
+		fmt.Sscanf(d.RetractedOn[:4], "%d", &dr.retractionYear)
+	}
+	sort.SliceStable(ss, func(i, j int) bool {
+		a, b := &ss[i], &ss[j]
+		if a.Gone != b.Gone {
+			return !a.Gone
+		}
+		if relRank[a.Relation] != relRank[b.Relation] {
+			return relRank[a.Relation] < relRank[b.Relation]
+		}
+		if a.Confidence != b.Confidence {
+			return a.Confidence > b.Confidence
+		}
+		return a.Artifact.ID < b.Artifact.ID
+	})
+	torrents := map[string]string{} // infohash -> artifact id of live torrent sightings
+	s := &dr.Summary
+	for i := range ss {
+		x := &ss[i]
+		v := SightingView{
+			Artifact: ArtifactRef{ID: x.Artifact.ID, Source: x.Artifact.Source, Kind: x.Artifact.Kind, URL: x.Artifact.URL,
+				Title: x.Artifact.Title, Host: x.Artifact.Host(), Published: x.Artifact.Published, InfoHash: strings.ToLower(x.Artifact.InfoHash)},
+			Relation: x.Relation, Confidence: x.Confidence, Evidence: nonNilEvidence(x.Evidence), Via: x.Via, Chain: x.Chain,
+			PostRetraction: isPostRetraction(x, d), FirstSeen: x.FirstSeen.UTC(), LastSeen: x.LastSeen.UTC(),
+			FirstRun: x.FirstRun, LastRun: x.LastRun, Gone: x.Gone, New: x.FirstRun == run.ID,
+			Excerpt: truncate(x.Artifact.Text, ExcerptRunes),
+		}
+		if x.Gone {
+			g := x.GoneSince.UTC()
+			v.GoneSince = &g
+			v.GoneNow = !g.Before(run.Started) && (run.Finished == nil || !g.After(*run.Finished))
+		}
+		dr.Sightings = append(dr.Sightings, v)
+		s.Total++
+		if v.New {
+			s.NewSinceLastRun++
+		}
+		if v.GoneNow {
+			s.GoneSinceLastRun++
+		}
+		if x.Relation == extract.Uses && x.Artifact.Kind == artifact.KindPaper && v.PostRetraction {
+			s.PapersSinceRetraction++
+		}
+		if x.Gone {
+			s.Gone++
+			continue
+		}
+		s.Live++
+		switch x.Relation {
+		case extract.Copy:
+			s.LiveCopies++
+		case extract.Derivative:
+			s.Derivatives++
+		case extract.TrainedOn:
+			s.TrainedOnModels++
+		case extract.Uses:
+			s.Uses++
+		case extract.Studies:
+			s.Studies++
+		case extract.Mention:
+			s.Mentions++
+		}
+		if v.Artifact.InfoHash != "" && x.Relation.Scored() == "data" {
+			torrents[v.Artifact.InfoHash] = x.Artifact.ID
+		}
+	}
+	addKnownSwarms(torrents, d, probes) // the registry's probed info-hashes (swarm_series.go)
+	s.Torrents = len(torrents)
+	dr.Swarms = swarmHealth(torrents, probes)
+	for _, sw := range dr.Swarms {
+		if sw.Alive {
+			s.SwarmsAlive++
+		}
+	}
+	dr.Actions = actions(contacts, dr.Sightings)
+	dr.Timeline = timeline(ss, rep.Runs)
+	dr.PapersPerYear = papersPerYear(ss, dr.retractionYear)
+	return dr
+}
+
+func swarmHealth(torrents map[string]string, probes []SwarmProbe) []SwarmHealth {
+	by := map[string][]SwarmProbe{}
+	for _, p := range probes {
+		if _, ok := torrents[p.InfoHash]; ok {
+			by[p.InfoHash] = append(by[p.InfoHash], p)
+		}
+	}
+	out := []SwarmHealth{}
+	for ih, aid := range torrents {
+		ps := runSeries(by[ih]) // one point per run (swarm_series.go)
+		h := SwarmHealth{InfoHash: ih, ArtifactID: aid, Seeders: -1, Leechers: -1, Completed: -1, Peers: -1, Trend: "unprobed", Series: ps,
+			History: swarmPoints(ps)}
+		if len(ps) > 0 {
+			last := ps[len(ps)-1]
+			h.At, h.Seeders, h.Leechers, h.Completed, h.Peers, h.Alive = last.At, last.Seeders, last.Leechers, last.Completed, last.Peers, last.Alive()
+			h.Trend = "new"
+			if len(ps) > 1 {
+				prev := ps[len(ps)-2]
+				switch {
+				case last.Seeders > prev.Seeders:
+					h.Trend = "up"
+				case last.Seeders < prev.Seeders:
+					h.Trend = "down"
+				default:
+					h.Trend = "flat"
+				}
+			}
+		}
+		out = append(out, h)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].InfoHash < out[j].InfoHash })
+	return out
+}
+
+// actionable says whether a live sighting is something a steward can ask a host to act on.
+func actionable(r extract.Relation) bool {
+	return r == extract.Copy || r == extract.Derivative || r == extract.TrainedOn
+}
+
+// contactFor picks the contact whose host is the longest suffix of host (the dataset's own
+// contacts come first in the list and win ties).
+func contactFor(contacts []configs.Contact, host string) (configs.Contact, bool) {
+	best := -1
+	var out configs.Contact
+	for _, c := range contacts {
+		h := strings.ToLower(strings.TrimPrefix(c.Host, "www."))
+		hh := strings.TrimPrefix(host, "www.")
+		if (hh == h || strings.HasSuffix(hh, "."+h)) && len(h) > best {
+			best, out = len(h), c
+		}
+	}
+	return out, best >= 0
+}
+
+func actions(contacts []configs.Contact, ss []SightingView) []HostActions {
+	by := map[string]*HostActions{}
+	for _, s := range ss {
+		if s.Gone || !actionable(s.Relation) {
+			continue
+		}
+		h := by[s.Artifact.Host]
+		if h == nil {
+			h = &HostActions{Host: s.Artifact.Host, Items: []ActionItem{}}
+			if c, ok := contactFor(contacts, s.Artifact.Host); ok {
+				h.How, h.URL, h.Contact, h.Uncertain = c.How, c.URL, true, c.Uncertain
+			} else {
+				h.How = "No contact for this host in the registry: use the host's abuse or takedown process."
+			}
+			by[s.Artifact.Host] = h
+		}
+		h.Items = append(h.Items, ActionItem{ArtifactID: s.Artifact.ID, URL: s.Artifact.URL, Title: s.Artifact.Title, Relation: s.Relation})
+	}
+	out := make([]HostActions, 0, len(by))
+	for _, h := range by {
+		out = append(out, *h)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if len(out[i].Items) != len(out[j].Items) {
+			return len(out[i].Items) > len(out[j].Items)
+		}
+		return out[i].Host < out[j].Host
+	})
+	return out
+}
+
+// timeline counts live sightings at each run's time: first seen by then and not gone by then.
+func timeline(ss []Sighting, runs []RunView) []TimelinePoint {
+	out := make([]TimelinePoint, 0, len(runs))
+	for _, r := range runs {
+		at := r.At()
+		p := TimelinePoint{RunID: r.ID, At: at}
+		for i := range ss {
+			x := &ss[i]
+			if x.FirstRun == r.ID {
+				p.New++
+			}
+			if x.Gone && !x.GoneSince.Before(r.Started) && !x.GoneSince.After(at) {
+				p.Gone++
+			}
+			if x.FirstSeen.After(at) || (x.Gone && !x.GoneSince.After(at)) {
+				continue
+			}
+			p.Live++
+			switch x.Relation.Scored() {
+			case "data":
+				p.Data++
+			case "model":
+				p.Model++
+			case "uses":
+				p.Uses++
+			}
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+func papersPerYear(ss []Sighting, retYear int) []YearCount {
+	by := map[int]int{}
+	for i := range ss {
+		x := &ss[i]
+		if x.Relation != extract.Uses || x.Artifact.Kind != artifact.KindPaper || len(x.Artifact.Published) < 4 {
+			continue
+		}
+		var y int
+		if _, err := fmt.Sscanf(x.Artifact.Published[:4], "%d", &y); err == nil && y > 1900 {
+			by[y]++
+		}
+	}
+	out := []YearCount{}
+	for y, n := range by {
+		out = append(out, YearCount{Year: y, Papers: n, AfterRetraction: retYear > 0 && y > retYear})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Year < out[j].Year })
+	return out
+}

@@ -1,0 +1,241 @@
+package reports
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/afterlife-watch/afterlife/artifact"
+	"github.com/afterlife-watch/afterlife/extract"
+)
+
+const sightingCols = `s.artifact_id, s.dataset, s.relation, s.confidence, s.evidence, s.via, s.chain, s.post_retraction,
+	s.first_seen, s.last_seen, s.first_run, s.last_run, s.gone, s.gone_since, a.doc`
+
+// Sightings returns the sightings matching q ordered by dataset, artifact id and relation.
+func (s *SQLiteStore) Sightings(ctx context.Context, q SightingQuery) ([]Sighting, error) {
+	var where []string
+	var args []any
+	if q.Dataset != "" {
+		where, args = append(where, "s.dataset=?"), append(args, q.Dataset)
+	}
+	if q.Relation != "" {
+		where, args = append(where, "s.relation=?"), append(args, string(q.Relation))
+	}
+	if q.Source != "" {
+		where, args = append(where, "a.source=?"), append(args, q.Source)
+	}
+	if q.Text != "" {
+		t := strings.ToLower(q.Text)
+		where = append(where, "(instr(lower(a.title), ?)>0 OR instr(lower(a.id), ?)>0 OR instr(lower(a.url), ?)>0)")
+		args = append(args, t, t, t)
+	}
+	if q.Gone != nil {
+		where, args = append(where, "s.gone=?"), append(args, b2i(*q.Gone))
+	}
+	query := `SELECT ` + sightingCols + ` FROM sightings s JOIN artifacts a ON a.id=s.artifact_id`
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	query += " ORDER BY s.dataset, s.artifact_id, s.relation"
+	if q.Limit > 0 {
+		query += " LIMIT ?"
+		args = append(args, q.Limit)
+	}
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sightings: %w", err)
+	}
+	defer rows.Close()
+	var out []Sighting
+	docs := map[string]artifact.Artifact{} // an artifact with several findings is decoded once
+	for rows.Next() {
+		sg, err := scanSighting(rows, docs)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sg)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sightings: %w", err)
+	}
+	return out, nil
+}
+
+func scanSighting(rows *sql.Rows, docs map[string]artifact.Artifact) (Sighting, error) {
+	var sg Sighting
+	var id, rel, ev, chain string
+	var post, gone int
+	var first, last, goneSince int64
+	var doc []byte
+	if err := rows.Scan(&id, &sg.Dataset, &rel, &sg.Confidence, &ev, &sg.Via, &chain, &post,
+		&first, &last, &sg.FirstRun, &sg.LastRun, &gone, &goneSince, &doc); err != nil {
+		return sg, fmt.Errorf("sightings: %w", err)
+	}
+	sg.Relation = extract.Relation(rel)
+	sg.PostRetraction, sg.Gone = post == 1, gone == 1
+	sg.FirstSeen, sg.LastSeen, sg.GoneSince = fromNanos(first), fromNanos(last), fromNanos(goneSince)
+	if err := json.Unmarshal([]byte(ev), &sg.Evidence); err != nil {
+		return sg, fmt.Errorf("sighting %s evidence: %w", id, err)
+	}
+	if chain != "" {
+		if err := json.Unmarshal([]byte(chain), &sg.Chain); err != nil {
+			return sg, fmt.Errorf("sighting %s chain: %w", id, err)
+		}
+	}
+	a, ok := docs[id]
+	if !ok {
+		if err := json.Unmarshal(doc, &a); err != nil {
+			return sg, fmt.Errorf("sighting %s artifact: %w", id, err)
+		}
+		docs[id] = a
+	}
+	sg.Artifact = a
+	return sg, nil
+}
+
+// Artifact returns the stored artifact with the given id.
+func (s *SQLiteStore) Artifact(ctx context.Context, id string) (artifact.Artifact, bool, error) {
+	var doc []byte
+	err := s.db.QueryRowContext(ctx, `SELECT doc FROM artifacts WHERE id=?`, id).Scan(&doc)
+	if errors.Is(err, sql.ErrNoRows) {
+		return artifact.Artifact{}, false, nil
+	}
+	if err != nil {
+		return artifact.Artifact{}, false, fmt.Errorf("artifact %s: %w", id, err)
+	}
+	var a artifact.Artifact
+	if err := json.Unmarshal(doc, &a); err != nil {
+		return artifact.Artifact{}, false, fmt.Errorf("artifact %s: %w", id, err)
+	}
+	return a, true, nil
+}
+
+// TaintOf returns the datasets stored trained-on findings say the model is trained on, with the
+// chain from the model to the dataset. It implements extract.Lineage so that the matcher sees
+// models found by earlier runs. Errors are logged and give no taint.
+func (s *SQLiteStore) TaintOf(modelID string) []extract.Taint {
+	key := ModelKey(modelID)
+	if key == "" {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	rows, err := s.db.QueryContext(ctx, `SELECT a.id, s.dataset, s.via, s.chain FROM sightings s
+		JOIN artifacts a ON a.id=s.artifact_id
+		WHERE a.model_key=? AND s.relation=? ORDER BY s.dataset, a.id`, key, string(extract.TrainedOn))
+	if err != nil {
+		slog.Warn("lineage lookup failed", "model", modelID, "err", err)
+		return nil
+	}
+	defer rows.Close()
+	seen := map[string]int{}
+	var out []extract.Taint
+	for rows.Next() {
+		var id, ds, via, chain string
+		if err := rows.Scan(&id, &ds, &via, &chain); err != nil {
+			slog.Warn("lineage lookup failed", "model", modelID, "err", err)
+			return nil
+		}
+		var c []string
+		if chain != "" {
+			if err := json.Unmarshal([]byte(chain), &c); err != nil {
+				c = nil
+			}
+		}
+		if len(c) == 0 {
+			c = []string{modelName(id)}
+			if via != "" && via != ds {
+				c = append(c, via)
+			}
+			c = append(c, ds)
+		}
+		if i, ok := seen[ds]; ok {
+			if len(c) < len(out[i].Chain) {
+				out[i].Chain = c
+			}
+			continue
+		}
+		seen[ds] = len(out)
+		out = append(out, extract.Taint{Dataset: ds, Chain: c})
+	}
+	if err := rows.Err(); err != nil {
+		slog.Warn("lineage lookup failed", "model", modelID, "err", err)
+		return nil
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Dataset < out[j].Dataset })
+	return out
+}
+
+// modelName strips a "<source>:model:" prefix from an artifact id, keeping the case.
+func modelName(id string) string {
+	if i := strings.Index(id, ":model:"); i >= 0 {
+		return id[i+len(":model:"):]
+	}
+	return id
+}
+
+// Event is one change recorded in a run.
+type Event struct {
+	RunID      string           `json:"run_id"`
+	ArtifactID string           `json:"artifact_id"`
+	Dataset    string           `json:"dataset"`
+	Relation   extract.Relation `json:"relation"`
+	Kind       string           `json:"kind"` // new, gone, reappeared
+	At         time.Time        `json:"at"`
+}
+
+// EventQuery filters events. Zero values mean "any".
+type EventQuery struct {
+	RunID   string
+	Dataset string
+	Kind    string
+	Limit   int
+}
+
+// Events returns recorded changes, newest first (ties by artifact, dataset, relation, kind).
+func (s *SQLiteStore) Events(ctx context.Context, q EventQuery) ([]Event, error) {
+	var where []string
+	var args []any
+	if q.RunID != "" {
+		where, args = append(where, "run_id=?"), append(args, q.RunID)
+	}
+	if q.Dataset != "" {
+		where, args = append(where, "dataset=?"), append(args, q.Dataset)
+	}
+	if q.Kind != "" {
+		where, args = append(where, "kind=?"), append(args, q.Kind)
+	}
+	query := `SELECT run_id, artifact_id, dataset, relation, kind, at FROM events`
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	query += " ORDER BY at DESC, artifact_id, dataset, relation, kind"
+	if q.Limit > 0 {
+		query += " LIMIT ?"
+		args = append(args, q.Limit)
+	}
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("events: %w", err)
+	}
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		var e Event
+		var rel string
+		var at int64
+		if err := rows.Scan(&e.RunID, &e.ArtifactID, &e.Dataset, &rel, &e.Kind, &at); err != nil {
+			return nil, fmt.Errorf("events: %w", err)
+		}
+		e.Relation, e.At = extract.Relation(rel), fromNanos(at)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}

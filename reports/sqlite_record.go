@@ -1,0 +1,443 @@
+package reports
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/afterlife-watch/afterlife/artifact"
+	"github.com/afterlife-watch/afterlife/extract"
+)
+
+// Event kinds stored per run.
+const (
+	EventNew        = "new"
+	EventGone       = "gone"
+	EventReappeared = "reappeared"
+)
+
+// ModelKey normalises a model reference for lineage look-ups: "hf:model:Org/Name",
+// "https://huggingface.co/Org/Name" and "org/name" all give "org/name".
+func ModelKey(ref string) string {
+	k := strings.TrimSpace(ref)
+	for _, p := range []string{"https://huggingface.co/", "http://huggingface.co/", "huggingface.co/"} {
+		if len(k) >= len(p) && strings.EqualFold(k[:len(p)], p) {
+			k = k[len(p):]
+		}
+	}
+	if i := strings.Index(k, ":model:"); i >= 0 {
+		k = k[i+len(":model:"):]
+	}
+	return strings.ToLower(strings.Trim(k, "/"))
+}
+
+// recordStmts are the statements of the Record and RecordListing paths, prepared once per store:
+// re-parsing their SQL on every call was a large share of a crawl's CPU (bench/results/crawl.md).
+// Inside a write transaction they are used through tx.StmtContext, which reuses the statement
+// already prepared on that connection.
+type recordStmts struct {
+	runExists, artSelect, artTouch, artUpsert                  *sql.Stmt
+	sightInsert, sightSelect, sightTouch, sightUpdate, event   *sql.Stmt
+	listingInsert, listingOrd, member, listingMax, listingGone *sql.Stmt
+}
+
+type recordStmtsEntry struct {
+	mu sync.Mutex
+	st *recordStmts
+}
+
+// recordStmtCache maps a store's *sql.DB to its prepared statements. The entry is dropped when the
+// store is garbage collected (the statements close with the database).
+var recordStmtCache sync.Map // *sql.DB -> *recordStmtsEntry
+
+func (s *SQLiteStore) recordStmts(ctx context.Context) (*recordStmts, error) {
+	v, loaded := recordStmtCache.LoadOrStore(s.db, &recordStmtsEntry{})
+	if !loaded {
+		runtime.AddCleanup(s, func(db *sql.DB) { recordStmtCache.Delete(db) }, s.db)
+	}
+	e := v.(*recordStmtsEntry)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.st != nil {
+		return e.st, nil
+	}
+	st := &recordStmts{}
+	var prepared []*sql.Stmt
+	for _, p := range []struct {
+		dst **sql.Stmt
+		sql string
+	}{
+		{&st.runExists, sqlRunExists}, {&st.artSelect, sqlArtSelect}, {&st.artTouch, sqlArtTouch},
+		{&st.artUpsert, sqlArtUpsert}, {&st.sightInsert, sqlSightInsert}, {&st.sightSelect, sqlSightSelect},
+		{&st.sightTouch, sqlSightTouch}, {&st.sightUpdate, sqlSightUpdate}, {&st.event, sqlEvent},
+		{&st.listingInsert, sqlListingInsert}, {&st.listingOrd, sqlListingOrd}, {&st.member, sqlMember},
+		{&st.listingMax, sqlListingMax}, {&st.listingGone, sqlListingGone},
+	} {
+		ps, err := s.db.PrepareContext(ctx, p.sql)
+		if err != nil {
+			for _, x := range prepared {
+				x.Close()
+			}
+			return nil, fmt.Errorf("prepare: %w", err)
+		}
+		prepared = append(prepared, ps)
+		*p.dst = ps
+	}
+	e.st = st
+	return st, nil
+}
+
+const (
+	sqlRunExists = `SELECT 1 FROM runs WHERE id=?`
+	sqlArtSelect = `SELECT last_run, doc FROM artifacts WHERE id=?`
+	sqlArtTouch  = `UPDATE artifacts SET last_seen=MAX(last_seen, ?), gone=0, gone_since=0 WHERE id=?`
+	sqlArtUpsert = `INSERT INTO artifacts(id, source, kind, url, title, host, model_key, published, doc,
+			first_seen, last_seen, first_run, last_run)
+		VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)
+		ON CONFLICT(id) DO UPDATE SET source=excluded.source, kind=excluded.kind, url=excluded.url,
+			title=excluded.title, host=excluded.host, model_key=excluded.model_key, published=excluded.published,
+			doc=excluded.doc, last_seen=MAX(last_seen, excluded.last_seen), last_run=excluded.last_run,
+			gone=0, gone_since=0`
+	sqlSightInsert = `INSERT INTO sightings(artifact_id, dataset, relation, confidence, evidence, via, chain,
+				post_retraction, first_seen, last_seen, first_run, last_run)
+			VALUES(?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(artifact_id, dataset, relation) DO NOTHING`
+	sqlSightSelect = `SELECT gone, last_run, confidence, evidence FROM sightings WHERE artifact_id=? AND dataset=? AND relation=?`
+	sqlSightTouch  = `UPDATE sightings SET last_seen=MAX(last_seen, ?), gone=0, gone_since=0
+				WHERE artifact_id=? AND dataset=? AND relation=?`
+	sqlSightUpdate = `UPDATE sightings SET confidence=?, evidence=?, via=?, chain=?, post_retraction=?,
+				last_seen=MAX(last_seen, ?), last_run=?, gone=0, gone_since=0
+			WHERE artifact_id=? AND dataset=? AND relation=?`
+	sqlEvent = `INSERT INTO events(run_id, artifact_id, dataset, relation, kind, at)
+		VALUES(?,?,?,?,?,?) ON CONFLICT DO NOTHING`
+	sqlListingInsert = `INSERT INTO listings(scope, run_id, ord, at)
+			VALUES(?, ?, (SELECT COALESCE(MAX(ord),0)+1 FROM listings WHERE scope=?), ?) ON CONFLICT DO NOTHING`
+	sqlListingOrd = `SELECT ord FROM listings WHERE scope=? AND run_id=?`
+	sqlMember     = `INSERT INTO listing_members(scope, artifact_id, last_ord) VALUES(?,?,?)
+			ON CONFLICT(scope, artifact_id) DO UPDATE SET last_ord=MAX(last_ord, excluded.last_ord)`
+	sqlListingMax  = `SELECT MAX(ord) FROM listings WHERE scope=?`
+	sqlListingGone = `SELECT m.artifact_id FROM listing_members m
+			JOIN artifacts a ON a.id=m.artifact_id
+			WHERE m.scope=? AND ?-m.last_ord >= ? AND a.gone=0 ORDER BY m.artifact_id`
+)
+
+// runExistsStmt is runExists through the prepared statement.
+func runExistsStmt(ctx context.Context, tx *sql.Tx, st *recordStmts, runID string) error {
+	var one int
+	err := tx.StmtContext(ctx, st.runExists).QueryRowContext(ctx, runID).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("run %q: %w", runID, ErrNotFound)
+	}
+	return err
+}
+
+// Record stores the artifact and its findings as seen at seenAt in runID. It is idempotent within a
+// run: a second call (or a call after a crash and resume) adds no sighting and no event. A gone
+// sighting that is recorded again reappears.
+func (s *SQLiteStore) Record(ctx context.Context, runID string, seenAt time.Time, a artifact.Artifact, fs []extract.Finding) (RecordResult, error) {
+	res, err := s.RecordBatch(ctx, runID, seenAt, []Observation{{Artifact: a, Findings: fs}})
+	if err != nil {
+		return RecordResult{}, err
+	}
+	return res[0], nil
+}
+
+// Observation is one artifact and its findings, for RecordBatch.
+type Observation struct {
+	Artifact artifact.Artifact
+	Findings []extract.Finding
+}
+
+// RecordBatch records several artifacts in one transaction (much faster than one Record each;
+// see bench/results/reports.md). Either all are recorded or, on error, none.
+func (s *SQLiteStore) RecordBatch(ctx context.Context, runID string, seenAt time.Time, obs []Observation) ([]RecordResult, error) {
+	if seenAt.IsZero() {
+		seenAt = time.Now().UTC()
+	}
+	type prepared struct {
+		a   artifact.Artifact
+		fs  []extract.Finding
+		doc []byte
+		mk  string
+	}
+	ps := make([]prepared, len(obs))
+	for i, o := range obs {
+		a := o.Artifact
+		if strings.TrimSpace(a.ID) == "" {
+			return nil, errors.New("record: artifact without id")
+		}
+		fs, err := dedupeFindings(a.ID, o.Findings)
+		if err != nil {
+			return nil, err
+		}
+		doc, err := json.Marshal(a)
+		if err != nil {
+			return nil, fmt.Errorf("record %s: %w", a.ID, err)
+		}
+		ps[i] = prepared{a: a, fs: fs, doc: doc}
+		if a.Kind == artifact.KindModel {
+			ps[i].mk = ModelKey(a.ID)
+		}
+	}
+	at := nanos(seenAt)
+	out := make([]RecordResult, len(obs))
+	st, err := s.recordStmts(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("record: %w", err)
+	}
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		if err := runExistsStmt(ctx, tx, st, runID); err != nil {
+			return fmt.Errorf("record: %w", err)
+		}
+		for i, p := range ps {
+			r, err := recordTx(ctx, tx, st, runID, at, p.a, p.fs, p.doc, p.mk)
+			if err != nil {
+				return err
+			}
+			out[i] = r
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func recordTx(ctx context.Context, tx *sql.Tx, st *recordStmts, runID string, at int64, a artifact.Artifact, fs []extract.Finding, doc []byte, mk string) (RecordResult, error) {
+	var res RecordResult
+	// Within a run, two versions of one artifact (a search hit, and a citation listing's copy with
+	// the citation contexts) keep the larger doc, then the greater: the same whichever job
+	// recorded last. A later run replaces it.
+	var lastRun string
+	var oldDoc []byte
+	err := tx.StmtContext(ctx, st.artSelect).QueryRowContext(ctx, a.ID).Scan(&lastRun, &oldDoc)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return res, fmt.Errorf("record artifact %s: %w", a.ID, err)
+	}
+	if err == nil && lastRun == runID && (len(oldDoc) > len(doc) || (len(oldDoc) == len(doc) && string(oldDoc) >= string(doc))) {
+		_, err = tx.StmtContext(ctx, st.artTouch).ExecContext(ctx, at, a.ID)
+	} else {
+		_, err = tx.StmtContext(ctx, st.artUpsert).ExecContext(ctx, a.ID, a.Source, a.Kind, a.URL, a.Title, a.Host(), mk, a.Published, doc, at, at, runID, runID)
+	}
+	if err != nil {
+		return res, fmt.Errorf("record artifact %s: %w", a.ID, err)
+	}
+	for _, f := range fs {
+		ev, err := json.Marshal(nonNilEvidence(f.Evidence))
+		if err != nil {
+			return res, fmt.Errorf("record %s evidence: %w", a.ID, err)
+		}
+		chain := ""
+		if len(f.Chain) > 0 {
+			b, _ := json.Marshal(f.Chain)
+			chain = string(b)
+		}
+		r, err := tx.StmtContext(ctx, st.sightInsert).ExecContext(ctx, a.ID, f.Dataset, string(f.Relation), f.Confidence, string(ev), f.Via, chain, b2i(f.PostRetraction), at, at, runID, runID)
+		if err != nil {
+			return res, fmt.Errorf("record sighting %s/%s/%s: %w", a.ID, f.Dataset, f.Relation, err)
+		}
+		if n, _ := r.RowsAffected(); n == 1 {
+			if err := addEventStmt(ctx, tx, st, runID, a.ID, f.Dataset, string(f.Relation), EventNew, at); err != nil {
+				return res, err
+			}
+			res.NewSightings++
+			continue
+		}
+		var wasGone int
+		var lastRun, oldEv string
+		var oldConf float64
+		if err := tx.StmtContext(ctx, st.sightSelect).QueryRowContext(ctx, a.ID, f.Dataset, string(f.Relation)).Scan(&wasGone, &lastRun, &oldConf, &oldEv); err != nil {
+			return res, fmt.Errorf("record sighting %s: %w", a.ID, err)
+		}
+		// Within a run the strongest version of a sighting stays (higher confidence, then the
+		// greater evidence): the same whichever job recorded last. A later run replaces it.
+		if lastRun == runID && (oldConf > f.Confidence || (oldConf == f.Confidence && oldEv >= string(ev))) {
+			if _, err := tx.StmtContext(ctx, st.sightTouch).ExecContext(ctx, at, a.ID, f.Dataset, string(f.Relation)); err != nil {
+				return res, fmt.Errorf("record sighting %s: %w", a.ID, err)
+			}
+		} else if _, err := tx.StmtContext(ctx, st.sightUpdate).ExecContext(ctx, f.Confidence, string(ev), f.Via, chain, b2i(f.PostRetraction), at, runID, a.ID, f.Dataset, string(f.Relation)); err != nil {
+			return res, fmt.Errorf("record sighting %s: %w", a.ID, err)
+		}
+		if wasGone == 1 {
+			if err := addEventStmt(ctx, tx, st, runID, a.ID, f.Dataset, string(f.Relation), EventReappeared, at); err != nil {
+				return res, err
+			}
+			res.Reappeared++
+		}
+	}
+	return res, nil
+}
+
+func nonNilEvidence(e []extract.Evidence) []extract.Evidence {
+	if e == nil {
+		return []extract.Evidence{}
+	}
+	return e
+}
+
+// dedupeFindings keeps one finding per (dataset, relation), the most confident, and rejects
+// findings that cannot be stored.
+func dedupeFindings(id string, fs []extract.Finding) ([]extract.Finding, error) {
+	type key struct{ d, r string }
+	best := map[key]int{}
+	var out []extract.Finding
+	for _, f := range fs {
+		if f.Dataset == "" {
+			return nil, fmt.Errorf("record %s: finding without dataset", id)
+		}
+		if !f.Relation.Valid() {
+			return nil, fmt.Errorf("record %s: finding for %s has unknown relation %q", id, f.Dataset, f.Relation)
+		}
+		k := key{f.Dataset, string(f.Relation)}
+		if i, ok := best[k]; ok {
+			if f.Confidence > out[i].Confidence {
+				out[i] = f
+			}
+			continue
+		}
+		best[k] = len(out)
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+func addEvent(ctx context.Context, tx *sql.Tx, runID, artifactID, dataset, relation, kind string, at int64) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO events(run_id, artifact_id, dataset, relation, kind, at)
+		VALUES(?,?,?,?,?,?) ON CONFLICT DO NOTHING`, runID, artifactID, dataset, relation, kind, at)
+	if err != nil {
+		return fmt.Errorf("event %s %s: %w", kind, artifactID, err)
+	}
+	return nil
+}
+
+func addEventStmt(ctx context.Context, tx *sql.Tx, st *recordStmts, runID, artifactID, dataset, relation, kind string, at int64) error {
+	if _, err := tx.StmtContext(ctx, st.event).ExecContext(ctx, runID, artifactID, dataset, relation, kind, at); err != nil {
+		return fmt.Errorf("event %s %s: %w", kind, artifactID, err)
+	}
+	return nil
+}
+
+// MarkGone marks artifacts (and their sightings) gone as of at, e.g. after a 404 or 410.
+func (s *SQLiteStore) MarkGone(ctx context.Context, runID string, artifactIDs []string, at time.Time) error {
+	if at.IsZero() {
+		at = time.Now().UTC()
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		if err := runExists(ctx, tx, runID); err != nil {
+			return fmt.Errorf("mark gone: %w", err)
+		}
+		for _, id := range artifactIDs {
+			if err := markGone(ctx, tx, runID, id, nanos(at)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func markGone(ctx context.Context, tx *sql.Tx, runID, id string, at int64) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE artifacts SET gone=1, gone_since=? WHERE id=? AND gone=0`, at, id); err != nil {
+		return fmt.Errorf("mark gone %s: %w", id, err)
+	}
+	rows, err := tx.QueryContext(ctx, `UPDATE sightings SET gone=1, gone_since=? WHERE artifact_id=? AND gone=0
+		RETURNING dataset, relation`, at, id)
+	if err != nil {
+		return fmt.Errorf("mark gone %s: %w", id, err)
+	}
+	type dr struct{ d, r string }
+	var changed []dr
+	for rows.Next() {
+		var x dr
+		if err := rows.Scan(&x.d, &x.r); err != nil {
+			rows.Close()
+			return fmt.Errorf("mark gone %s: %w", id, err)
+		}
+		changed = append(changed, x)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("mark gone %s: %w", id, err)
+	}
+	for _, x := range changed {
+		if err := addEvent(ctx, tx, runID, id, x.d, x.r, EventGone, at); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RecordListing notes a complete listing of scope in runID (one listing per scope and run:
+// recording it again in the same run adds the ids to it and counts no extra miss). An artifact
+// listed in an earlier complete listing of the scope and missing from the last missAfter listings
+// is marked gone; its id is returned (each id once). Listing an artifact does not revive it: the
+// adapter's Record does.
+func (s *SQLiteStore) RecordListing(ctx context.Context, runID, scope string, ids []string, at time.Time, missAfter int) ([]string, error) {
+	if scope == "" {
+		return nil, errors.New("record listing: empty scope")
+	}
+	if missAfter < 1 {
+		missAfter = 1
+	}
+	if at.IsZero() {
+		at = time.Now().UTC()
+	}
+	var gone []string
+	st, err := s.recordStmts(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("record listing %s: %w", scope, err)
+	}
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		gone = nil
+		if err := runExistsStmt(ctx, tx, st, runID); err != nil {
+			return fmt.Errorf("record listing %s: %w", scope, err)
+		}
+		if _, err := tx.StmtContext(ctx, st.listingInsert).ExecContext(ctx, scope, runID, scope, nanos(at)); err != nil {
+			return fmt.Errorf("record listing %s: %w", scope, err)
+		}
+		var ord int64
+		if err := tx.StmtContext(ctx, st.listingOrd).QueryRowContext(ctx, scope, runID).Scan(&ord); err != nil {
+			return fmt.Errorf("record listing %s: %w", scope, err)
+		}
+		stmt := tx.StmtContext(ctx, st.member)
+		for _, id := range ids {
+			if _, err := stmt.ExecContext(ctx, scope, id, ord); err != nil {
+				return fmt.Errorf("record listing %s: %w", scope, err)
+			}
+		}
+		var maxOrd int64
+		if err := tx.StmtContext(ctx, st.listingMax).QueryRowContext(ctx, scope).Scan(&maxOrd); err != nil {
+			return fmt.Errorf("record listing %s: %w", scope, err)
+		}
+		rows, err := tx.StmtContext(ctx, st.listingGone).QueryContext(ctx, scope, maxOrd, missAfter)
+		if err != nil {
+			return fmt.Errorf("record listing %s: %w", scope, err)
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return fmt.Errorf("record listing %s: %w", scope, err)
+			}
+			gone = append(gone, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("record listing %s: %w", scope, err)
+		}
+		for _, id := range gone {
+			if err := markGone(ctx, tx, runID, id, nanos(at)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	sort.Strings(gone)
+	return gone, err
+}
