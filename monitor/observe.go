@@ -79,3 +79,12 @@ func observeQueue(ctx context.Context, fr crawler.Frontier, runID string) {
 		o.Queue(runID, st)
 	}
 }
+
+// observeQueueFinal samples the frontier whatever the throttle says: a run shorter than
+// queueSampleEvery still leaves its final counts (done, dead) in the gauges.
+func observeQueueFinal(runID string, st crawler.FrontierStats) {
+	if o := currentObserver(); o != nil {
+		lastQ.Store(time.Now().UnixNano())
+		o.Queue(runID, st)
+	}
+}

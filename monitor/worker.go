@@ -110,6 +110,7 @@ func (w *Worker) Run(ctx context.Context, runID string) error {
 			if w.ExitWhenDrained {
 				st, err := w.Frontier.Stats(ctx, runID)
 				if err == nil && st.Drained() {
+					observeQueueFinal(runID, st)
 					return nil
 				}
 			}
