@@ -1,16 +1,10 @@
 package sources_test
 
 import (
-	"context"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/afterlife-watch/afterlife/configs"
 	"github.com/afterlife-watch/afterlife/crawler"
-	"github.com/afterlife-watch/afterlife/crawler/demoworld"
-	"github.com/afterlife-watch/afterlife/crawler/httpcache"
 	_ "github.com/afterlife-watch/afterlife/crawler/sources"
 	"github.com/afterlife-watch/afterlife/crawler/webapi"
 	"github.com/afterlife-watch/afterlife/crawler/webapi/webapitest"
@@ -21,36 +15,8 @@ import (
 // found, and a re-scan of the unchanged world is answered with 304s except where the real service
 // cannot be conditional (GitHub search).
 func TestPartAThroughRealFetcher(t *testing.T) {
-	reg, err := configs.LoadRegistry("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	world, err := demoworld.New(demoworld.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := demoworld.Start(world, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	cache, err := httpcache.Open(filepath.Join(t.TempDir(), "cache.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cache.Close()
-	watch := srv.WatchConfig()
-	watch.PolitenessOff = true
-	f, err := crawler.NewFetcher(watch, crawler.FetcherOptions{Cache: cache, Version: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	planted, err := demoworld.LoadPlanted()
-	if err != nil {
-		t.Fatal(err)
-	}
+	rig := newFetcherRig(t)
+	reg, watch, f, ctx, planted := rig.reg, rig.watch, rig.fetcher, rig.ctx, rig.planted
 	for _, name := range []string{"huggingface", "github", "zenodo", "kaggle"} {
 		t.Run(name, func(t *testing.T) {
 			factory, ok := crawler.Factory(name)
