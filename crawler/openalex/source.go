@@ -105,20 +105,13 @@ func (s *Source) DefaultRates() map[string]webapi.Rate {
 		Doc: "OpenAlex: max 100 requests/s; daily budget by API key ($0.01 anonymous, $1 free key)"}}
 }
 
-var fileNameRE = regexp.MustCompile(`(?i)\.(tar|gz|tgz|zip|bin|npy|pickle|pkl|pth|pt|avi|top|json|txt|bz2|xz|7z|rar|sqlite|tsv|parquet|mat)$`)
+// quoteStripper strips the characters the search syntax reserves from a term.
+var quoteStripper = strings.NewReplacer(`"`, "")
 
 // SearchTerms are the names searched for: aliases, name and derivative names, without file names
 // and path-like ids.
 func SearchTerms(d *configs.Dataset) []string {
-	var out []string
-	for _, t := range webapi.Terms(d, MinTermLen) {
-		t = strings.TrimSpace(strings.ReplaceAll(t, `"`, ""))
-		if t == "" || fileNameRE.MatchString(t) || strings.Contains(t, "/") {
-			continue
-		}
-		out = append(out, t)
-	}
-	return out
+	return webapi.PhraseTerms(d, MinTermLen, quoteStripper)
 }
 
 // SearchQuery ORs quoted phrases (OpenAlex search accepts boolean OR and phrases).

@@ -8,7 +8,6 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -113,20 +112,13 @@ func (s *Source) DefaultRates() map[string]webapi.Rate {
 	return map[string]webapi.Rate{Name: {PerSecond: DefaultRatePerSecond, Burst: DefaultBurst, Doc: doc}}
 }
 
-var fileNameRE = regexp.MustCompile(`(?i)\.(tar|gz|tgz|zip|bin|npy|pickle|pkl|pth|pt|avi|top|json|txt|bz2|xz|7z|rar|sqlite|tsv|parquet|mat)$`)
+// queryStripper strips the characters the search syntax reserves from a term.
+var queryStripper = strings.NewReplacer(`"`, "", "|", " ", "+", " ")
 
 // SearchTerms are the names searched for: aliases, name and derivative names, without file names
 // and path-like ids.
 func SearchTerms(d *configs.Dataset) []string {
-	var out []string
-	for _, t := range webapi.Terms(d, MinTermLen) {
-		t = strings.TrimSpace(strings.NewReplacer(`"`, "", "|", " ", "+", " ").Replace(t))
-		if t == "" || fileNameRE.MatchString(t) || strings.Contains(t, "/") {
-			continue
-		}
-		out = append(out, t)
-	}
-	return out
+	return webapi.PhraseTerms(d, MinTermLen, queryStripper)
 }
 
 // BulkQuery ORs quoted phrases in the bulk search syntax ("a" | "b").

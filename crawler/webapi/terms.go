@@ -141,3 +141,22 @@ func Date(ts string) string {
 	}
 	return ""
 }
+
+// fileNameRE recognises archive and data file names among a dataset's names (books3.tar.gz):
+// they never occur in titles or abstracts, so paper searches leave them out.
+var fileNameRE = regexp.MustCompile(`(?i)\.(tar|gz|tgz|zip|bin|npy|pickle|pkl|pth|pt|avi|top|json|txt|bz2|xz|7z|rar|sqlite|tsv|parquet|mat)$`)
+
+// PhraseTerms returns Terms(d, minLen) fit for phrase search in paper text: each cleaned with
+// clean (which strips the characters the source's query syntax reserves), without file names and
+// path-like ids, and without terms that clean left empty.
+func PhraseTerms(d *configs.Dataset, minLen int, clean *strings.Replacer) []string {
+	var out []string
+	for _, t := range Terms(d, minLen) {
+		t = strings.TrimSpace(clean.Replace(t))
+		if t == "" || fileNameRE.MatchString(t) || strings.Contains(t, "/") {
+			continue
+		}
+		out = append(out, t)
+	}
+	return out
+}
