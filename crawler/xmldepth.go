@@ -10,7 +10,7 @@ import (
 
 // MaxXMLDepth bounds element nesting in XML from outside. encoding/xml keeps a stack entry per
 // open element: a 7 MB document nested a million deep costs about 244 MiB to decode (found by
-// crawler/hostile). Atom, RSS and OAI feeds nest a handful of levels.
+// internal/hostile). Atom, RSS and OAI feeds nest a handful of levels.
 const MaxXMLDepth = 256
 
 // ErrXMLTooDeep is returned for XML nested deeper than MaxXMLDepth.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/afterlife-watch/afterlife/artifact"
 	"github.com/afterlife-watch/afterlife/configs"
+	"github.com/afterlife-watch/afterlife/internal/demoworld"
 )
 
 // demoExtra is the part of a planted demo artifact's `extra` that the GitHub adapter folds into
@@ -30,18 +31,18 @@ type demoExtra struct {
 }
 
 // loadDemoCorpus reads every planted artifact of the demo world (all epochs) from the embedded
-// configs/demo/*.jsonl, with GitHub descriptions and issue comments folded into the text as the
+// internal/demoworld/planted/*.jsonl, with GitHub descriptions and issue comments folded into the text as the
 // adapter does (crawler/github: RepoArtifact, KindComments).
 func loadDemoCorpus(t *testing.T) []artifact.Artifact {
 	t.Helper()
-	files, err := fs.Glob(configs.Demo, "demo/*.jsonl")
+	files, err := fs.Glob(demoworld.PlantedFS, "planted/*.jsonl")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("demo corpus: %v (%d files)", err, len(files))
 	}
 	sort.Strings(files)
 	var out []artifact.Artifact
 	for _, f := range files {
-		b, err := fs.ReadFile(configs.Demo, f)
+		b, err := fs.ReadFile(demoworld.PlantedFS, f)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -16,12 +16,12 @@ import (
 	"time"
 
 	"github.com/afterlife-watch/afterlife/configs"
-	"github.com/afterlife-watch/afterlife/crawler/demoworld"
+	"github.com/afterlife-watch/afterlife/internal/demoworld"
 	"github.com/afterlife-watch/afterlife/monitor"
 	"github.com/afterlife-watch/afterlife/reports"
 )
 
-// plantedChange derives, from the planted data's epochs fields (configs/demo/*.jsonl), the
+// plantedChange derives, from the planted data's epochs fields (internal/demoworld/planted/*.jsonl), the
 // artifacts with expected findings that epoch `to` adds and removes relative to epoch `from`.
 func plantedChange(t *testing.T, from, to int) (added, removed, datasets []string) {
 	t.Helper()

@@ -8,7 +8,7 @@ import (
 // MaxBencodeDepth bounds how deeply lists and dictionaries may nest in bencode from outside
 // (.torrent files, tracker responses). anacrolix's decoder recurses once per level with no limit:
 // a tracker answering "llll…" a million deep overflows the goroutine stack, a fatal error no
-// recover() catches (found by crawler/hostile). Real torrents nest a handful of levels (v2 file
+// recover() catches (found by internal/hostile). Real torrents nest a handful of levels (v2 file
 // trees one per directory).
 const MaxBencodeDepth = 512
 

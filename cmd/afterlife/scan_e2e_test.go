@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/afterlife-watch/afterlife/configs"
-	"github.com/afterlife-watch/afterlife/crawler/demoworld"
+	"github.com/afterlife-watch/afterlife/internal/demoworld"
 )
 
 // buildBinary builds the afterlife binary once per test binary run.

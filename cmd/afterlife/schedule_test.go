@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/afterlife-watch/afterlife/crawler/demoworld"
+	"github.com/afterlife-watch/afterlife/internal/demoworld"
 	"github.com/afterlife-watch/afterlife/reports"
 )
 
@@ -122,7 +122,7 @@ func TestScheduleSIGTERMFinishesTheRunWithinGrace(t *testing.T) {
 
 // The done criterion: `afterlife demo --epoch 1` then `--epoch 2` on one data directory; the second
 // report's new and gone sightings are exactly the planted change (derived from the epochs fields
-// of configs/demo/*.jsonl), and `afterlife runs` shows both runs with their costs.
+// of internal/demoworld/planted/*.jsonl), and `afterlife runs` shows both runs with their costs.
 func TestDemoEpochsOnOneDataDirectory(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()

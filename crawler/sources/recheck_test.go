@@ -6,13 +6,13 @@ import (
 	"testing"
 
 	"github.com/afterlife-watch/afterlife/crawler"
-	"github.com/afterlife-watch/afterlife/crawler/demoworld"
+	"github.com/afterlife-watch/afterlife/internal/demoworld"
 	"github.com/afterlife-watch/afterlife/crawler/webapi/webapitest"
 )
 
 // Every adapter can re-check a known artifact by id (crawler.Rechecker): for each planted
 // artifact that exists in only one epoch, the re-check finds it in that epoch and answers gone in
-// the other. Derived from the epochs fields of configs/demo/*.jsonl.
+// the other. Derived from the epochs fields of internal/demoworld/planted/*.jsonl.
 func TestRecheckEveryAdapterAcrossEpochs(t *testing.T) {
 	ctx := context.Background()
 	world, err := demoworld.New(demoworld.Options{})

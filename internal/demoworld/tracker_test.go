@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/afterlife-watch/afterlife/crawler/demoworld"
+	"github.com/afterlife-watch/afterlife/internal/demoworld"
 	"github.com/afterlife-watch/afterlife/torrent"
 )
 

@@ -13,7 +13,7 @@ import (
 	"github.com/afterlife-watch/afterlife/crawler"
 	_ "github.com/afterlife-watch/afterlife/crawler/academictorrents"
 	_ "github.com/afterlife-watch/afterlife/crawler/arxiv"
-	"github.com/afterlife-watch/afterlife/crawler/demoworld"
+	"github.com/afterlife-watch/afterlife/internal/demoworld"
 	_ "github.com/afterlife-watch/afterlife/crawler/openalex"
 	_ "github.com/afterlife-watch/afterlife/crawler/semanticscholar"
 	"github.com/afterlife-watch/afterlife/crawler/webapi/webapitest"

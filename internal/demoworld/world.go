@@ -1,7 +1,7 @@
 // Package demoworld is the offline demo world: one local HTTP server that speaks each implemented
 // source's real response formats (modelled on recorded responses) and holds a planted afterlife.
 //
-// The planted artifacts live in configs/demo/<source>.jsonl (embedded). Each line is an artifact in
+// The planted artifacts live in internal/demoworld/planted/<source>.jsonl (embedded). Each line is an artifact in
 // the interchange format plus demo-only fields (epochs, extra). Each source's handler, in its own
 // file (huggingface.go, github.go, ...), renders the planted artifacts of its source in that source's
 // API format under the path prefix /<source>/ (so the watch config's base_url for huggingface is
@@ -113,9 +113,9 @@ func New(opts Options) (*World, error) {
 	return w, nil
 }
 
-// LoadPlanted reads every configs/demo/*.jsonl file.
+// LoadPlanted reads every internal/demoworld/planted/*.jsonl file.
 func LoadPlanted() ([]Planted, error) {
-	files, err := fs.Glob(configs.Demo, "demo/*.jsonl")
+	files, err := fs.Glob(PlantedFS, "planted/*.jsonl")
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +123,7 @@ func LoadPlanted() ([]Planted, error) {
 	var out []Planted
 	seen := map[string]string{}
 	for _, f := range files {
-		b, err := fs.ReadFile(configs.Demo, f)
+		b, err := fs.ReadFile(PlantedFS, f)
 		if err != nil {
 			return nil, err
 		}

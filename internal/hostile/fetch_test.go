@@ -18,7 +18,7 @@ import (
 
 	"github.com/afterlife-watch/afterlife/configs"
 	"github.com/afterlife-watch/afterlife/crawler"
-	"github.com/afterlife-watch/afterlife/crawler/hostile"
+	"github.com/afterlife-watch/afterlife/internal/hostile"
 )
 
 func startWorld(t *testing.T) *hostile.World {

@@ -1,8 +1,0 @@
-package configs
-
-import "embed"
-
-// Demo holds the demo world's planted afterlife: demo/<source>.jsonl, one planted artifact a line.
-//
-//go:embed demo
-var Demo embed.FS
