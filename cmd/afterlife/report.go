@@ -18,6 +18,7 @@ import (
 
 	"github.com/afterlife-watch/afterlife/configs"
 	"github.com/afterlife-watch/afterlife/reports"
+	"github.com/afterlife-watch/afterlife/reports/render"
 )
 
 type reportFlags struct {
@@ -113,23 +114,23 @@ func runReport(cmd *cobra.Command, f reportFlags) error {
 		}
 		defer st.Close()
 	}
-	rep, err := reports.Build(ctx, st, reg, runID, reports.Options{})
+	rep, err := render.Build(ctx, st, reg, runID, render.Options{})
 	if err != nil {
 		return err
 	}
-	files, err := reports.WriteAll(ctx, rep, reg, out)
+	files, err := render.WriteAll(ctx, rep, reg, out)
 	if err != nil {
 		return err
 	}
-	hooks, err := reports.WebhooksFromEnv(os.Getenv)
+	hooks, err := render.WebhooksFromEnv(os.Getenv)
 	if err != nil {
 		return err
 	}
 	for _, u := range f.webhooks {
-		hooks = append(hooks, reports.Webhook{URL: u})
+		hooks = append(hooks, render.Webhook{URL: u})
 	}
 	for _, u := range f.slack {
-		hooks = append(hooks, reports.Webhook{URL: u, Slack: true})
+		hooks = append(hooks, render.Webhook{URL: u, Slack: true})
 	}
 	if len(hooks) > 0 {
 		deliverWebhooks(ctx, rep, hooks, f.hookWait)
@@ -141,7 +142,7 @@ func runReport(cmd *cobra.Command, f reportFlags) error {
 // time is the run's time, so the same file renders the same bytes.
 func ingestArtifacts(ctx context.Context, st *reports.SQLiteStore, reg *configs.Registry, name string, stdin io.Reader) (string, error) {
 	if name == "-" {
-		return reports.IngestArtifacts(ctx, st, reg, stdin, "<stdin>", time.Now().UTC())
+		return render.IngestArtifacts(ctx, st, reg, stdin, "<stdin>", time.Now().UTC())
 	}
 	fh, err := os.Open(name)
 	if err != nil {
@@ -152,16 +153,16 @@ func ingestArtifacts(ctx context.Context, st *reports.SQLiteStore, reg *configs.
 	if fi, err := fh.Stat(); err == nil {
 		at = fi.ModTime().UTC().Truncate(time.Second)
 	}
-	return reports.IngestArtifacts(ctx, st, reg, fh, name, at)
+	return render.IngestArtifacts(ctx, st, reg, fh, name, at)
 }
 
-func deliverWebhooks(ctx context.Context, rep *reports.Report, hooks []reports.Webhook, wait time.Duration) {
-	p := reports.NewSightingsPayload(rep)
+func deliverWebhooks(ctx context.Context, rep *render.Report, hooks []render.Webhook, wait time.Duration) {
+	p := render.NewSightingsPayload(rep)
 	if p == nil {
 		slog.Info("no new sightings: no webhook sent")
 		return
 	}
-	n := &reports.Notifier{Hooks: hooks, Client: &http.Client{Timeout: 30 * time.Second}}
+	n := &render.Notifier{Hooks: hooks, Client: &http.Client{Timeout: 30 * time.Second}}
 	wctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	go n.Run(wctx)
@@ -183,7 +184,7 @@ type reportSummary struct {
 	Files    []string `json:"files"`
 }
 
-func printReportSummary(w io.Writer, rep *reports.Report, out string, files []string) error {
+func printReportSummary(w io.Writer, rep *render.Report, out string, files []string) error {
 	sum := reportSummary{RunID: rep.Run.ID, Out: out, Datasets: len(rep.Datasets), New: rep.Run.New, Gone: rep.Run.Gone, Files: files}
 	if fh, ok := w.(*os.File); ok && term.IsTerminal(int(fh.Fd())) {
 		fmt.Fprintf(w, "Run %s: %d datasets with sightings, %d new, %d gone.\n", sum.RunID, sum.Datasets, sum.New, sum.Gone)

@@ -18,6 +18,7 @@ import (
 	_ "github.com/afterlife-watch/afterlife/crawler/sources" // registers every source adapter
 	"github.com/afterlife-watch/afterlife/monitor"
 	"github.com/afterlife-watch/afterlife/reports"
+	"github.com/afterlife-watch/afterlife/reports/render"
 )
 
 type scanFlags struct {
@@ -105,7 +106,7 @@ func runScan(ctx context.Context, cmd *cobra.Command, reg *configs.Registry, w *
 		Incremental: monitor.DefaultIncremental(),
 		Log:         slog.Default(), Progress: stderr, ProgressTTY: scanShowProgress(f.progress, stderr), NewLogger: scanLogger,
 		WriteReports: func(ctx context.Context, runID string) ([]string, error) {
-			return reports.Write(ctx, store, reg, runID, out)
+			return render.Write(ctx, store, reg, runID, out)
 		},
 	})
 	if err != nil {
@@ -121,11 +122,11 @@ func runScan(ctx context.Context, cmd *cobra.Command, reg *configs.Registry, w *
 // ($AFTERLIFE_WEBHOOKS, $AFTERLIFE_SLACK_WEBHOOKS). The run and its reports are already done:
 // delivery retries with backoff for a bounded time and never changes the run's outcome.
 func notifyScanWebhooks(ctx context.Context, st reports.Store, reg *configs.Registry, runID string) error {
-	hooks, err := reports.WebhooksFromEnv(os.Getenv)
+	hooks, err := render.WebhooksFromEnv(os.Getenv)
 	if err != nil || len(hooks) == 0 {
 		return err
 	}
-	rep, err := reports.Build(ctx, st, reg, runID, reports.Options{})
+	rep, err := render.Build(ctx, st, reg, runID, render.Options{})
 	if err != nil {
 		slog.Warn("webhooks: cannot build the run's report; nothing sent", "run_id", runID, "err", err)
 		return nil

@@ -14,6 +14,7 @@ import (
 	"github.com/afterlife-watch/afterlife/crawler/redisq"
 	"github.com/afterlife-watch/afterlife/monitor"
 	"github.com/afterlife-watch/afterlife/reports"
+	"github.com/afterlife-watch/afterlife/reports/render"
 )
 
 // scanRedisURL is the Redis URL scan should use (--redis, else AFTERLIFE_REDIS_URL), "" for the
@@ -51,7 +52,7 @@ func runScanRedis(ctx context.Context, cmd *cobra.Command, reg *configs.Registry
 		Client: rdb, Config: redisConfig(), Watch: w, Registry: reg, Store: store, Workers: f.workers,
 		Version: version, Log: slog.Default(),
 		WriteReports: func(ctx context.Context, runID string) ([]string, error) {
-			return reports.Write(ctx, store, reg, runID, out)
+			return render.Write(ctx, store, reg, runID, out)
 		},
 	})
 	if err != nil {

@@ -14,15 +14,16 @@ import (
 	"github.com/afterlife-watch/afterlife/configs"
 	"github.com/afterlife-watch/afterlife/extract"
 	"github.com/afterlife-watch/afterlife/reports"
+	"github.com/afterlife-watch/afterlife/reports/render"
 )
 
 // A finished scan posts its new sightings to the webhooks named in the environment.
 func TestScanPostsNewSightingsToWebhooks(t *testing.T) {
 	var mu sync.Mutex
-	var bodies []reports.WebhookPayload
+	var bodies []render.WebhookPayload
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
-		var p reports.WebhookPayload
+		var p render.WebhookPayload
 		if err := json.Unmarshal(b, &p); err != nil {
 			t.Errorf("webhook body is not the JSON payload: %v: %s", err, b)
 		}
@@ -31,8 +32,8 @@ func TestScanPostsNewSightingsToWebhooks(t *testing.T) {
 		mu.Unlock()
 	}))
 	defer srv.Close()
-	t.Setenv(reports.EnvWebhooks, srv.URL+"/hook")
-	t.Setenv(reports.EnvSlackWebhooks, "")
+	t.Setenv(render.EnvWebhooks, srv.URL+"/hook")
+	t.Setenv(render.EnvSlackWebhooks, "")
 
 	reg, err := configs.LoadRegistry("")
 	if err != nil {
@@ -76,12 +77,12 @@ func TestScanPostsNewSightingsToWebhooks(t *testing.T) {
 
 // Without webhooks in the environment nothing is built or sent, and a bad URL is a clear error.
 func TestScanWebhooksFromEnvErrors(t *testing.T) {
-	t.Setenv(reports.EnvWebhooks, "")
-	t.Setenv(reports.EnvSlackWebhooks, "")
+	t.Setenv(render.EnvWebhooks, "")
+	t.Setenv(render.EnvSlackWebhooks, "")
 	if err := notifyScanWebhooks(context.Background(), nil, nil, "none"); err != nil {
 		t.Fatalf("no webhooks configured: got %v", err)
 	}
-	t.Setenv(reports.EnvWebhooks, "ftp://example.invalid/x")
+	t.Setenv(render.EnvWebhooks, "ftp://example.invalid/x")
 	if err := notifyScanWebhooks(context.Background(), nil, nil, "none"); err == nil {
 		t.Fatal("a non-http webhook URL was accepted")
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/afterlife-watch/afterlife/crawler/redisq"
 	"github.com/afterlife-watch/afterlife/monitor"
 	"github.com/afterlife-watch/afterlife/reports"
+	"github.com/afterlife-watch/afterlife/reports/render"
 )
 
 type scheduleFlags struct {
@@ -167,7 +168,7 @@ func runSchedule(cmd *cobra.Command, f *scheduleFlags) error {
 				Client: rdb, Config: redisConfig(), Watch: t.Entry.Watch(w), Registry: reg, Store: store,
 				Workers: f.scan.workers, Version: version, Log: slog.Default(),
 				WriteReports: func(ctx context.Context, runID string) ([]string, error) {
-					return reports.Write(ctx, store, reg, runID, out)
+					return render.Write(ctx, store, reg, runID, out)
 				},
 			})
 			if err != nil {
@@ -198,7 +199,7 @@ func scheduledScan(ctx context.Context, stdout io.Writer, reg *configs.Registry,
 		Watch: w, Registry: reg, DataDir: dataDir, Store: store, Workers: workers, Version: version,
 		Incremental: monitor.DefaultIncremental(), Log: slog.Default(),
 		WriteReports: func(ctx context.Context, runID string) ([]string, error) {
-			return reports.Write(ctx, store, reg, runID, out)
+			return render.Write(ctx, store, reg, runID, out)
 		},
 	})
 	if err != nil {

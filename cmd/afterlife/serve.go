@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/afterlife-watch/afterlife/reports"
+	"github.com/afterlife-watch/afterlife/reports/render"
 )
 
 type serveFlags struct {
@@ -33,7 +34,7 @@ Listening on anything but loopback requires a token.`,
 		Example: `  afterlife serve --data ~/.local/share/afterlife --listen 127.0.0.1:8080`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			token := os.Getenv(f.tokenEnv)
-			if !reports.IsLoopback(f.listen) && token == "" {
+			if !render.IsLoopback(f.listen) && token == "" {
 				return fmt.Errorf("--listen %s is not loopback: set a token in $%s first", f.listen, f.tokenEnv)
 			}
 			path := filepath.Join(g.dataDir, reports.StoreFile)
@@ -49,7 +50,7 @@ Listening on anything but loopback requires a token.`,
 				return err
 			}
 			defer st.Close()
-			srv := reports.NewServer(st, reg, token, slog.Default())
+			srv := render.NewServer(st, reg, token, slog.Default())
 			return srv.ListenAndServe(cmd.Context(), f.listen, func(addr string) {
 				fmt.Fprintf(cmd.OutOrStdout(), "Serving %s on http://%s/ (Ctrl-C to stop)\n", path, addr)
 			})

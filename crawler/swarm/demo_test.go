@@ -10,10 +10,11 @@ import (
 	"time"
 
 	"github.com/afterlife-watch/afterlife/configs"
-	"github.com/afterlife-watch/afterlife/internal/demoworld"
 	_ "github.com/afterlife-watch/afterlife/crawler/sources"
+	"github.com/afterlife-watch/afterlife/internal/demoworld"
 	"github.com/afterlife-watch/afterlife/monitor"
 	"github.com/afterlife-watch/afterlife/reports"
+	"github.com/afterlife-watch/afterlife/reports/render"
 )
 
 const (
@@ -115,7 +116,7 @@ func TestDemoWorldRunsRecordSwarmHealth(t *testing.T) {
 		}
 	}
 
-	if _, err := reports.Write(ctx, st, reg, runs[1], out); err != nil {
+	if _, err := render.Write(ctx, st, reg, runs[1], out); err != nil {
 		t.Fatal(err)
 	}
 	var rep struct {

@@ -19,10 +19,11 @@ import (
 
 	"github.com/afterlife-watch/afterlife/configs"
 	"github.com/afterlife-watch/afterlife/crawler"
-	"github.com/afterlife-watch/afterlife/internal/hostile"
 	_ "github.com/afterlife-watch/afterlife/crawler/sources"
+	"github.com/afterlife-watch/afterlife/internal/hostile"
 	"github.com/afterlife-watch/afterlife/monitor"
 	"github.com/afterlife-watch/afterlife/reports"
+	"github.com/afterlife-watch/afterlife/reports/render"
 )
 
 // probe is a source that fetches one hostile URL and parses it by its Content-Type, as the real
@@ -144,7 +145,7 @@ func TestScanAgainstHostileWorld(t *testing.T) {
 		Version: "test", Env: func(string) string { return "" }, Log: log, FetcherOptions: o,
 		RetryBase: 50 * time.Millisecond,
 		WriteReports: func(ctx context.Context, runID string) ([]string, error) {
-			return reports.Write(ctx, st, reg, runID, out)
+			return render.Write(ctx, st, reg, runID, out)
 		}})
 	took := time.Since(start)
 	heap := stop()
@@ -169,7 +170,7 @@ func TestScanAgainstHostileWorld(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rep reports.Report
+	var rep render.Report
 	if err := json.Unmarshal(b, &rep); err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package reports
+package render
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/afterlife-watch/afterlife/artifact"
 	"github.com/afterlife-watch/afterlife/configs"
 	"github.com/afterlife-watch/afterlife/extract"
+	"github.com/afterlife-watch/afterlife/reports"
 )
 
 // IngestArtifacts matches an artifacts JSON Lines stream (the interchange format) against the
@@ -19,7 +20,7 @@ import (
 // own crawl get the same reports: `afterlife report --artifacts FILE`. Models are matched a
 // second time, so lineage through base models that appear later in the stream is seen. A bad
 // line stops the ingest with an error naming the line, before anything is recorded.
-func IngestArtifacts(ctx context.Context, st Store, reg *configs.Registry, r io.Reader, name string, at time.Time) (string, error) {
+func IngestArtifacts(ctx context.Context, st reports.Store, reg *configs.Registry, r io.Reader, name string, at time.Time) (string, error) {
 	arts, err := artifact.ReadAll(r, name)
 	if err != nil {
 		return "", fmt.Errorf("artifacts: %w", err)
@@ -29,7 +30,7 @@ func IngestArtifacts(ctx context.Context, st Store, reg *configs.Registry, r io.
 	}
 	base := filepath.Base(name)
 	runID := "artifacts-" + strings.TrimSuffix(base, filepath.Ext(base))
-	if err := st.BeginRun(ctx, Run{ID: runID, Started: at, Mode: "artifacts"}); err != nil {
+	if err := st.BeginRun(ctx, reports.Run{ID: runID, Started: at, Mode: "artifacts"}); err != nil {
 		return "", err
 	}
 	m := extract.New(reg, extract.WithLineage(st))
@@ -57,7 +58,7 @@ func IngestArtifacts(ctx context.Context, st Store, reg *configs.Registry, r io.
 	}
 	sort.Strings(srcs)
 	for _, src := range srcs {
-		if err := st.AddSourceStat(ctx, runID, SourceStat{Name: src, Artifacts: perSource[src], Status: "ok", Message: "read from " + name}); err != nil {
+		if err := st.AddSourceStat(ctx, runID, reports.SourceStat{Name: src, Artifacts: perSource[src], Status: "ok", Message: "read from " + name}); err != nil {
 			return "", err
 		}
 	}

@@ -1,4 +1,4 @@
-package reports
+package render
 
 import (
 	"bufio"
@@ -13,6 +13,7 @@ import (
 	"github.com/afterlife-watch/afterlife/artifact"
 	"github.com/afterlife-watch/afterlife/configs"
 	"github.com/afterlife-watch/afterlife/extract"
+	"github.com/afterlife-watch/afterlife/reports"
 )
 
 // Graph is the propagation graph: dataset → derivatives → models → fine-tunes → papers. Edges
@@ -64,7 +65,7 @@ func BuildGraph(rep *Report, reg *configs.Registry) *Graph {
 	for _, d := range rep.Datasets {
 		for _, x := range d.Sightings {
 			if x.Artifact.Kind == artifact.KindModel {
-				models[ModelKey(x.Artifact.ID)] = x.Artifact.ID
+				models[reports.ModelKey(x.Artifact.ID)] = x.Artifact.ID
 			}
 		}
 	}
@@ -103,7 +104,7 @@ func BuildGraph(rep *Report, reg *configs.Registry) *Graph {
 			}
 			return addNode(GraphNode{ID: "derivative:" + dv.ID, Label: label, Type: "derivative", Dataset: ds}), "derivative"
 		}
-		if id, ok := models[ModelKey(name)]; ok {
+		if id, ok := models[reports.ModelKey(name)]; ok {
 			return id, "model"
 		}
 		return addNode(GraphNode{ID: "model:" + name, Label: name, Type: "model", Dataset: ds}), "model"

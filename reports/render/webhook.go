@@ -1,4 +1,4 @@
-package reports
+package render
 
 import (
 	"bytes"
@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/afterlife-watch/afterlife/configs"
+	"github.com/afterlife-watch/afterlife/reports"
 )
 
 // Webhook is one delivery target for new sightings.
@@ -309,7 +310,7 @@ func WebhooksFromEnv(getenv func(string) string) ([]Webhook, error) {
 
 // NotifyRun queues the new sightings of runID for delivery (nothing when there are none). It
 // builds the report from the store and returns at once; the Notifier delivers in the background.
-func NotifyRun(ctx context.Context, st Store, reg *configs.Registry, runID string, n *Notifier) (bool, error) {
+func NotifyRun(ctx context.Context, st reports.Store, reg *configs.Registry, runID string, n *Notifier) (bool, error) {
 	if n == nil || len(n.Hooks) == 0 {
 		return false, nil
 	}

@@ -1,4 +1,4 @@
-package reports
+package render
 
 import (
 	"fmt"
@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/afterlife-watch/afterlife/artifact"
+	"github.com/afterlife-watch/afterlife/reports"
 )
 
 // Charts are built as inline SVG from numbers; the only text they carry (run ids, hosts, labels)
@@ -125,7 +126,7 @@ func papersSVG(ys []YearCount, retYear int) template.HTML {
 }
 
 // sparkSVG draws a swarm's seeders over its probes.
-func sparkSVG(ps []SwarmProbe) template.HTML {
+func sparkSVG(ps []reports.SwarmProbe) template.HTML {
 	if len(ps) < 2 {
 		return ""
 	}

@@ -1,13 +1,15 @@
-package reports
+package render
 
 import (
 	"context"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/afterlife-watch/afterlife/artifact"
 	"github.com/afterlife-watch/afterlife/configs"
 	"github.com/afterlife-watch/afterlife/extract"
+	"github.com/afterlife-watch/afterlife/reports"
 )
 
 // Hostile strings planted in the fixture: every output must show them as text.
@@ -16,6 +18,19 @@ const (
 	evilText  = `=HYPERLINK("http://evil.example/","click") | ** [x](javascript:alert(1)) ]]> "quote" & <b> <script>window.__pwned=3</script>`
 	evilURL   = `javascript:alert(document.domain)`
 )
+
+var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// openTest opens an empty store under the test's temporary directory.
+func openTest(t testing.TB) *reports.SQLiteStore {
+	t.Helper()
+	s, err := reports.OpenStore(filepath.Join(t.TempDir(), reports.StoreFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
 
 func registry(t testing.TB) *configs.Registry {
 	t.Helper()
@@ -27,15 +42,15 @@ func registry(t testing.TB) *configs.Registry {
 }
 
 // fixtureStore holds two runs: r1 finds four artifacts, r2 finds one more and loses one.
-func fixtureStore(t testing.TB) *SQLiteStore {
+func fixtureStore(t testing.TB) *reports.SQLiteStore {
 	t.Helper()
 	ctx := context.Background()
 	s := openTest(t)
 	d1, d2 := t0, t0.Add(24*time.Hour)
-	if err := s.BeginRun(ctx, Run{ID: "run-1", Started: d1, Mode: "embedded"}); err != nil {
+	if err := s.BeginRun(ctx, reports.Run{ID: "run-1", Started: d1, Mode: "embedded"}); err != nil {
 		t.Fatal(err)
 	}
-	s.AddSourceStat(ctx, "run-1", SourceStat{Name: "huggingface", Requests: 12, Bytes: 34567, Status: "ok", Artifacts: 4})
+	s.AddSourceStat(ctx, "run-1", reports.SourceStat{Name: "huggingface", Requests: 12, Bytes: 34567, Status: "ok", Artifacts: 4})
 	evil := artifact.Artifact{ID: "hf:model:evil/face<script>", Source: artifact.SourceHuggingFace, Kind: artifact.KindModel,
 		URL: evilURL, Title: evilTitle, Text: evilText, Published: "2020-02-01"}
 	mirror := artifact.Artifact{ID: "gh:repo:someone/ms1m-mirror", Source: artifact.SourceGitHub, Kind: artifact.KindRepository,
@@ -64,11 +79,11 @@ func fixtureStore(t testing.TB) *SQLiteStore {
 	if _, err := s.FinishRun(ctx, "run-1", d1.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.BeginRun(ctx, Run{ID: "run-2", Started: d2, Mode: "embedded"}); err != nil {
+	if err := s.BeginRun(ctx, reports.Run{ID: "run-2", Started: d2, Mode: "embedded"}); err != nil {
 		t.Fatal(err)
 	}
-	s.AddSourceStat(ctx, "run-2", SourceStat{Name: "huggingface", Requests: 10, Bytes: 30000, Status: "ok", Artifacts: 2})
-	s.AddSourceStat(ctx, "run-2", SourceStat{Name: "github", Requests: 3, Errors: 3, Status: "failed", Message: "HTTP 503 <b>Service Unavailable</b>"})
+	s.AddSourceStat(ctx, "run-2", reports.SourceStat{Name: "huggingface", Requests: 10, Bytes: 30000, Status: "ok", Artifacts: 2})
+	s.AddSourceStat(ctx, "run-2", reports.SourceStat{Name: "github", Requests: 3, Errors: 3, Status: "failed", Message: "HTTP 503 <b>Service Unavailable</b>"})
 	rec("run-2", d2, evil, extract.Finding{ArtifactID: evil.ID, Dataset: "ms-celeb-1m", Relation: extract.TrainedOn, Confidence: 0.8,
 		Evidence: ev(evilTitle), Via: "ms1mv2", Chain: []string{"evil/face<script>", "ms1mv2", "ms-celeb-1m"}})
 	ft := model("someone/face-finetune")
@@ -85,9 +100,9 @@ func fixtureStore(t testing.TB) *SQLiteStore {
 		URL: "https://academictorrents.com/details/" + ih, Title: "MS-Celeb-1M torrent", InfoHash: ih}
 	rec("run-2", d2, tor, extract.Finding{ArtifactID: tor.ID, Dataset: "ms-celeb-1m", Relation: extract.Copy, Confidence: 1,
 		Evidence: []extract.Evidence{{Field: "infohash", Rule: "infohash"}}})
-	s.RecordProbe(ctx, SwarmProbe{InfoHash: ih, RunID: "run-1", Source: "udp://tracker", At: d1, Seeders: 2, Leechers: 1, Completed: 40, Peers: 3})
-	s.RecordProbe(ctx, SwarmProbe{InfoHash: ih, RunID: "run-2", Source: "udp://tracker", At: d2, Seeders: 4, Leechers: 0, Completed: 44, Peers: 4})
-	if err := s.RecordFailure(ctx, "run-2", JobFailure{Source: "github", Kind: "search", URL: "https://api.github.com/search?q=<script>window.__pwned=4</script>",
+	s.RecordProbe(ctx, reports.SwarmProbe{InfoHash: ih, RunID: "run-1", Source: "udp://tracker", At: d1, Seeders: 2, Leechers: 1, Completed: 40, Peers: 3})
+	s.RecordProbe(ctx, reports.SwarmProbe{InfoHash: ih, RunID: "run-2", Source: "udp://tracker", At: d2, Seeders: 4, Leechers: 0, Completed: 44, Peers: 4})
+	if err := s.RecordFailure(ctx, "run-2", reports.JobFailure{Source: "github", Kind: "search", URL: "https://api.github.com/search?q=<script>window.__pwned=4</script>",
 		Error: "HTTP 503 <img src=x onerror=\"window.__pwned=5\">", Final: true, At: d2.Add(time.Minute)}); err != nil {
 		t.Fatal(err)
 	}
@@ -95,4 +110,23 @@ func fixtureStore(t testing.TB) *SQLiteStore {
 		t.Fatal(err)
 	}
 	return s
+}
+
+func model(id string) artifact.Artifact {
+	return artifact.Artifact{ID: "hf:model:" + id, Source: artifact.SourceHuggingFace, Kind: artifact.KindModel,
+		URL: "https://huggingface.co/" + id, Title: id}
+}
+
+func begin(t testing.TB, s *reports.SQLiteStore, id string, at time.Time) {
+	t.Helper()
+	if err := s.BeginRun(context.Background(), reports.Run{ID: id, Started: at}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mustRecord(t testing.TB, s *reports.SQLiteStore, run string, at time.Time, a artifact.Artifact, fs ...extract.Finding) {
+	t.Helper()
+	if _, err := s.Record(context.Background(), run, at, a, fs); err != nil {
+		t.Fatal(err)
+	}
 }

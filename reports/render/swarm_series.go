@@ -1,4 +1,4 @@
-package reports
+package render
 
 import (
 	"sort"
@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/afterlife-watch/afterlife/configs"
+	"github.com/afterlife-watch/afterlife/reports"
 )
 
 // SwarmPoint is a swarm's health at one run: the highest counts any tracker gave in that run
@@ -25,12 +26,12 @@ type SwarmPoint struct {
 // runSeries folds a swarm's probes (oldest first) into one probe per run, so a run that asked
 // three trackers is one point of the trend, not three. Probes without a run (`afterlife torrent
 // probe --record`) stay one point each.
-func runSeries(ps []SwarmProbe) []SwarmProbe {
+func runSeries(ps []reports.SwarmProbe) []reports.SwarmProbe {
 	if len(ps) < 2 {
 		return ps
 	}
 	idx := map[string]int{}
-	var out []SwarmProbe
+	var out []reports.SwarmProbe
 	for _, p := range ps {
 		key := "run:" + p.RunID
 		if p.RunID == "" {
@@ -69,7 +70,7 @@ func containsSource(list, s string) bool {
 }
 
 // swarmPoints is the per-run history of a swarm, for report.json.
-func swarmPoints(ps []SwarmProbe) []SwarmPoint {
+func swarmPoints(ps []reports.SwarmProbe) []SwarmPoint {
 	out := make([]SwarmPoint, 0, len(ps))
 	for _, p := range ps {
 		out = append(out, SwarmPoint{RunID: p.RunID, At: p.At.UTC(), Seeders: p.Seeders, Leechers: p.Leechers, Completed: p.Completed,
@@ -81,7 +82,7 @@ func swarmPoints(ps []SwarmProbe) []SwarmPoint {
 // addKnownSwarms adds the registry's known info-hashes of d that have been probed to torrents
 // (infohash -> artifact id; "" for a registry hash with no sighting), so their swarm health is
 // reported even when no source found the torrent.
-func addKnownSwarms(torrents map[string]string, d *configs.Dataset, probes []SwarmProbe) {
+func addKnownSwarms(torrents map[string]string, d *configs.Dataset, probes []reports.SwarmProbe) {
 	if len(d.InfoHashes) == 0 {
 		return
 	}
@@ -110,7 +111,7 @@ func swarmState(sw SwarmHealth) string {
 
 // probedKnown says whether a registry dataset has a known info-hash that has been probed: its
 // swarm health is reported even when no source found anything of it.
-func probedKnown(reg *configs.Registry, id string, probes []SwarmProbe) bool {
+func probedKnown(reg *configs.Registry, id string, probes []reports.SwarmProbe) bool {
 	d, ok := reg.Get(id)
 	if !ok || len(d.InfoHashes) == 0 || len(probes) == 0 {
 		return false
@@ -122,7 +123,7 @@ func probedKnown(reg *configs.Registry, id string, probes []SwarmProbe) bool {
 
 // probesAsOf keeps the probes a finished run's report can know: none made after the run ended
 // (a report of an earlier run must not show later swarm counts).
-func probesAsOf(ps []SwarmProbe, run RunView) []SwarmProbe {
+func probesAsOf(ps []reports.SwarmProbe, run RunView) []reports.SwarmProbe {
 	if run.Finished == nil {
 		return ps
 	}

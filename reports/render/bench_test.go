@@ -1,4 +1,4 @@
-package reports
+package render
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 
 	"github.com/afterlife-watch/afterlife/artifact"
 	"github.com/afterlife-watch/afterlife/extract"
+	"github.com/afterlife-watch/afterlife/reports"
 )
 
 // benchStores caches the big stores across benchmark invocations (b.N rounds).
@@ -23,11 +24,11 @@ var benchDatasets = []string{"ms-celeb-1m", "megaface", "tiny-images", "dukemtmc
 
 // benchObservations makes n artifacts with one finding each, spread over datasets, relations,
 // sources and hosts, with ~600 bytes of text each.
-func benchObservations(n, offset int) []Observation {
+func benchObservations(n, offset int) []reports.Observation {
 	rels := []extract.Relation{extract.Copy, extract.Derivative, extract.TrainedOn, extract.TrainedOn, extract.Uses, extract.Uses, extract.Studies, extract.Mention}
 	kinds := []string{artifact.KindDataset, artifact.KindDataset, artifact.KindModel, artifact.KindModel, artifact.KindPaper, artifact.KindPaper, artifact.KindPaper, artifact.KindRepository}
 	text := strings.Repeat("A model card that mentions a retracted dataset among other words. ", 9)
-	out := make([]Observation, n)
+	out := make([]reports.Observation, n)
 	for i := range out {
 		k := i + offset
 		r := k % len(rels)
@@ -35,27 +36,22 @@ func benchObservations(n, offset int) []Observation {
 		a := artifact.Artifact{ID: fmt.Sprintf("bench:%s:%07d", kinds[r], k), Source: artifact.SourceHuggingFace, Kind: kinds[r],
 			URL: fmt.Sprintf("https://host%02d.example.org/x/%07d", k%40, k), Title: fmt.Sprintf("Artifact %d <b>%s</b>", k, ds),
 			Text: text, Published: fmt.Sprintf("%d-01-01", 2015+k%10)}
-		out[i] = Observation{Artifact: a, Findings: []extract.Finding{{ArtifactID: a.ID, Dataset: ds, Relation: rels[r], Confidence: 0.5 + float64(k%50)/100,
+		out[i] = reports.Observation{Artifact: a, Findings: []extract.Finding{{ArtifactID: a.ID, Dataset: ds, Relation: rels[r], Confidence: 0.5 + float64(k%50)/100,
 			Evidence: []extract.Evidence{{Field: "text", Rule: "alias", Snippet: "… mentions " + ds + " …", Start: 10, End: 20}}}}}
 	}
 	return out
 }
 
 // benchStore builds (once) a store with n sightings over three runs; 5% go in the last run.
-func benchStore(b *testing.B, n int) *SQLiteStore {
+func benchStore(b *testing.B, n int) *reports.SQLiteStore {
 	b.Helper()
 	if v, ok := benchStores.Load(n); ok {
-		return v.(*SQLiteStore)
+		return v.(*reports.SQLiteStore)
 	}
-	dir, err := os.MkdirTemp("", "afterlife-bench-*")
+	st, err := reports.OpenTempStore() // removed by Close (TestMain)
 	if err != nil {
 		b.Fatal(err)
 	}
-	st, err := OpenStore(filepath.Join(dir, StoreFile))
-	if err != nil {
-		b.Fatal(err)
-	}
-	st.cleanup = func() { os.RemoveAll(dir) }
 	ctx := context.Background()
 	start := time.Now()
 	obs := benchObservations(n, 0)
@@ -63,7 +59,7 @@ func benchStore(b *testing.B, n int) *SQLiteStore {
 	for r := 0; r < 3; r++ {
 		id := fmt.Sprintf("bench-run-%d", r+1)
 		at := t0.Add(time.Duration(r) * 24 * time.Hour)
-		if err := st.BeginRun(ctx, Run{ID: id, Started: at}); err != nil {
+		if err := st.BeginRun(ctx, reports.Run{ID: id, Started: at}); err != nil {
 			b.Fatal(err)
 		}
 		lo, hi := r*per, (r+1)*per
@@ -96,7 +92,7 @@ func benchStore(b *testing.B, n int) *SQLiteStore {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	benchStores.Range(func(_, v any) bool { v.(*SQLiteStore).Close(); return true })
+	benchStores.Range(func(_, v any) bool { v.(*reports.SQLiteStore).Close(); return true })
 	os.Exit(code)
 }
 
@@ -147,13 +143,13 @@ func BenchmarkRender100k(b *testing.B) {
 func BenchmarkRecord(b *testing.B) {
 	for _, batch := range []int{1, 100} {
 		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
-			st, err := OpenStore(filepath.Join(b.TempDir(), StoreFile))
+			st, err := reports.OpenStore(filepath.Join(b.TempDir(), reports.StoreFile))
 			if err != nil {
 				b.Fatal(err)
 			}
 			defer st.Close()
 			ctx := context.Background()
-			st.BeginRun(ctx, Run{ID: "r", Started: t0})
+			st.BeginRun(ctx, reports.Run{ID: "r", Started: t0})
 			obs := benchObservations(b.N, 0)
 			b.ResetTimer()
 			for i := 0; i < b.N; i += batch {

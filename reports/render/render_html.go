@@ -1,4 +1,4 @@
-package reports
+package render
 
 import (
 	"crypto/sha256"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/afterlife-watch/afterlife/artifact"
 	"github.com/afterlife-watch/afterlife/extract"
+	"github.com/afterlife-watch/afterlife/reports"
 )
 
 //go:embed templates/*.html templates/style.css
@@ -141,13 +142,13 @@ type page struct {
 	Edges    []GraphEdge
 	// artifact page
 	Art       artifact.Artifact
-	ArtFound  []Sighting
+	ArtFound  []reports.Sighting
 	ArtFiles  []artifact.File
 	MoreFiles int
 	// sightings page
-	Q          SightingQuery
+	Q          reports.SightingQuery
 	State      string
-	Rows       []Sighting
+	Rows       []reports.Sighting
 	Capped     bool
 	DatasetIDs []string
 	Relations  []extract.Relation

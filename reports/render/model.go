@@ -1,4 +1,4 @@
-package reports
+package render
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/afterlife-watch/afterlife/artifact"
 	"github.com/afterlife-watch/afterlife/configs"
 	"github.com/afterlife-watch/afterlife/extract"
+	"github.com/afterlife-watch/afterlife/reports"
 )
 
 // ReportSchemaVersion is the version of report.json (docs/report.schema.json).
@@ -28,16 +29,16 @@ type Report struct {
 
 // RunView is a run as reports show it.
 type RunView struct {
-	ID       string       `json:"id"`
-	Started  time.Time    `json:"started"`
-	Finished *time.Time   `json:"finished"`
-	Mode     string       `json:"mode,omitempty"`
-	Complete bool         `json:"complete"`
-	New      int          `json:"new"`
-	Gone     int          `json:"gone"`
-	Sources  []SourceStat `json:"sources"`
+	ID       string               `json:"id"`
+	Started  time.Time            `json:"started"`
+	Finished *time.Time           `json:"finished"`
+	Mode     string               `json:"mode,omitempty"`
+	Complete bool                 `json:"complete"`
+	New      int                  `json:"new"`
+	Gone     int                  `json:"gone"`
+	Sources  []reports.SourceStat `json:"sources"`
 	// Failures names each URL the run could not use and why (stores implementing FailureLister).
-	Failures []JobFailure `json:"failures,omitempty"`
+	Failures []reports.JobFailure `json:"failures,omitempty"`
 }
 
 // At is when the run's data is as of: its end, or its start while it runs.
@@ -151,8 +152,8 @@ type SwarmHealth struct {
 	Peers      int       `json:"peers"`
 	Alive      bool      `json:"alive"`
 	// Trend compares seeders with the previous probe: up, down, flat or new.
-	Trend  string       `json:"trend"`
-	Series []SwarmProbe `json:"-"`
+	Trend  string               `json:"trend"`
+	Series []reports.SwarmProbe `json:"-"`
 	// History is the swarm's health at each run that probed it, oldest first (swarm_series.go).
 	History []SwarmPoint `json:"history"`
 }
@@ -191,7 +192,7 @@ type Options struct {
 }
 
 // Build reads the store and builds the report of runID ("" for the latest run).
-func Build(ctx context.Context, st Store, reg *configs.Registry, runID string, opt Options) (*Report, error) {
+func Build(ctx context.Context, st reports.Store, reg *configs.Registry, runID string, opt Options) (*Report, error) {
 	if reg == nil {
 		return nil, errors.New("build report: nil registry")
 	}
@@ -202,7 +203,7 @@ func Build(ctx context.Context, st Store, reg *configs.Registry, runID string, o
 	if len(runs) == 0 {
 		return nil, ErrNoRuns
 	}
-	var run Run
+	var run reports.Run
 	idx := -1
 	if runID == "" {
 		run, idx = runs[0], 0
@@ -213,7 +214,7 @@ func Build(ctx context.Context, st Store, reg *configs.Registry, runID string, o
 			}
 		}
 		if idx < 0 {
-			return nil, fmt.Errorf("build report: run %q: %w", runID, ErrNotFound)
+			return nil, fmt.Errorf("build report: run %q: %w", runID, reports.ErrNotFound)
 		}
 	}
 	// History up to and including the run, oldest first.
@@ -225,7 +226,7 @@ func Build(ctx context.Context, st Store, reg *configs.Registry, runID string, o
 		hist = hist[:opt.MaxTimeline]
 	}
 	rep := &Report{SchemaVersion: ReportSchemaVersion, Run: viewRun(run)}
-	if fl, ok := st.(FailureLister); ok {
+	if fl, ok := st.(reports.FailureLister); ok {
 		if rep.Run.Failures, err = fl.Failures(ctx, run.ID); err != nil {
 			return nil, fmt.Errorf("build report: %w", err)
 		}
@@ -237,18 +238,18 @@ func Build(ctx context.Context, st Store, reg *configs.Registry, runID string, o
 	if !opt.Now.IsZero() {
 		rep.GeneratedAt = opt.Now.UTC()
 	}
-	all, err := st.Sightings(ctx, SightingQuery{})
+	all, err := st.Sightings(ctx, reports.SightingQuery{})
 	if err != nil {
 		return nil, fmt.Errorf("build report: %w", err)
 	}
-	var probes []SwarmProbe
-	if ss, ok := st.(SwarmStore); ok {
+	var probes []reports.SwarmProbe
+	if ss, ok := st.(reports.SwarmStore); ok {
 		if probes, err = ss.Probes(ctx, ""); err != nil {
 			return nil, fmt.Errorf("build report: %w", err)
 		}
 		probes = probesAsOf(probes, rep.Run) // swarm_series.go
 	}
-	byDS := map[string][]Sighting{}
+	byDS := map[string][]reports.Sighting{}
 	for _, s := range all {
 		if rep.Run.Finished != nil {
 			at := rep.Run.At()
@@ -289,14 +290,14 @@ func Build(ctx context.Context, st Store, reg *configs.Registry, runID string, o
 	return rep, nil
 }
 
-func viewRun(r Run) RunView {
+func viewRun(r reports.Run) RunView {
 	v := RunView{ID: r.ID, Started: r.Started.UTC(), Mode: r.Mode, Complete: r.Complete, New: r.New, Gone: r.Gone, Sources: r.Sources}
 	if !r.Finished.IsZero() {
 		f := r.Finished.UTC()
 		v.Finished = &f
 	}
 	if v.Sources == nil {
-		v.Sources = []SourceStat{}
+		v.Sources = []reports.SourceStat{}
 	}
 	return v
 }
@@ -310,7 +311,7 @@ var relRank = func() map[extract.Relation]int {
 }()
 
 // isPostRetraction says whether a sighting's artifact appeared after the dataset's retraction.
-func isPostRetraction(s *Sighting, d *configs.Dataset) bool {
+func isPostRetraction(s *reports.Sighting, d *configs.Dataset) bool {
 	if s.PostRetraction {
 		return true
 	}
@@ -318,7 +319,7 @@ func isPostRetraction(s *Sighting, d *configs.Dataset) bool {
 	return p != "" && d.RetractedOn != "" && p >= d.RetractedOn
 }
 
-func buildDataset(d *configs.Dataset, contacts []configs.Contact, ss []Sighting, rep *Report, probes []SwarmProbe) DatasetReport {
+func buildDataset(d *configs.Dataset, contacts []configs.Contact, ss []reports.Sighting, rep *Report, probes []reports.SwarmProbe) DatasetReport {
 	run := rep.Run
 	dr := DatasetReport{ID: d.ID, Name: d.Name, Status: d.Status, Retracted: d.IsRetraction(), RetractedOn: d.RetractedOn, Reason: d.Reason,
 		AnnouncementURL: d.AnnouncementURL}
@@ -345,7 +346,7 @@ func buildDataset(d *configs.Dataset, contacts []configs.Contact, ss []Sighting,
 		v := SightingView{
 			Artifact: ArtifactRef{ID: x.Artifact.ID, Source: x.Artifact.Source, Kind: x.Artifact.Kind, URL: x.Artifact.URL,
 				Title: x.Artifact.Title, Host: x.Artifact.Host(), Published: x.Artifact.Published, InfoHash: strings.ToLower(x.Artifact.InfoHash)},
-			Relation: x.Relation, Confidence: x.Confidence, Evidence: nonNilEvidence(x.Evidence), Via: x.Via, Chain: x.Chain,
+			Relation: x.Relation, Confidence: x.Confidence, Evidence: evidenceOrEmpty(x.Evidence), Via: x.Via, Chain: x.Chain,
 			PostRetraction: isPostRetraction(x, d), FirstSeen: x.FirstSeen.UTC(), LastSeen: x.LastSeen.UTC(),
 			FirstRun: x.FirstRun, LastRun: x.LastRun, Gone: x.Gone, New: x.FirstRun == run.ID,
 			Excerpt: truncate(x.Artifact.Text, ExcerptRunes),
@@ -403,8 +404,8 @@ func buildDataset(d *configs.Dataset, contacts []configs.Contact, ss []Sighting,
 	return dr
 }
 
-func swarmHealth(torrents map[string]string, probes []SwarmProbe) []SwarmHealth {
-	by := map[string][]SwarmProbe{}
+func swarmHealth(torrents map[string]string, probes []reports.SwarmProbe) []SwarmHealth {
+	by := map[string][]reports.SwarmProbe{}
 	for _, p := range probes {
 		if _, ok := torrents[p.InfoHash]; ok {
 			by[p.InfoHash] = append(by[p.InfoHash], p)
@@ -489,7 +490,7 @@ func actions(contacts []configs.Contact, ss []SightingView) []HostActions {
 }
 
 // timeline counts live sightings at each run's time: first seen by then and not gone by then.
-func timeline(ss []Sighting, runs []RunView) []TimelinePoint {
+func timeline(ss []reports.Sighting, runs []RunView) []TimelinePoint {
 	out := make([]TimelinePoint, 0, len(runs))
 	for _, r := range runs {
 		at := r.At()
@@ -520,7 +521,7 @@ func timeline(ss []Sighting, runs []RunView) []TimelinePoint {
 	return out
 }
 
-func papersPerYear(ss []Sighting, retYear int) []YearCount {
+func papersPerYear(ss []reports.Sighting, retYear int) []YearCount {
 	by := map[int]int{}
 	for i := range ss {
 		x := &ss[i]
@@ -538,4 +539,12 @@ func papersPerYear(ss []Sighting, retYear int) []YearCount {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Year < out[j].Year })
 	return out
+}
+
+// evidenceOrEmpty keeps report.json's evidence an array, never null.
+func evidenceOrEmpty(e []extract.Evidence) []extract.Evidence {
+	if e == nil {
+		return []extract.Evidence{}
+	}
+	return e
 }

@@ -1,4 +1,4 @@
-package reports
+package render
 
 import (
 	"bytes"
@@ -15,13 +15,14 @@ import (
 
 	"github.com/afterlife-watch/afterlife/configs"
 	"github.com/afterlife-watch/afterlife/extract"
+	"github.com/afterlife-watch/afterlife/reports"
 )
 
 // Server is the read-only web UI over a store: overview, datasets, sightings with search and
 // filters, the propagation graph and every export. Pages carry no script; the Content Security
 // Policy forbids script altogether.
 type Server struct {
-	st    Store
+	st    reports.Store
 	reg   *configs.Registry
 	token string
 	log   *slog.Logger
@@ -42,7 +43,7 @@ const TokenCookie = "afterlife_token"
 
 // NewServer serves st. A non-empty token is required on every request (Authorization: Bearer,
 // the afterlife_token cookie, or ?token= once, which sets the cookie).
-func NewServer(st Store, reg *configs.Registry, token string, log *slog.Logger) *Server {
+func NewServer(st reports.Store, reg *configs.Registry, token string, log *slog.Logger) *Server {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -213,7 +214,7 @@ func (s *Server) sightings(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := r.URL.Query()
-	q := SightingQuery{Dataset: v.Get("dataset"), Relation: extract.Relation(v.Get("relation")), Source: v.Get("source"),
+	q := reports.SightingQuery{Dataset: v.Get("dataset"), Relation: extract.Relation(v.Get("relation")), Source: v.Get("source"),
 		Text: strings.TrimSpace(v.Get("q")), Limit: MaxSearchRows + 1}
 	if q.Relation != "" && !q.Relation.Valid() {
 		http.Error(w, "unknown relation", http.StatusBadRequest)
@@ -267,7 +268,7 @@ func (s *Server) artifactPage(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	found, err := s.st.Sightings(r.Context(), SightingQuery{Text: id})
+	found, err := s.st.Sightings(r.Context(), reports.SightingQuery{Text: id})
 	if err != nil {
 		s.fail(w, err)
 		return

@@ -1,10 +1,11 @@
-package reports
+package render
 
 import (
 	"testing"
 	"time"
 
 	"github.com/afterlife-watch/afterlife/configs"
+	"github.com/afterlife-watch/afterlife/reports"
 )
 
 // A run that asked three trackers is one point of the trend (the highest counts), probes without
@@ -12,7 +13,7 @@ import (
 func TestSwarmSeriesFoldsRunsAndStopsAtTheRun(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	ih := "0123456789abcdef0123456789abcdef01234567"
-	ps := []SwarmProbe{
+	ps := []reports.SwarmProbe{
 		{InfoHash: ih, RunID: "r1", Source: "udp://a/announce", At: t0, Seeders: 3, Leechers: 1, Completed: 9, Peers: -1},
 		{InfoHash: ih, RunID: "r1", Source: "http://b/announce", At: t0.Add(time.Second), Seeders: 5, Leechers: 0, Completed: -1, Peers: -1},
 		{InfoHash: ih, RunID: "", Source: "trackers", At: t0.Add(time.Hour), Seeders: 1, Leechers: 0, Completed: 9, Peers: 2},

@@ -1,4 +1,4 @@
-package reports
+package render
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/afterlife-watch/afterlife/artifact"
+	"github.com/afterlife-watch/afterlife/reports"
 )
 
 const artifactsJSONL = `{"id":"hf:model:evil/card","source":"huggingface","kind":"model","url":"https://huggingface.co/evil/card","title":"<script>window.__pwned=1</script> face model","text":"Trained on MS-Celeb-1M. <img src=x onerror=\"window.__pwned=2\">"}
@@ -20,7 +21,7 @@ const artifactsJSONL = `{"id":"hf:model:evil/card","source":"huggingface","kind"
 
 func TestIngestArtifactsRendersEveryOutput(t *testing.T) {
 	ctx := context.Background()
-	st, err := OpenTempStore()
+	st, err := reports.OpenTempStore()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package reports
+package render
 
 import (
 	"bytes"
@@ -22,6 +22,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/afterlife-watch/afterlife/artifact"
+	"github.com/afterlife-watch/afterlife/reports"
 )
 
 // chromiumPath finds Debian's chromium (installed by .ci/run).
@@ -290,7 +291,7 @@ func TestBrowserDemoPlantedCardNeverRuns(t *testing.T) {
 		if n := br.count(t, "script,img,[onerror],a[href^=javascript]"); n != 0 {
 			t.Errorf("%s: %d hostile elements", a.ID, n)
 		}
-		sg, _ := st.Sightings(ctx, SightingQuery{Text: a.ID})
+		sg, _ := st.Sightings(ctx, reports.SightingQuery{Text: a.ID})
 		for _, x := range sg {
 			br.do(t, chromedp.Navigate(ts.URL+"/datasets/"+url.PathEscape(x.Dataset)), chromedp.WaitVisible(chromedp.CSS("h1")))
 			if n := br.count(t, "script,img,[onerror],a[href^=javascript]"); n != 0 {

@@ -1,4 +1,4 @@
-package reports
+package render
 
 import (
 	"bufio"
@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/afterlife-watch/afterlife/configs"
+	"github.com/afterlife-watch/afterlife/reports"
 )
 
 // WriteReportJSON writes report.json (docs/report.schema.json), indented, streaming one sighting
@@ -29,7 +30,7 @@ func WriteReportJSON(w io.Writer, rep *Report) error { return streamReportJSON(w
 //	feeds/<dataset>.atom        new sightings per dataset
 //
 // Files are written atomically (temp file, then rename). The same store renders the same bytes.
-func Write(ctx context.Context, st Store, reg *configs.Registry, runID string, outDir string) ([]string, error) {
+func Write(ctx context.Context, st reports.Store, reg *configs.Registry, runID string, outDir string) ([]string, error) {
 	rep, err := Build(ctx, st, reg, runID, Options{})
 	if err != nil {
 		return nil, err
