@@ -14,10 +14,10 @@ import (
 
 	"github.com/afterlife-watch/afterlife/configs"
 	"github.com/afterlife-watch/afterlife/crawler"
-	"github.com/afterlife-watch/afterlife/internal/demoworld"
 	"github.com/afterlife-watch/afterlife/crawler/frontier"
 	_ "github.com/afterlife-watch/afterlife/crawler/sources"
 	"github.com/afterlife-watch/afterlife/extract"
+	"github.com/afterlife-watch/afterlife/internal/demoworld"
 	"github.com/afterlife-watch/afterlife/monitor"
 	"github.com/afterlife-watch/afterlife/reports"
 )

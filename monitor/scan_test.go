@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/afterlife-watch/afterlife/configs"
-	"github.com/afterlife-watch/afterlife/internal/demoworld"
 	_ "github.com/afterlife-watch/afterlife/crawler/sources"
+	"github.com/afterlife-watch/afterlife/internal/demoworld"
 	"github.com/afterlife-watch/afterlife/monitor"
 	"github.com/afterlife-watch/afterlife/reports"
 )

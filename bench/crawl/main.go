@@ -35,8 +35,8 @@ import (
 	"github.com/gocolly/colly/v2"
 
 	"github.com/afterlife-watch/afterlife/configs"
-	"github.com/afterlife-watch/afterlife/internal/demoworld"
 	_ "github.com/afterlife-watch/afterlife/crawler/sources" // registers every source adapter
+	"github.com/afterlife-watch/afterlife/internal/demoworld"
 	"github.com/afterlife-watch/afterlife/monitor"
 	"github.com/afterlife-watch/afterlife/reports"
 )

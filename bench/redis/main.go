@@ -32,9 +32,9 @@ import (
 
 	"github.com/afterlife-watch/afterlife/configs"
 	"github.com/afterlife-watch/afterlife/crawler"
-	"github.com/afterlife-watch/afterlife/internal/demoworld"
 	"github.com/afterlife-watch/afterlife/crawler/redisq"
 	_ "github.com/afterlife-watch/afterlife/crawler/sources"
+	"github.com/afterlife-watch/afterlife/internal/demoworld"
 	"github.com/afterlife-watch/afterlife/internal/redistest"
 	"github.com/afterlife-watch/afterlife/reports"
 )

@@ -15,9 +15,9 @@ import (
 	"github.com/afterlife-watch/afterlife/artifact"
 	"github.com/afterlife-watch/afterlife/configs"
 	"github.com/afterlife-watch/afterlife/crawler"
-	"github.com/afterlife-watch/afterlife/internal/demoworld"
 	"github.com/afterlife-watch/afterlife/crawler/webapi"
 	"github.com/afterlife-watch/afterlife/crawler/webapi/webapitest"
+	"github.com/afterlife-watch/afterlife/internal/demoworld"
 )
 
 func TestPlan(t *testing.T) {

@@ -10,8 +10,8 @@ import (
 	"github.com/afterlife-watch/afterlife/artifact"
 	"github.com/afterlife-watch/afterlife/configs"
 	"github.com/afterlife-watch/afterlife/crawler"
-	"github.com/afterlife-watch/afterlife/internal/demoworld"
 	"github.com/afterlife-watch/afterlife/crawler/webapi/webapitest"
+	"github.com/afterlife-watch/afterlife/internal/demoworld"
 )
 
 func demoSource(t *testing.T) (*demoworld.Server, crawler.Source, []*configs.Dataset) {

@@ -7,8 +7,8 @@ import (
 
 	"github.com/afterlife-watch/afterlife/artifact"
 	"github.com/afterlife-watch/afterlife/configs"
-	"github.com/afterlife-watch/afterlife/internal/demoworld"
 	"github.com/afterlife-watch/afterlife/crawler/webapi/webapitest"
+	"github.com/afterlife-watch/afterlife/internal/demoworld"
 )
 
 // testRegistry is a registry shaped like configs/registry.yaml (aliases from research's draft).

@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/afterlife-watch/afterlife/crawler"
-	"github.com/afterlife-watch/afterlife/internal/demoworld"
 	"github.com/afterlife-watch/afterlife/crawler/webapi/webapitest"
+	"github.com/afterlife-watch/afterlife/internal/demoworld"
 )
 
 // Every adapter can re-check a known artifact by id (crawler.Rechecker): for each planted

@@ -8,8 +8,8 @@ import (
 
 	"github.com/afterlife-watch/afterlife/configs"
 	"github.com/afterlife-watch/afterlife/crawler"
-	"github.com/afterlife-watch/afterlife/internal/demoworld"
 	"github.com/afterlife-watch/afterlife/crawler/httpcache"
+	"github.com/afterlife-watch/afterlife/internal/demoworld"
 )
 
 // fetcherRig is the demo world served on 127.0.0.1 with the real fetcher (politeness off, validator

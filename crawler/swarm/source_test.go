@@ -12,8 +12,8 @@ import (
 	"github.com/afterlife-watch/afterlife/artifact"
 	"github.com/afterlife-watch/afterlife/configs"
 	"github.com/afterlife-watch/afterlife/crawler"
-	"github.com/afterlife-watch/afterlife/internal/demoworld"
 	"github.com/afterlife-watch/afterlife/crawler/swarm"
+	"github.com/afterlife-watch/afterlife/internal/demoworld"
 )
 
 func newSource(t *testing.T, opts map[string]string) *swarm.Source {

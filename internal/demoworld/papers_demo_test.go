@@ -13,11 +13,11 @@ import (
 	"github.com/afterlife-watch/afterlife/crawler"
 	_ "github.com/afterlife-watch/afterlife/crawler/academictorrents"
 	_ "github.com/afterlife-watch/afterlife/crawler/arxiv"
-	"github.com/afterlife-watch/afterlife/internal/demoworld"
 	_ "github.com/afterlife-watch/afterlife/crawler/openalex"
 	_ "github.com/afterlife-watch/afterlife/crawler/semanticscholar"
 	"github.com/afterlife-watch/afterlife/crawler/webapi/webapitest"
 	"github.com/afterlife-watch/afterlife/extract"
+	"github.com/afterlife-watch/afterlife/internal/demoworld"
 	"github.com/afterlife-watch/afterlife/torrent"
 )
 
