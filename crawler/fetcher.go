@@ -84,9 +84,6 @@ func (o *FetcherOptions) defaults() {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	if o.Observer == nil {
-		o.Observer = DefaultObserver()
-	}
 }
 
 // UserAgent builds the User-Agent that names the tool and a contact.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -77,27 +76,6 @@ type Observer interface {
 	ObserveRateWait(source string, waited time.Duration)
 }
 
-var defaultObserver atomic.Pointer[observerBox]
-
-type observerBox struct{ o Observer }
-
-// SetDefaultObserver installs the observer every fetcher built afterwards uses when its options
-// name none (the metrics server of a long-running command). nil removes it.
-func SetDefaultObserver(o Observer) {
-	if o == nil {
-		defaultObserver.Store(nil)
-		return
-	}
-	defaultObserver.Store(&observerBox{o})
-}
-
-// DefaultObserver returns the observer set by SetDefaultObserver, or nil.
-func DefaultObserver() Observer {
-	if b := defaultObserver.Load(); b != nil {
-		return b.o
-	}
-	return nil
-}
 
 type logAttrsKey struct{}
 

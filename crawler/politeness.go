@@ -12,10 +12,43 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// RateHinter is implemented by adapters that know their source's documented rate limit; it is used
-// when the watch config leaves rate at 0.
+// Rate is a documented default rate limit for one bucket of a source: the bucket is a rate key
+// (Request.RateKey), and the key equal to the source's name is its default bucket.
+type Rate struct {
+	PerSecond float64 // sustained requests per second
+	Burst     int     // bucket size
+	Doc       string  // where the number comes from
+}
+
+// Rater is implemented by adapters that document their sources' rate limits, per bucket. The
+// fetcher builds its buckets from them when the watch config leaves rate at 0.
+type Rater interface {
+	DefaultRates() map[string]Rate
+}
+
+// RateHinter is the older single-bucket form of Rater.
+//
+// Deprecated: implement Rater.
 type RateHinter interface {
 	DefaultRate() (perSecond float64, burst int)
+}
+
+// RatesOf returns a source's documented rates by bucket (nil when it documents none).
+func RatesOf(src Source) map[string]Rate {
+	out := map[string]Rate{}
+	if h, ok := src.(RateHinter); ok {
+		r, b := h.DefaultRate()
+		out[src.Name()] = Rate{PerSecond: r, Burst: b}
+	}
+	if h, ok := src.(Rater); ok {
+		for k, r := range h.DefaultRates() {
+			out[k] = r
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
 }
 
 // Default politeness when neither the watch config nor the adapter says otherwise.

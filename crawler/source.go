@@ -2,6 +2,9 @@ package crawler
 
 import (
 	"context"
+	"fmt"
+	"sort"
+	"sync"
 
 	"github.com/afterlife-watch/afterlife/configs"
 )
@@ -22,19 +25,42 @@ type SourceFactory func(cfg configs.SourceConfig, env Env) (Source, error)
 // Env reads secrets from the environment; tests pass their own.
 type Env func(key string) string
 
-var factories = map[string]SourceFactory{}
+var (
+	factoriesMu sync.RWMutex
+	factories   = map[string]SourceFactory{}
+)
 
-// Register makes a source available by name; adapters call it from init.
-func Register(name string, f SourceFactory) { factories[name] = f }
+// Register makes a source available by name; adapters call it from init. Registering an empty
+// name, a nil factory or a name twice panics: two adapters answering to one name would make which
+// one runs depend on init order.
+func Register(name string, f SourceFactory) {
+	factoriesMu.Lock()
+	defer factoriesMu.Unlock()
+	if name == "" || f == nil {
+		panic("crawler: Register needs a name and a factory")
+	}
+	if _, dup := factories[name]; dup {
+		panic(fmt.Sprintf("crawler: source %q registered twice", name))
+	}
+	factories[name] = f
+}
 
 // Factory returns the registered factory for name.
-func Factory(name string) (SourceFactory, bool) { f, ok := factories[name]; return f, ok }
+func Factory(name string) (SourceFactory, bool) {
+	factoriesMu.RLock()
+	defer factoriesMu.RUnlock()
+	f, ok := factories[name]
+	return f, ok
+}
 
-// Registered lists registered source names.
+// Registered lists registered source names, sorted.
 func Registered() []string {
+	factoriesMu.RLock()
+	defer factoriesMu.RUnlock()
 	out := make([]string, 0, len(factories))
 	for k := range factories {
 		out = append(out, k)
 	}
+	sort.Strings(out)
 	return out
 }

@@ -94,12 +94,13 @@ func WatchedDatasets(reg *configs.Registry, w *configs.Watch) ([]*configs.Datase
 // Coordinator begins or resumes a run, plans its seed jobs, waits for the frontier to drain and
 // finishes the run. It does not handle jobs: Workers do, here or in other processes.
 type Coordinator struct {
-	Store    RunStore
-	Frontier crawler.Frontier
+	Store    Store
+	Frontier Frontier
 	Sources  Sources
 	Datasets []*configs.Dataset
 	Mode     string // embedded | redis
 	Log      *slog.Logger
+	Observer *observer
 	// Poll is how often WaitDrained checks the frontier (default 500ms).
 	Poll time.Duration
 
@@ -188,12 +189,10 @@ func (c *Coordinator) Finish(ctx context.Context, runID string) (reports.Run, er
 	if err != nil {
 		return reports.Run{}, fmt.Errorf("finish run %s: %w", runID, err)
 	}
-	var bySource map[string]crawler.FrontierStats
-	if sc, ok := c.Frontier.(SourceCounter); ok {
-		bySource, err = sc.StatsBySource(ctx, runID)
-		if err != nil {
-			c.log().Warn("per-source job counts unavailable", "run_id", runID, "err", err)
-		}
+	bySource, err := c.Frontier.StatsBySource(ctx, runID)
+	if err != nil {
+		c.log().Warn("per-source job counts unavailable", "run_id", runID, "err", err)
+		bySource = nil
 	}
 	for _, s := range run.Sources {
 		if c.decided[s.Name] {
@@ -208,7 +207,7 @@ func (c *Coordinator) Finish(ctx context.Context, runID string) (reports.Run, er
 	}
 	finished, err := c.Store.FinishRun(ctx, runID, time.Now().UTC())
 	if err == nil {
-		observeRunFinished(runID, finished.Finished.Sub(finished.Started))
+		c.Observer.runFinished(runID, finished.Finished.Sub(finished.Started))
 	}
 	return finished, err
 }

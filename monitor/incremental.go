@@ -61,16 +61,6 @@ func (p *Incremental) defaults() Incremental {
 	return q
 }
 
-// RunLister is what the policy needs from the store to know the run history.
-type RunLister interface {
-	Runs(ctx context.Context, limit int) ([]reports.Run, error)
-}
-
-// SightingLister is what re-checks need from the store.
-type SightingLister interface {
-	Sightings(ctx context.Context, q reports.SightingQuery) ([]reports.Sighting, error)
-}
-
 // maxIncRuns bounds the runs the state file remembers (a full listing is due long before).
 const maxIncRuns = 500
 
@@ -146,20 +136,16 @@ type IncrementalPlan struct {
 // Plan decides each source's listing for the next run from the store's run history and the
 // state file. It is deterministic: a resumed run gets the plan it began with (the run being
 // resumed is not complete, so it is not part of the history the plan reads).
-func (p *Incremental) Plan(ctx context.Context, store any, dataDir string, sources []string) (IncrementalPlan, error) {
+func (p *Incremental) Plan(ctx context.Context, store RunHistory, dataDir string, sources []string) (IncrementalPlan, error) {
 	return p.PlanFor(ctx, store, dataDir, sources, nil)
 }
 
 // PlanFor is Plan for a run over the given datasets (nil: unknown, every dataset): only earlier
 // runs that watched all of them count as the source's last run.
-func (p *Incremental) PlanFor(ctx context.Context, store any, dataDir string, sources, datasets []string) (IncrementalPlan, error) {
+func (p *Incremental) PlanFor(ctx context.Context, store RunHistory, dataDir string, sources, datasets []string) (IncrementalPlan, error) {
 	pol := p.defaults()
 	out := IncrementalPlan{Sources: map[string]crawler.Incremental{}, Datasets: datasets}
-	rl, ok := store.(RunLister)
-	if !ok {
-		return out, nil
-	}
-	runs, err := rl.Runs(ctx, 0) // newest first
+	runs, err := store.Runs(ctx, 0) // newest first
 	if err != nil {
 		return out, fmt.Errorf("incremental plan: %w", err)
 	}
@@ -240,13 +226,9 @@ func (p IncrementalPlan) Context(ctx context.Context) context.Context {
 // EnqueueRechecks enqueues, for every active source that can look artifacts up
 // (crawler.Rechecker), the detail jobs of its live sighted artifacts that runID has not seen yet,
 // least recently seen first. Job ids dedup: enqueueing again (a resumed run) adds nothing.
-func (p *Incremental) EnqueueRechecks(ctx context.Context, store any, fr crawler.Frontier, sources map[string]crawler.Source, runID string, log *slog.Logger) (int, error) {
+func (p *Incremental) EnqueueRechecks(ctx context.Context, store SightingLister, fr crawler.Frontier, sources map[string]crawler.Source, runID string, log *slog.Logger) (int, error) {
 	pol := p.defaults()
 	if pol.MaxRechecks < 0 {
-		return 0, nil
-	}
-	sl, ok := store.(SightingLister)
-	if !ok {
 		return 0, nil
 	}
 	names := make([]string, 0, len(sources))
@@ -261,7 +243,7 @@ func (p *Incremental) EnqueueRechecks(ctx context.Context, store any, fr crawler
 		if !ok {
 			continue
 		}
-		sg, err := sl.Sightings(ctx, reports.SightingQuery{Source: name, Gone: &live})
+		sg, err := store.Sightings(ctx, reports.SightingQuery{Source: name, Gone: &live})
 		if err != nil {
 			return total, fmt.Errorf("re-checks of %s: %w", name, err)
 		}

@@ -476,3 +476,25 @@ func TestWorkerObeysRetryAfterThroughTheFrontier(t *testing.T) {
 		t.Fatalf("frontier = %+v", fs)
 	}
 }
+
+func (m *memStore) RecordBatch(ctx context.Context, runID string, at time.Time, obs []reports.Observation) ([]reports.RecordResult, error) {
+	out := make([]reports.RecordResult, len(obs))
+	for i, o := range obs {
+		r, err := m.Record(ctx, runID, at, o.Artifact, o.Findings)
+		if err != nil {
+			return out, err
+		}
+		out[i] = r
+	}
+	return out, nil
+}
+
+func (m *memStore) RecordProbe(context.Context, reports.SwarmProbe) error { return nil }
+
+func (m *memStore) RecordFailure(context.Context, string, reports.JobFailure) error { return nil }
+
+func (m *memStore) Runs(context.Context, int) ([]reports.Run, error) { return nil, nil }
+
+func (m *memStore) Sightings(context.Context, reports.SightingQuery) ([]reports.Sighting, error) {
+	return nil, nil
+}

@@ -2,7 +2,6 @@ package monitor
 
 import (
 	"context"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -10,8 +9,9 @@ import (
 	"github.com/afterlife-watch/afterlife/extract"
 )
 
-// Observer is told what workers do; the metrics package implements it. Methods must be cheap and
-// safe for concurrent use.
+// Observer is told what workers do; the metrics package implements it. It is passed explicitly
+// (RunConfig.Observer), never installed process-wide. Methods must be cheap and safe for
+// concurrent use.
 type Observer interface {
 	// JobDone is called once per handled job: outcome is ok, retry, failed or interrupted.
 	JobDone(source, outcome string, redelivered bool, elapsed time.Duration)
@@ -23,68 +23,56 @@ type Observer interface {
 	RunFinished(runID string, elapsed time.Duration)
 }
 
-var (
-	obsMu    sync.RWMutex
-	observer Observer
-	lastQ    atomic.Int64 // unix nanos of the last queue sample
-)
-
-// SetObserver installs the process-wide observer (nil removes it).
-func SetObserver(o Observer) {
-	obsMu.Lock()
-	observer = o
-	obsMu.Unlock()
-}
-
-func currentObserver() Observer {
-	obsMu.RLock()
-	defer obsMu.RUnlock()
-	return observer
-}
-
-func observeJob(source, outcome string, redelivered bool, elapsed time.Duration) {
-	if o := currentObserver(); o != nil {
-		o.JobDone(source, outcome, redelivered, elapsed)
-	}
-}
-
-func observeFindings(source string, fs []extract.Finding) {
-	if o := currentObserver(); o != nil && len(fs) > 0 {
-		o.Findings(source, fs)
-	}
-}
-
-func observeRunFinished(runID string, elapsed time.Duration) {
-	if o := currentObserver(); o != nil {
-		o.RunFinished(runID, elapsed)
-	}
-}
-
 // queueSampleEvery is how often one process samples the frontier for the queue-depth gauges.
 const queueSampleEvery = 2 * time.Second
 
-// observeQueue samples the frontier at most every queueSampleEvery across the process's workers.
-func observeQueue(ctx context.Context, fr crawler.Frontier, runID string) {
-	o := currentObserver()
-	if o == nil {
-		return
-	}
-	now := time.Now().UnixNano()
-	last := lastQ.Load()
-	if now-last < int64(queueSampleEvery) || !lastQ.CompareAndSwap(last, now) {
-		return
-	}
-	st, err := fr.Stats(ctx, runID)
-	if err == nil {
-		o.Queue(runID, st)
+// observer wraps an optional Observer (nil: nothing is observed) and throttles queue samples
+// across the workers that share it.
+type observer struct {
+	o     Observer
+	lastQ atomic.Int64 // unix nanos of the last queue sample
+}
+
+func newObserver(o Observer) *observer { return &observer{o: o} }
+
+func (ob *observer) job(source, outcome string, redelivered bool, elapsed time.Duration) {
+	if ob != nil && ob.o != nil {
+		ob.o.JobDone(source, outcome, redelivered, elapsed)
 	}
 }
 
-// observeQueueFinal samples the frontier whatever the throttle says: a run shorter than
+func (ob *observer) findings(source string, fs []extract.Finding) {
+	if ob != nil && ob.o != nil && len(fs) > 0 {
+		ob.o.Findings(source, fs)
+	}
+}
+
+func (ob *observer) runFinished(runID string, elapsed time.Duration) {
+	if ob != nil && ob.o != nil {
+		ob.o.RunFinished(runID, elapsed)
+	}
+}
+
+// queue samples the frontier at most every queueSampleEvery across the workers sharing ob.
+func (ob *observer) queue(ctx context.Context, fr crawler.Frontier, runID string) {
+	if ob == nil || ob.o == nil {
+		return
+	}
+	now := time.Now().UnixNano()
+	last := ob.lastQ.Load()
+	if now-last < int64(queueSampleEvery) || !ob.lastQ.CompareAndSwap(last, now) {
+		return
+	}
+	if st, err := fr.Stats(ctx, runID); err == nil {
+		ob.o.Queue(runID, st)
+	}
+}
+
+// queueFinal samples the frontier whatever the throttle says: a run shorter than
 // queueSampleEvery still leaves its final counts (done, dead) in the gauges.
-func observeQueueFinal(runID string, st crawler.FrontierStats) {
-	if o := currentObserver(); o != nil {
-		lastQ.Store(time.Now().UnixNano())
-		o.Queue(runID, st)
+func (ob *observer) queueFinal(runID string, st crawler.FrontierStats) {
+	if ob != nil && ob.o != nil {
+		ob.lastQ.Store(time.Now().UnixNano())
+		ob.o.Queue(runID, st)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	_ "github.com/afterlife-watch/afterlife/crawler/sources"
 	"github.com/afterlife-watch/afterlife/internal/demoworld"
 	"github.com/afterlife-watch/afterlife/monitor"
+	"github.com/afterlife-watch/afterlife/monitor/monitortest"
 	"github.com/afterlife-watch/afterlife/reports"
 )
 
@@ -38,7 +39,7 @@ func openStore(t *testing.T, dir string) *reports.SQLiteStore {
 	return st
 }
 
-func scanCfg(t *testing.T, srv *demoworld.Server, dir string, st *reports.SQLiteStore) monitor.ScanConfig {
+func scanCfg(t *testing.T, srv *demoworld.Server, dir string, st *reports.SQLiteStore) monitor.RunConfig {
 	reg, err := configs.LoadRegistry("")
 	if err != nil {
 		t.Fatal(err)
@@ -47,7 +48,7 @@ func scanCfg(t *testing.T, srv *demoworld.Server, dir string, st *reports.SQLite
 	// world is scanned by cmd/afterlife's end-to-end tests.
 	w := srv.WatchConfig()
 	w.Datasets = []string{"ms-celeb-1m", "books3"}
-	return monitor.ScanConfig{Watch: w, Registry: reg, DataDir: dir, Store: st, Workers: 3,
+	return monitor.RunConfig{Watch: w, Registry: reg, Workers: 3,
 		Version: "test", Env: func(string) string { return "" }}
 }
 
@@ -59,7 +60,7 @@ func TestScanDemoWorldThenRescanIsConditional(t *testing.T) {
 	srv := startWorld(t, 0)
 	dir := t.TempDir()
 	st := openStore(t, dir)
-	first, err := monitor.Scan(ctx, scanCfg(t, srv, dir, st))
+	first, err := monitortest.Embedded(ctx, dir, st, scanCfg(t, srv, dir, st))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +80,7 @@ func TestScanDemoWorldThenRescanIsConditional(t *testing.T) {
 		t.Fatalf("store holds %d sightings, run says %d new", len(sightings), first.Run.New)
 	}
 
-	second, err := monitor.Scan(ctx, scanCfg(t, srv, dir, st))
+	second, err := monitortest.Embedded(ctx, dir, st, scanCfg(t, srv, dir, st))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +116,7 @@ func TestScanInterruptedThenResumed(t *testing.T) {
 		}
 		stop()
 	}()
-	_, err := monitor.Scan(ictx, scanCfg(t, srv, dir, st))
+	_, err := monitortest.Embedded(ictx, dir, st, scanCfg(t, srv, dir, st))
 	stop()
 	if !errors.Is(err, monitor.ErrInterrupted) {
 		t.Fatalf("interrupted scan: err = %v, want ErrInterrupted", err)
@@ -124,7 +125,7 @@ func TestScanInterruptedThenResumed(t *testing.T) {
 	if err != nil || !ok {
 		t.Fatalf("no unfinished run after the interruption: %v", err)
 	}
-	res, err := monitor.Scan(ctx, scanCfg(t, srv, dir, st))
+	res, err := monitortest.Embedded(ctx, dir, st, scanCfg(t, srv, dir, st))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -128,12 +128,6 @@ func Only(w *configs.Watch, sources []string) *configs.Watch {
 // ErrLockHeld is returned by a RunLock when another process holds it.
 var ErrLockHeld = errors.New("another afterlife run holds the run lock")
 
-// RunLock keeps runs from overlapping across processes: a file lock in the data directory
-// (embedded) or a Redis lock (distributed). TryLock never waits: a held lock skips the tick.
-type RunLock interface {
-	TryLock(ctx context.Context) (release func(), err error)
-}
-
 // FileLock is the embedded run lock: an exclusive flock on DATA/schedule.lock, held for one run.
 // The kernel drops it when the process dies.
 type FileLock struct{ Dir string }

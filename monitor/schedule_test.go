@@ -18,6 +18,7 @@ import (
 	"github.com/afterlife-watch/afterlife/configs"
 	"github.com/afterlife-watch/afterlife/internal/demoworld"
 	"github.com/afterlife-watch/afterlife/monitor"
+	"github.com/afterlife-watch/afterlife/monitor/monitortest"
 	"github.com/afterlife-watch/afterlife/reports"
 )
 
@@ -83,7 +84,7 @@ func runBytes(r reports.Run) (n int64) {
 
 type tickResult struct {
 	tick    monitor.Tick
-	res     monitor.ScanResult
+	res     monitor.Result
 	err     error
 	started time.Time
 	ended   time.Time
@@ -127,8 +128,8 @@ func TestSchedulerAcrossEpochsReportsPlantedChangeCheaply(t *testing.T) {
 			srv.World.SetEpoch(epochs[min(tk.Seq, len(epochs))-1])
 			m.setRun(tk.Seq)
 			started := time.Now()
-			res, err := monitor.Scan(ctx, monitor.ScanConfig{Watch: monitor.Only(w, tk.Entry.Sources), Registry: reg, DataDir: dir,
-				Store: st, Workers: 4, Version: "test", Env: func(string) string { return "" }, Incremental: monitor.DefaultIncremental()})
+			res, err := monitortest.Embedded(ctx, dir, st, monitor.RunConfig{Watch: monitor.Only(w, tk.Entry.Sources), Registry: reg,
+				Workers: 4, Version: "test", Env: func(string) string { return "" }, Incremental: monitor.DefaultIncremental()})
 			mu.Lock()
 			results = append(results, tickResult{tick: tk, res: res, err: err, started: started, ended: time.Now()})
 			if len(results) == len(epochs) {

@@ -39,6 +39,11 @@ type sourceState struct {
 	broken      bool   // the breaker opened (logged once)
 }
 
+// StatSink takes a source's counter deltas (every Recorder is one).
+type StatSink interface {
+	AddSourceStat(ctx context.Context, runID string, delta reports.SourceStat) error
+}
+
 // Stats accumulates per-source counters for the workers of one process and flushes deltas to the
 // Recorder (AddSourceStat adds, so several processes can report into one run).
 type Stats struct {
@@ -169,7 +174,7 @@ const FlushEvery = 250 * time.Millisecond
 
 // MaybeFlush flushes (Flush) when the last flush is at least every old; otherwise the deltas wait
 // for a later flush. Whoever runs the workers must Flush once at the end (Pool and Worker.Run do).
-func (s *Stats) MaybeFlush(ctx context.Context, rec Recorder, runID string, log *slog.Logger, every time.Duration) {
+func (s *Stats) MaybeFlush(ctx context.Context, rec StatSink, runID string, log *slog.Logger, every time.Duration) {
 	s.mu.Lock()
 	due := time.Since(s.lastFlush) >= every
 	s.mu.Unlock()
@@ -180,7 +185,7 @@ func (s *Stats) MaybeFlush(ctx context.Context, rec Recorder, runID string, log 
 
 // Flush sends the counters gathered since the last flush to rec. A failed flush keeps nothing
 // back: the deltas are lost rather than double-counted on the next flush.
-func (s *Stats) Flush(ctx context.Context, rec Recorder, runID string, log *slog.Logger) {
+func (s *Stats) Flush(ctx context.Context, rec StatSink, runID string, log *slog.Logger) {
 	s.flushMu.Lock()
 	defer s.flushMu.Unlock()
 	s.mu.Lock()

@@ -11,26 +11,14 @@ import (
 	"github.com/afterlife-watch/afterlife/reports"
 )
 
-// ProbeRecorder is implemented by recorders that keep swarm health: reports.SwarmStore (the
-// SQLite store) and the Redis findings stream's publisher.
-type ProbeRecorder interface {
-	RecordProbe(ctx context.Context, p reports.SwarmProbe) error
-}
-
-// recordProbes stores a job's swarm probes under the run when the recorder keeps swarm health
-// (ProbeRecorder); a recorder without it drops them with a warning. RecordProbe replaces the same
+// recordProbes stores a job's swarm probes under the run. RecordProbe replaces the same
 // (info-hash, run, tracker), so a job handled twice records nothing twice.
 func (w *Worker) recordProbes(ctx context.Context, log *slog.Logger, job crawler.Job, ps []crawler.SwarmProbe) error {
 	if len(ps) == 0 {
 		return nil
 	}
-	ss, ok := w.Recorder.(ProbeRecorder)
-	if !ok {
-		log.Warn("the recorder keeps no swarm health; probes dropped", "probes", len(ps))
-		return nil
-	}
 	for _, p := range ps {
-		err := ss.RecordProbe(ctx, reports.SwarmProbe{InfoHash: p.InfoHash, ArtifactID: p.ArtifactID, RunID: job.RunID,
+		err := w.Recorder.RecordProbe(ctx, reports.SwarmProbe{InfoHash: p.InfoHash, ArtifactID: p.ArtifactID, RunID: job.RunID,
 			Source: p.Source, At: p.At, Seeders: p.Seeders, Leechers: p.Leechers, Completed: p.Completed, Peers: p.Peers})
 		if err != nil {
 			return fmt.Errorf("record swarm probe: %w", err)
@@ -63,5 +51,3 @@ func (w *Worker) followUps(job crawler.Job, found []artifact.Artifact) []crawler
 	}
 	return out
 }
-
-var _ ProbeRecorder = (reports.SwarmStore)(nil)

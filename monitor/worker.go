@@ -16,7 +16,7 @@ import (
 // processes) may share a frontier; workers in one process should share one Stats.
 type Worker struct {
 	Name     string
-	Frontier crawler.Frontier
+	Frontier Frontier
 	Fetcher  crawler.Fetcher
 	Sources  map[string]crawler.Source
 	Matcher  Matcher
@@ -25,6 +25,9 @@ type Worker struct {
 	// the workers of a process. Nil: a private one.
 	Stats *Stats
 	Log   *slog.Logger
+	// Observer is told what the worker does (metrics); share one between a process's workers.
+	// Nil: nothing is observed.
+	Observer *observer
 
 	// JobTimeout bounds one job (default 5m). RetryBase/RetryMax shape the backoff before a failed
 	// job is tried again (default 2s / 2m).
@@ -105,21 +108,19 @@ func (w *Worker) Run(ctx context.Context, runID string) error {
 			continue
 		}
 		claimErrs = 0
-		observeQueue(ctx, w.Frontier, runID)
+		w.Observer.queue(ctx, w.Frontier, runID)
 		if len(ls) == 0 {
 			if w.ExitWhenDrained {
 				st, err := w.Frontier.Stats(ctx, runID)
 				if err == nil && st.Drained() {
-					observeQueueFinal(runID, st)
+					w.Observer.queueFinal(runID, st)
 					return nil
 				}
 			}
 			wait := idle
-			if rw, ok := w.Frontier.(ReadyWaiter); ok {
-				if t, err := rw.NextReady(ctx, runID); err == nil && !t.IsZero() {
-					if d := time.Until(t); d > wait {
-						wait = d
-					}
+			if t, err := w.Frontier.NextReady(ctx, runID); err == nil && !t.IsZero() {
+				if d := time.Until(t); d > wait {
+					wait = d
 				}
 			}
 			if wait > w.IdleMax {
@@ -168,7 +169,7 @@ func (w *Worker) Handle(ctx context.Context, l crawler.Lease) {
 	res, err := src.Handle(jctx, job, w.Fetcher)
 	cancel()
 	if ctx.Err() != nil {
-		observeJob(job.Source, "interrupted", job.Attempt > 0, time.Since(start))
+		w.Observer.job(job.Source, "interrupted", job.Attempt > 0, time.Since(start))
 		log.Debug("job interrupted; it will be handed out again", "err", ctx.Err())
 		return
 	}
@@ -177,7 +178,7 @@ func (w *Worker) Handle(ctx context.Context, l crawler.Lease) {
 		if crawler.Permanent(err) {
 			outcome = "failed"
 		}
-		observeJob(job.Source, outcome, job.Attempt > 0, time.Since(start))
+		w.Observer.job(job.Source, outcome, job.Attempt > 0, time.Since(start))
 		w.Stats.jobFailed(job.Source, err)
 		w.fail(ctx, log, l, err, crawler.Permanent(err))
 		return
@@ -191,36 +192,26 @@ func (w *Worker) Handle(ctx context.Context, l crawler.Lease) {
 		w.retry(ctx, log, l, fmt.Errorf("recording results: %w", err))
 		return
 	}
-	if ae, ok := w.Frontier.(AckEnqueuer); ok {
-		// Follow-ups and the ack in one frontier transaction (one commit instead of two).
-		if _, err := ae.AckEnqueue(ctx, l, next...); err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			if len(next) > 0 {
-				w.retry(ctx, log, l, fmt.Errorf("enqueue follow-ups: %w", err))
-				return
-			}
-			log.Warn("ack failed; the job will run again after its lease expires", "err", err)
+	// Follow-ups and the ack together (one transaction in the embedded frontier).
+	if _, err := w.Frontier.AckEnqueue(ctx, l, next...); err != nil {
+		if ctx.Err() != nil {
+			return
 		}
-	} else if err := w.Frontier.Ack(ctx, l); err != nil {
+		if len(next) > 0 {
+			w.retry(ctx, log, l, fmt.Errorf("enqueue follow-ups: %w", err))
+			return
+		}
 		log.Warn("ack failed; the job will run again after its lease expires", "err", err)
 	}
 	w.Stats.jobDone(job.Source, len(res.Artifacts), res.Notes)
-	observeJob(job.Source, "ok", job.Attempt > 0, time.Since(start))
+	w.Observer.job(job.Source, "ok", job.Attempt > 0, time.Since(start))
 	w.Stats.MaybeFlush(ctx, w.Recorder, runID, log, FlushEvery)
 	log.Debug("job done", "artifacts", len(res.Artifacts), "next", len(res.Next), "elapsed", time.Since(start))
 }
 
-// AckEnqueuer is implemented by frontiers that can enqueue a job's follow-ups and ack the job in
-// one transaction (the embedded SQLite frontier).
-type AckEnqueuer interface {
-	AckEnqueue(ctx context.Context, l crawler.Lease, next ...crawler.Job) (int, error)
-}
-
 // apply records what a job produced. Everything here is idempotent within a run, so a job that
 // is handled twice (crash between apply and ack) records nothing twice. Follow-up jobs are
-// enqueued here, unless the frontier is an AckEnqueuer: then they are returned, for the ack.
+// returned, for the ack (Frontier.AckEnqueue).
 func (w *Worker) apply(ctx context.Context, log *slog.Logger, job crawler.Job, res crawler.Result) ([]crawler.Job, error) {
 	seen := time.Now().UTC()
 	newSightings := 0
@@ -233,21 +224,11 @@ func (w *Worker) apply(ctx context.Context, log *slog.Logger, job crawler.Job, r
 			return nil
 		}
 		defer func() { batch = batch[:0] }()
-		if br, ok := w.Recorder.(BatchRecorder); ok && len(batch) > 1 {
-			rrs, err := br.RecordBatch(ctx, job.RunID, seen, batch)
-			if err != nil {
-				return fmt.Errorf("record %d artifacts: %w", len(batch), err)
-			}
-			for _, rr := range rrs {
-				newSightings += rr.NewSightings
-			}
-			return nil
+		rrs, err := w.Recorder.RecordBatch(ctx, job.RunID, seen, batch)
+		if err != nil {
+			return fmt.Errorf("record %d artifacts: %w", len(batch), err)
 		}
-		for _, o := range batch {
-			rr, err := w.Recorder.Record(ctx, job.RunID, seen, o.Artifact, o.Findings)
-			if err != nil {
-				return fmt.Errorf("record %s: %w", o.Artifact.ID, err)
-			}
+		for _, rr := range rrs {
 			newSightings += rr.NewSightings
 		}
 		return nil
@@ -268,7 +249,7 @@ func (w *Worker) apply(ctx context.Context, log *slog.Logger, job crawler.Job, r
 			}
 		}
 		fs := w.Matcher.Match(a)
-		observeFindings(job.Source, fs)
+		w.Observer.findings(job.Source, fs)
 		if len(fs) > 0 {
 			log.Debug("findings", "artifact_id", a.ID, "findings", len(fs))
 		}
@@ -301,13 +282,6 @@ func (w *Worker) apply(ctx context.Context, log *slog.Logger, job crawler.Job, r
 		for _, n := range res.Next {
 			next = append(next, normalizeJob(n, job.RunID, job.Source))
 		}
-		if _, ok := w.Frontier.(AckEnqueuer); !ok {
-			// Enqueue before the ack: the run is never seen drained while follow-ups are in flight.
-			if _, err := w.Frontier.Enqueue(ctx, next...); err != nil {
-				return nil, fmt.Errorf("enqueue follow-ups: %w", err)
-			}
-			next = nil
-		}
 	}
 	w.Stats.sightings(job.Source, newSightings)
 	return next, nil
@@ -326,13 +300,7 @@ func (w *Worker) fail(ctx context.Context, log *slog.Logger, l crawler.Lease, er
 func (w *Worker) retire(ctx context.Context, log *slog.Logger, l crawler.Lease, err error) {
 	w.Stats.jobError(l.Job.Source, err)
 	w.noteFailure(ctx, log, l, err, true)
-	var berr error
-	if b, ok := w.Frontier.(Burier); ok {
-		berr = b.Bury(ctx, l, err.Error())
-	} else {
-		berr = w.Frontier.Ack(ctx, l)
-	}
-	if berr != nil {
+	if berr := w.Frontier.Bury(ctx, l, err.Error()); berr != nil {
 		log.Warn("could not retire the failed job", "err", berr)
 	}
 	w.Stats.MaybeFlush(ctx, w.Recorder, l.Job.RunID, log, FlushEvery)
@@ -407,4 +375,4 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-var _ Recorder = (reports.Store)(nil)
+var _ Store = (*reports.SQLiteStore)(nil)

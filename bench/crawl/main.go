@@ -38,6 +38,7 @@ import (
 	_ "github.com/afterlife-watch/afterlife/crawler/sources" // registers every source adapter
 	"github.com/afterlife-watch/afterlife/internal/demoworld"
 	"github.com/afterlife-watch/afterlife/monitor"
+	"github.com/afterlife-watch/afterlife/monitor/monitortest"
 	"github.com/afterlife-watch/afterlife/reports"
 )
 
@@ -408,14 +409,14 @@ func (b *bench) scans(ctx context.Context, parent string, n int, check bool) (me
 }
 
 // scan is one monitor.Scan into dir (no reports rendered: fetch, parse, match, store).
-func (b *bench) scan(ctx context.Context, dir string, inc *monitor.Incremental) (monitor.ScanResult, time.Duration, error) {
+func (b *bench) scan(ctx context.Context, dir string, inc *monitor.Incremental) (monitor.Result, time.Duration, error) {
 	store, err := reports.OpenStore(filepath.Join(dir, reports.StoreFile))
 	if err != nil {
-		return monitor.ScanResult{}, 0, err
+		return monitor.Result{}, 0, err
 	}
 	defer store.Close()
 	start := time.Now()
-	res, err := monitor.Scan(ctx, monitor.ScanConfig{Watch: b.watch, Registry: b.reg, DataDir: dir, Store: store,
+	res, err := monitortest.Embedded(ctx, dir, store, monitor.RunConfig{Watch: b.watch, Registry: b.reg, 
 		Workers: b.o.workers, Version: "bench", Log: b.log, Incremental: inc})
 	return res, time.Since(start), err
 }

@@ -80,6 +80,11 @@ func (nop) RecordListing(context.Context, string, string, []string, time.Time, i
 func (nop) MarkGone(context.Context, string, []string, time.Time) error     { return nil }
 func (nop) AddSourceStat(context.Context, string, reports.SourceStat) error { return nil }
 func (nop) Match(*artifact.Artifact) []extract.Finding                      { return nil }
+func (nop) RecordBatch(_ context.Context, _ string, _ time.Time, obs []reports.Observation) ([]reports.RecordResult, error) {
+	return make([]reports.RecordResult, len(obs)), nil
+}
+func (nop) RecordProbe(context.Context, reports.SwarmProbe) error           { return nil }
+func (nop) RecordFailure(context.Context, string, reports.JobFailure) error { return nil }
 
 func procKB(field string) int64 {
 	b, err := os.ReadFile("/proc/self/status")

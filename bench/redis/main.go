@@ -33,6 +33,7 @@ import (
 	"github.com/afterlife-watch/afterlife/configs"
 	"github.com/afterlife-watch/afterlife/crawler"
 	"github.com/afterlife-watch/afterlife/crawler/redisq"
+	"github.com/afterlife-watch/afterlife/monitor"
 	_ "github.com/afterlife-watch/afterlife/crawler/sources"
 	"github.com/afterlife-watch/afterlife/internal/demoworld"
 	"github.com/afterlife-watch/afterlife/internal/redistest"
@@ -278,7 +279,12 @@ func e2eRun(ctx context.Context, srv *redistest.Server, bin string, latency time
 	defer rdb.Close()
 	time.Sleep(500 * time.Millisecond) // let the workers connect and subscribe
 	start := time.Now()
-	res, err := redisq.Scan(ctx, redisq.ScanConfig{Client: rdb, Config: redisq.Config{Prefix: prefix}, Watch: watch, Registry: reg, Store: st})
+	bk, err := monitor.NewRedisBackend(rdb, monitor.RedisOptions{Config: redisq.Config{Prefix: prefix}, Store: st, StateDir: dir})
+	if err != nil {
+		fail(err)
+	}
+	defer bk.Close()
+	res, err := monitor.Run(ctx, bk, monitor.RunConfig{Watch: watch, Registry: reg, Workers: -1})
 	if err != nil {
 		fail(err)
 	}

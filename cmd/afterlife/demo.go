@@ -116,7 +116,7 @@ func runDemo(cmd *cobra.Command, f *demoFlags) error {
 		return errors.New("--config: demo scans the demo world with its own watch config; use --write-config to get it")
 	}
 	fmt.Fprintf(cmd.ErrOrStderr(), "Demo world on %s; scanning into %s\n", srv.URL, g.dataDir)
-	if err := runScan(ctx, cmd, reg, wc, g.dataDir, &f.scan); err != nil {
+	if err := runScan(ctx, cmd.OutOrStdout(), cmd.ErrOrStderr(), reg, wc, g.dataDir, &f.scan); err != nil {
 		return err
 	}
 	if o, ok := out.(*os.File); !ok || !term.IsTerminal(int(o.Fd())) {

@@ -32,6 +32,26 @@ func init() {
 	}
 }
 
+// metricsSink is the metrics server's collector, when --metrics-addr runs one; runs get it
+// explicitly (metricsObserver, fetchObserver).
+var metricsSink *metrics.Metrics
+
+// metricsObserver is the run loop's observer: the metrics server's, or none.
+func metricsObserver() monitor.Observer {
+	if metricsSink == nil {
+		return nil
+	}
+	return metricsSink
+}
+
+// fetchObserver is the fetcher's observer: the metrics server's, or none.
+func fetchObserver() crawler.Observer {
+	if metricsSink == nil {
+		return nil
+	}
+	return metricsSink
+}
+
 // startMetrics starts the metrics server for the command's lifetime and hooks the fetcher and the
 // workers into it.
 func startMetrics(cmd *cobra.Command) error {
@@ -39,8 +59,7 @@ func startMetrics(cmd *cobra.Command) error {
 		return nil
 	}
 	m := metrics.New()
-	crawler.SetDefaultObserver(m)
-	monitor.SetObserver(m)
+	metricsSink = m
 	ctx := cmd.Context()
 	if ctx == nil {
 		ctx = context.Background()

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/afterlife-watch/afterlife/configs"
+	"github.com/afterlife-watch/afterlife/crawler"
 	_ "github.com/afterlife-watch/afterlife/crawler/sources" // registers every source adapter
 	"github.com/afterlife-watch/afterlife/monitor"
 	"github.com/afterlife-watch/afterlife/reports"
@@ -55,10 +56,7 @@ human-readable on a terminal, one JSON object otherwise.`,
 			if err != nil {
 				return err
 			}
-			if url := scanRedisURL(); url != "" {
-				return runScanRedis(cmd.Context(), cmd, reg, w, g.dataDir, f, url) // distributed mode (scan_redis.go)
-			}
-			return runScan(cmd.Context(), cmd, reg, w, g.dataDir, f)
+			return runScan(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), reg, w, g.dataDir, f)
 		},
 	}
 	cmd.Flags().StringVar(&f.out, "out", "", "directory for the reports (default: DATA/reports)")
@@ -80,29 +78,33 @@ type scanSummary struct {
 	Out     string               `json:"out"`
 }
 
-// runScan is shared by scan and demo.
-func runScan(ctx context.Context, cmd *cobra.Command, reg *configs.Registry, w *configs.Watch, dataDir string, f *scanFlags) error {
+// runScan is one monitoring run, shared by scan and demo: embedded, or on Redis when --redis or
+// $AFTERLIFE_REDIS_URL names one (then --workers 0 leaves the crawling to worker processes).
+func runScan(ctx context.Context, stdout, stderr io.Writer, reg *configs.Registry, w *configs.Watch, dataDir string, f *scanFlags) error {
 	if f.workers < 0 {
 		return fmt.Errorf("--workers: %d is negative", f.workers)
 	}
-	if dataDir == "" {
-		return errors.New("--data: empty data directory")
-	}
-	out := f.out
-	if out == "" {
-		out = filepath.Join(dataDir, "reports")
-	}
-	if err := os.MkdirAll(dataDir, 0o755); err != nil {
-		return fmt.Errorf("--data: %w", err)
+	out, err := prepareDataDir(dataDir, f.out)
+	if err != nil {
+		return err
 	}
 	store, err := reports.OpenStore(filepath.Join(dataDir, reports.StoreFile))
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	stderr := cmd.ErrOrStderr()
-	res, err := monitor.Scan(ctx, monitor.ScanConfig{
-		Watch: w, Registry: reg, DataDir: dataDir, Store: store, Workers: f.workers, Version: version,
+	b, err := openBackend(ctx, dataDir, store, 0)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	workers := f.workers
+	if b.Mode == "redis" && workers == 0 {
+		workers = -1 // the coordinator only plans and collects; worker processes crawl
+	}
+	res, err := monitor.Run(ctx, b, monitor.RunConfig{
+		Watch: w, Registry: reg, Workers: workers, Version: version, Observer: metricsObserver(),
+		FetcherOptions: crawler.FetcherOptions{Observer: fetchObserver()},
 		Incremental: monitor.DefaultIncremental(),
 		Log:         slog.Default(), Progress: stderr, ProgressTTY: scanShowProgress(f.progress, stderr), NewLogger: scanLogger,
 		WriteReports: func(ctx context.Context, runID string) ([]string, error) {
@@ -115,7 +117,22 @@ func runScan(ctx context.Context, cmd *cobra.Command, reg *configs.Registry, w *
 	if err := notifyScanWebhooks(ctx, store, reg, res.Run.ID); err != nil {
 		return err
 	}
-	return printScanSummary(cmd.OutOrStdout(), res, out)
+	return printScanSummary(stdout, res, out)
+}
+
+// prepareDataDir creates the data directory and returns the reports directory (out, else
+// DATA/reports).
+func prepareDataDir(dataDir, out string) (string, error) {
+	if dataDir == "" {
+		return "", errors.New("--data: empty data directory")
+	}
+	if out == "" {
+		out = filepath.Join(dataDir, "reports")
+	}
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return "", fmt.Errorf("--data: %w", err)
+	}
+	return out, nil
 }
 
 // notifyScanWebhooks posts the run's new sightings to the webhooks named in the environment
@@ -160,7 +177,7 @@ func scanShowProgress(mode string, w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-func printScanSummary(w io.Writer, res monitor.ScanResult, out string) error {
+func printScanSummary(w io.Writer, res monitor.Result, out string) error {
 	sum := scanSummary{RunID: res.Run.ID, Resumed: res.Resumed, New: res.Run.New, Gone: res.Run.Gone,
 		Sources: res.Run.Sources, Reports: res.Reports, Out: out}
 	if sum.Sources == nil {

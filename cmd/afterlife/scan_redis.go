@@ -2,61 +2,39 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"log/slog"
-	"os"
-	"path/filepath"
+	"time"
 
-	"github.com/spf13/cobra"
-
-	"github.com/afterlife-watch/afterlife/configs"
 	"github.com/afterlife-watch/afterlife/crawler/redisq"
 	"github.com/afterlife-watch/afterlife/monitor"
 	"github.com/afterlife-watch/afterlife/reports"
-	"github.com/afterlife-watch/afterlife/reports/render"
 )
 
 // scanRedisURL is the Redis URL scan should use (--redis, else AFTERLIFE_REDIS_URL), "" for the
 // embedded mode.
 func scanRedisURL() string { return redisq.URL(rf.url) }
 
-// runScanRedis is `afterlife scan --redis URL`: it queues the run on Redis, waits for the workers
-// (f.workers > 0 also runs that many in this process), builds the store under dataDir from the
-// findings stream and writes the reports.
-func runScanRedis(ctx context.Context, cmd *cobra.Command, reg *configs.Registry, w *configs.Watch, dataDir string, f *scanFlags, url string) error {
-	if f.workers < 0 {
-		return fmt.Errorf("--workers: %d is negative", f.workers)
-	}
-	if dataDir == "" {
-		return errors.New("--data: empty data directory")
-	}
-	out := f.out
-	if out == "" {
-		out = filepath.Join(dataDir, "reports")
-	}
-	if err := os.MkdirAll(dataDir, 0o755); err != nil {
-		return fmt.Errorf("--data: %w", err)
+// openBackend opens the run's backend: on Redis when --redis or $AFTERLIFE_REDIS_URL names one,
+// else embedded in dataDir. store is the data directory's sightings store (the caller's to close).
+// lockTTL tunes the Redis schedule lock (0: default).
+func openBackend(ctx context.Context, dataDir string, store *reports.SQLiteStore, lockTTL time.Duration) (*monitor.Backend, error) {
+	url := scanRedisURL()
+	if url == "" {
+		return monitor.OpenEmbedded(dataDir, store)
 	}
 	rdb, err := redisq.Connect(ctx, url, redisq.ConnectOptions{})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer rdb.Close()
-	store, err := reports.OpenStore(filepath.Join(dataDir, reports.StoreFile))
+	b, err := monitor.NewRedisBackend(rdb, monitor.RedisOptions{Config: redisConfig(), Store: store, StateDir: dataDir, LockTTL: lockTTL})
 	if err != nil {
-		return err
+		rdb.Close()
+		return nil, err
 	}
-	defer store.Close()
-	res, err := redisq.Scan(ctx, redisq.ScanConfig{
-		Client: rdb, Config: redisConfig(), Watch: w, Registry: reg, Store: store, Workers: f.workers,
-		Version: version, Log: slog.Default(),
-		WriteReports: func(ctx context.Context, runID string) ([]string, error) {
-			return render.Write(ctx, store, reg, runID, out)
-		},
-	})
-	if err != nil {
-		return err
-	}
-	return printScanSummary(cmd.OutOrStdout(), monitor.ScanResult{Run: res.Run, Resumed: res.Resumed, Reports: res.Reports}, out)
+	return withClose(b, rdb.Close), nil
+}
+
+// withClose closes c after the backend.
+func withClose(b *monitor.Backend, c func() error) *monitor.Backend {
+	b.AlsoClose(c)
+	return b
 }

@@ -10,14 +10,10 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
-	"github.com/afterlife-watch/afterlife/configs"
 	"github.com/afterlife-watch/afterlife/crawler/redisq"
 	"github.com/afterlife-watch/afterlife/monitor"
-	"github.com/afterlife-watch/afterlife/reports"
-	"github.com/afterlife-watch/afterlife/reports/render"
 )
 
 type scheduleFlags struct {
@@ -151,36 +147,25 @@ func runSchedule(cmd *cobra.Command, f *scheduleFlags) error {
 		}
 	}
 	stdout := cmd.OutOrStdout()
+	// The lock outlives the runs: on Redis it is shared by every scheduler on the same prefix, in
+	// embedded mode it is a file lock in the data directory.
 	if url := scanRedisURL(); url != "" {
 		rdb, err := redisq.Connect(stop, url, redisq.ConnectOptions{})
 		if err != nil {
 			return err
 		}
 		defer rdb.Close()
-		s.Lock = redisLock{rdb: rdb, prefix: rf.prefix, ttl: f.lockTTL}
-		s.Run = func(ctx context.Context, t monitor.Tick) error {
-			store, err := reports.OpenStore(filepath.Join(dataDir, reports.StoreFile))
-			if err != nil {
-				return err
-			}
-			defer store.Close()
-			res, err := redisq.Scan(ctx, redisq.ScanConfig{
-				Client: rdb, Config: redisConfig(), Watch: t.Entry.Watch(w), Registry: reg, Store: store,
-				Workers: f.scan.workers, Version: version, Log: slog.Default(),
-				WriteReports: func(ctx context.Context, runID string) ([]string, error) {
-					return render.Write(ctx, store, reg, runID, out)
-				},
-			})
-			if err != nil {
-				return err
-			}
-			return printScanSummary(stdout, monitor.ScanResult{Run: res.Run, Resumed: res.Resumed, Reports: res.Reports}, out)
+		lb, err := monitor.NewRedisBackend(rdb, monitor.RedisOptions{Config: redisConfig(), LockTTL: f.lockTTL})
+		if err != nil {
+			return err
 		}
+		defer lb.Close()
+		s.Lock = lb.Lock
 	} else {
 		s.Lock = monitor.FileLock{Dir: dataDir}
-		s.Run = func(ctx context.Context, t monitor.Tick) error {
-			return scheduledScan(ctx, stdout, reg, t.Entry.Watch(w), dataDir, out, f.scan.workers)
-		}
+	}
+	s.Run = func(ctx context.Context, t monitor.Tick) error {
+		return runScan(ctx, stdout, io.Discard, reg, t.Entry.Watch(w), dataDir, &scanFlags{out: out, workers: f.scan.workers, progress: "never"})
 	}
 	if f.runFirst {
 		s.Immediately = true
@@ -188,69 +173,3 @@ func runSchedule(cmd *cobra.Command, f *scheduleFlags) error {
 	return s.Start(stopAfter, runCtx)
 }
 
-// scheduledScan is one embedded run of the daemon: scan, write the reports, print the summary.
-func scheduledScan(ctx context.Context, stdout io.Writer, reg *configs.Registry, w *configs.Watch, dataDir, out string, workers int) error {
-	store, err := reports.OpenStore(filepath.Join(dataDir, reports.StoreFile))
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	res, err := monitor.Scan(ctx, monitor.ScanConfig{
-		Watch: w, Registry: reg, DataDir: dataDir, Store: store, Workers: workers, Version: version,
-		Incremental: monitor.DefaultIncremental(), Log: slog.Default(),
-		WriteReports: func(ctx context.Context, runID string) ([]string, error) {
-			return render.Write(ctx, store, reg, runID, out)
-		},
-	})
-	if err != nil {
-		return err
-	}
-	return printScanSummary(stdout, res, out)
-}
-
-// redisLock is the distributed run lock: redisq's SET NX lock, refreshed while the run lasts, so
-// two schedulers on different machines never run at once (and a dead one's lock expires).
-type redisLock struct {
-	rdb    *redis.Client
-	prefix string
-	ttl    time.Duration
-}
-
-// TryLock implements monitor.RunLock.
-func (l redisLock) TryLock(ctx context.Context) (func(), error) {
-	ttl := l.ttl
-	if ttl < 3*time.Second {
-		ttl = 3 * time.Second
-	}
-	lk, err := redisq.AcquireLock(ctx, l.rdb, l.prefix, "schedule", ttl)
-	if errors.Is(err, redisq.ErrLocked) {
-		return nil, fmt.Errorf("%w: %v", monitor.ErrLockHeld, err)
-	}
-	if err != nil {
-		return nil, err
-	}
-	done := make(chan struct{})
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		t := time.NewTicker(ttl / 3)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				if ok, err := lk.Refresh(context.WithoutCancel(ctx)); err != nil || !ok {
-					slog.Warn("run lock refresh failed", "ok", ok, "err", err)
-				}
-			}
-		}
-	}()
-	return func() {
-		close(done)
-		<-stopped
-		if _, err := lk.Release(context.WithoutCancel(ctx)); err != nil {
-			slog.Warn("run lock release failed; it expires by itself", "err", err)
-		}
-	}, nil
-}

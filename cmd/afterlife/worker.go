@@ -11,8 +11,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/afterlife-watch/afterlife/crawler"
 	"github.com/afterlife-watch/afterlife/crawler/redisq"
 	_ "github.com/afterlife-watch/afterlife/crawler/sources" // registers every source adapter
+	"github.com/afterlife-watch/afterlife/monitor"
 )
 
 // redisFlags are the distributed mode's flags, shared by worker and scan.
@@ -101,9 +103,14 @@ func runWorker(cmd *cobra.Command) error {
 		return err
 	}
 	defer rdb.Close()
+	b, err := monitor.NewRedisBackend(rdb, monitor.RedisOptions{Config: redisConfig()})
+	if err != nil {
+		return err
+	}
+	defer b.Close() // hands back any job still in hand
 	slog.Info("worker started", "redis", redisq.Redact(url), "config", w.File, "prefix", rf.prefix)
-	return redisq.Serve(hard, stop.Done(), rf.grace, redisq.WorkerConfig{
-		Client: rdb, Config: redisConfig(), Watch: w, Registry: reg, Workers: rf.workers, Version: version,
-		Log: slog.Default(),
-	})
+	_, err = monitor.Run(hard, b, monitor.RunConfig{Role: monitor.Serve, Stop: stop.Done(), Grace: rf.grace,
+		Watch: w, Registry: reg, Workers: rf.workers, Version: version, Log: slog.Default(),
+		Observer: metricsObserver(), FetcherOptions: crawler.FetcherOptions{Observer: fetchObserver()}})
+	return err
 }

@@ -25,6 +25,7 @@ const (
 	EventGone    = "gone"    // artifacts the source answered 404/410 for
 	EventStat    = "stat"    // deltas of a source's counters
 	EventProbe   = "probe"   // a swarm health probe (probe.go)
+	EventFailure = "failure" // a failed job's URL and error
 )
 
 // Event is one entry of a run's findings stream. Workers publish; the report builder applies them
@@ -40,6 +41,7 @@ type Event struct {
 	MissAfter int                 `json:"miss_after,omitempty"`
 	Stat      *reports.SourceStat `json:"stat,omitempty"`
 	Probe     *reports.SwarmProbe `json:"probe,omitempty"`
+	Failure   *reports.JobFailure `json:"failure,omitempty"`
 }
 
 // publishScript: KEYS events art; ARGV digest payload ttl. Publishes the payload unless its digest
@@ -132,12 +134,33 @@ func (p *Publisher) AddSourceStat(ctx context.Context, runID string, delta repor
 	return err
 }
 
-// Applier is the part of reports.Store the builder writes to.
+// RecordBatch publishes each artifact of a batch (Record, one event each).
+func (p *Publisher) RecordBatch(ctx context.Context, runID string, seenAt time.Time, obs []reports.Observation) ([]reports.RecordResult, error) {
+	out := make([]reports.RecordResult, len(obs))
+	for i, o := range obs {
+		r, err := p.Record(ctx, runID, seenAt, o.Artifact, o.Findings)
+		if err != nil {
+			return out, err
+		}
+		out[i] = r
+	}
+	return out, nil
+}
+
+// RecordFailure publishes a failed job's URL and error (the builder keeps the latest per URL).
+func (p *Publisher) RecordFailure(ctx context.Context, runID string, f reports.JobFailure) error {
+	_, err := p.Publish(ctx, runID, "", Event{Kind: EventFailure, At: f.At, Failure: &f})
+	return err
+}
+
+// Applier is the part of the sightings store (reports.SQLiteStore) the builder writes to.
 type Applier interface {
 	Record(ctx context.Context, runID string, seenAt time.Time, a artifact.Artifact, fs []extract.Finding) (reports.RecordResult, error)
 	RecordListing(ctx context.Context, runID, scope string, ids []string, at time.Time, missAfter int) (gone []string, err error)
 	MarkGone(ctx context.Context, runID string, artifactIDs []string, at time.Time) error
 	AddSourceStat(ctx context.Context, runID string, delta reports.SourceStat) error
+	RecordProbe(ctx context.Context, p reports.SwarmProbe) error
+	RecordFailure(ctx context.Context, runID string, f reports.JobFailure) error
 }
 
 // BuildStats counts what a builder applied.
@@ -312,6 +335,13 @@ func (b *Builder) apply(ctx context.Context, runID string, m redis.XMessage, sto
 		st.Stats++
 	case EventProbe:
 		return applyProbe(ctx, runID, e, store)
+	case EventFailure:
+		if e.Failure == nil {
+			return nil
+		}
+		if err := store.RecordFailure(ctx, runID, *e.Failure); err != nil {
+			return fmt.Errorf("redisq: failure of %s: %w", e.Failure.URL, err)
+		}
 	default:
 		slog.Warn("redisq: unknown finding event kind skipped", "run", runID, "kind", e.Kind)
 	}

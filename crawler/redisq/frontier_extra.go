@@ -86,6 +86,20 @@ func (f *Frontier) StatsBySource(ctx context.Context, runID string) (map[string]
 	return out, nil
 }
 
+// AckEnqueue enqueues a job's follow-ups, then acks it: the run is never seen drained while its
+// follow-ups are in flight. (Two Redis round trips; the embedded frontier does it in one
+// transaction.)
+func (f *Frontier) AckEnqueue(ctx context.Context, l crawler.Lease, next ...crawler.Job) (int, error) {
+	n := 0
+	if len(next) > 0 {
+		var err error
+		if n, err = f.Enqueue(ctx, next...); err != nil {
+			return 0, err
+		}
+	}
+	return n, f.Ack(ctx, l)
+}
+
 // Held counts the leases this process holds (jobs in hand).
 func (f *Frontier) Held() int {
 	f.mu.Lock()

@@ -13,6 +13,7 @@ import (
 	_ "github.com/afterlife-watch/afterlife/crawler/sources"
 	"github.com/afterlife-watch/afterlife/internal/demoworld"
 	"github.com/afterlife-watch/afterlife/monitor"
+	"github.com/afterlife-watch/afterlife/monitor/monitortest"
 	"github.com/afterlife-watch/afterlife/reports"
 	"github.com/afterlife-watch/afterlife/reports/render"
 )
@@ -63,7 +64,7 @@ func TestDemoWorldRunsRecordSwarmHealth(t *testing.T) {
 	var runs []string
 	for epoch := 1; epoch <= 2; epoch++ {
 		w.SetEpoch(epoch)
-		res, err := monitor.Scan(ctx, monitor.ScanConfig{Watch: wc, Registry: reg, DataDir: dir, Store: st, Workers: 3,
+		res, err := monitortest.Embedded(ctx, dir, st, monitor.RunConfig{Watch: wc, Registry: reg, Workers: 3,
 			Version: "test", Env: func(string) string { return "" }})
 		if err != nil {
 			t.Fatalf("epoch %d: %v", epoch, err)

@@ -15,6 +15,7 @@ import (
 	"github.com/afterlife-watch/afterlife/configs"
 	"github.com/afterlife-watch/afterlife/crawler"
 	"github.com/afterlife-watch/afterlife/monitor"
+	"github.com/afterlife-watch/afterlife/monitor/monitortest"
 	"github.com/afterlife-watch/afterlife/reports"
 	"github.com/afterlife-watch/afterlife/torrent/swarmtest"
 )
@@ -85,7 +86,7 @@ func swarmRun(ctx context.Context, t *testing.T, ih string, trackers []string) (
 	wc := &configs.Watch{Contact: "test", AllowLoopback: true, Datasets: []string{"ms-celeb-1m"},
 		Sources: map[string]configs.SourceConfig{"swarm": {Enabled: true, Rate: 100, Burst: 10,
 			Options: map[string]string{"trackers": strings.Join(trackers, ","), "timeout": "1s", "tracker_rate": "20"}}}}
-	res, err := monitor.Scan(ctx, monitor.ScanConfig{Watch: wc, Registry: reg, DataDir: dir, Store: st, Workers: 4, Version: "test",
+	res, err := monitortest.Embedded(ctx, dir, st, monitor.RunConfig{Watch: wc, Registry: reg, Workers: 4, Version: "test",
 		Env: func(string) string { return "" }, RetryBase: 50 * time.Millisecond,
 		FetcherOptions: crawler.FetcherOptions{Timeout: 2 * time.Second, DialTimeout: time.Second, MaxAttempts: 2, BaseBackoff: 50 * time.Millisecond}})
 	if err != nil {

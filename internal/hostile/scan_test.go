@@ -22,6 +22,7 @@ import (
 	_ "github.com/afterlife-watch/afterlife/crawler/sources"
 	"github.com/afterlife-watch/afterlife/internal/hostile"
 	"github.com/afterlife-watch/afterlife/monitor"
+	"github.com/afterlife-watch/afterlife/monitor/monitortest"
 	"github.com/afterlife-watch/afterlife/reports"
 	"github.com/afterlife-watch/afterlife/reports/render"
 )
@@ -141,7 +142,7 @@ func TestScanAgainstHostileWorld(t *testing.T) {
 	var peak atomic.Uint64
 	stop := sampleHeap(&peak)
 	start := time.Now()
-	_, err = monitor.Scan(ctx, monitor.ScanConfig{Watch: w, Registry: reg, DataDir: dir, Store: st, Workers: 4,
+	_, err = monitortest.Embedded(ctx, dir, st, monitor.RunConfig{Watch: w, Registry: reg, Workers: 4,
 		Version: "test", Env: func(string) string { return "" }, Log: log, FetcherOptions: o,
 		RetryBase: 50 * time.Millisecond,
 		WriteReports: func(ctx context.Context, runID string) ([]string, error) {

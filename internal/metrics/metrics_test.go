@@ -18,6 +18,7 @@ import (
 	"github.com/afterlife-watch/afterlife/internal/demoworld"
 	"github.com/afterlife-watch/afterlife/internal/metrics"
 	"github.com/afterlife-watch/afterlife/monitor"
+	"github.com/afterlife-watch/afterlife/monitor/monitortest"
 	"github.com/afterlife-watch/afterlife/reports"
 )
 
@@ -74,8 +75,6 @@ func TestMetricsFromADemoScan(t *testing.T) {
 		t.Fatalf("/readyz: %d %s", code, body)
 	}
 
-	monitor.SetObserver(m)
-	defer monitor.SetObserver(nil)
 	w, err := demoworld.New(demoworld.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -97,8 +96,8 @@ func TestMetricsFromADemoScan(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	res, err := monitor.Scan(ctx, monitor.ScanConfig{Watch: wc, Registry: reg, DataDir: dir, Store: st, Workers: 3,
-		Version: "test", Env: func(string) string { return "" }, FetcherOptions: crawler.FetcherOptions{Observer: m}})
+	res, err := monitortest.Embedded(ctx, dir, st, monitor.RunConfig{Watch: wc, Registry: reg, Workers: 3,
+		Version: "test", Env: func(string) string { return "" }, FetcherOptions: crawler.FetcherOptions{Observer: m}, Observer: m})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,10 +9,10 @@ import (
 	"github.com/afterlife-watch/afterlife/artifact"
 )
 
-// TestRound2Rules: one artifact per rule added in the second round, with texts written for this
+// TestTargetedRulesOnHandWrittenTexts: one artifact per targeted rule (negation, exclusivity, context), with texts written for this
 // test (none of them is in an eval corpus), each checked for its scored findings and, where it
 // matters, for the relation the dataset still gets (studies, mention).
-func TestRound2Rules(t *testing.T) {
+func TestTargetedRulesOnHandWrittenTexts(t *testing.T) {
 	m := testMatcher(t)
 	cases := []struct {
 		name    string

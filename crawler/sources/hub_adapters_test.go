@@ -14,7 +14,7 @@ import (
 // validator cache on disk) against the demo world: the whole planted afterlife of epoch 1 is
 // found, and a re-scan of the unchanged world is answered with 304s except where the real service
 // cannot be conditional (GitHub search).
-func TestPartAThroughRealFetcher(t *testing.T) {
+func TestHubAdaptersFindPlantedAfterlifeThroughRealFetcher(t *testing.T) {
 	rig := newFetcherRig(t)
 	reg, watch, f, ctx, planted := rig.reg, rig.watch, rig.fetcher, rig.ctx, rig.planted
 	for _, name := range []string{"huggingface", "github", "zenodo", "kaggle"} {

@@ -18,14 +18,14 @@ func TestThreeWorkersMatchEmbedded(t *testing.T) {
 	ws := []*worker{e.startWorker(), e.startWorker(), e.startWorker()}
 	got, res := e.distributed(nil)
 	diff(t, want, got)
-	if res.Built.Records == 0 {
+	if res.Collected.Records == 0 {
 		t.Fatal("builder applied no record")
 	}
 	// Every worker learns the run ended and stays up for the next; SIGTERM stops each cleanly.
 	for _, w := range ws {
 		w.stop(t)
 	}
-	t.Logf("%d sightings, %d events applied", len(got), res.Built.Events)
+	t.Logf("%d sightings, %d events applied", len(got), res.Collected.Events)
 }
 
 // Issue test 2: kill -9 of one worker mid-run: its jobs are reclaimed, nothing is lost, no
@@ -109,5 +109,5 @@ func TestRedisRestartMidRun(t *testing.T) {
 	for _, w := range ws {
 		w.stop(t)
 	}
-	t.Logf("run survived a Redis restart: %d sightings, %d events", len(got), res.Built.Events)
+	t.Logf("run survived a Redis restart: %d sightings, %d events", len(got), res.Collected.Events)
 }

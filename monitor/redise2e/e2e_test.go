@@ -1,5 +1,5 @@
 // Package e2e runs the distributed mode end to end: the built afterlife binary as worker
-// processes, a real redis-server, the demo world, and the coordinator (redisq.Scan) in the test,
+// processes, a real redis-server, the demo world, and the coordinator (monitor.Run on the Redis backend) in the test,
 // compared with the embedded mode on the same world.
 package e2e
 
@@ -24,6 +24,7 @@ import (
 	"github.com/afterlife-watch/afterlife/internal/demoworld"
 	"github.com/afterlife-watch/afterlife/internal/redistest"
 	"github.com/afterlife-watch/afterlife/monitor"
+	"github.com/afterlife-watch/afterlife/monitor/monitortest"
 	"github.com/afterlife-watch/afterlife/reports"
 )
 
@@ -196,7 +197,7 @@ func (e *env) embedded() []sighting {
 		e.t.Fatal(err)
 	}
 	defer st.Close()
-	if _, err := monitor.Scan(e.ctx, monitor.ScanConfig{Watch: e.watch, Registry: e.reg, DataDir: dir, Store: st, Workers: 4}); err != nil {
+	if _, err := monitortest.Embedded(e.ctx, dir, st, monitor.RunConfig{Watch: e.watch, Registry: e.reg, Workers: 4}); err != nil {
 		e.t.Fatalf("embedded scan: %v", err)
 	}
 	s := sightings(e.t, st)
@@ -207,7 +208,7 @@ func (e *env) embedded() []sighting {
 }
 
 // distributed runs the coordinator here; during runs `during` once the run is queued.
-func (e *env) distributed(during func(runID string)) ([]sighting, redisq.ScanResult) {
+func (e *env) distributed(during func(runID string)) ([]sighting, monitor.Result) {
 	e.t.Helper()
 	dir := e.t.TempDir()
 	st, err := reports.OpenStore(filepath.Join(dir, reports.StoreFile))
@@ -231,8 +232,13 @@ func (e *env) distributed(during func(runID string)) ([]sighting, redisq.ScanRes
 			}
 		}()
 	}
-	res, err := redisq.Scan(e.ctx, redisq.ScanConfig{Client: rdb, Config: redisq.Config{Prefix: e.prefix, LeaseTimeout: 3 * time.Second},
-		Watch: e.watch, Registry: e.reg, Store: st})
+	b, err := monitor.NewRedisBackend(rdb, monitor.RedisOptions{Config: redisq.Config{Prefix: e.prefix, LeaseTimeout: 3 * time.Second},
+		Store: st, StateDir: dir})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer b.Close()
+	res, err := monitor.Run(e.ctx, b, monitor.RunConfig{Watch: e.watch, Registry: e.reg, Workers: -1})
 	if err != nil {
 		e.t.Fatalf("distributed scan: %v", err)
 	}

@@ -14,7 +14,7 @@ import (
 // (validator cache on disk) against the demo world: every planted artifact of epoch 1 is found, the
 // documented default rates are exposed, anonymous access is noted, and a re-scan of the unchanged
 // world costs at most 5% of the first scan's bytes.
-func TestPartBThroughRealFetcher(t *testing.T) {
+func TestPaperAndTorrentAdaptersFindPlantedAfterlifeThroughRealFetcher(t *testing.T) {
 	rig := newFetcherRig(t)
 	reg, watch, f, ctx, planted := rig.reg, rig.watch, rig.fetcher, rig.ctx, rig.planted
 	// Documented defaults, per source (requests per second).

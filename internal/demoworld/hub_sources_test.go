@@ -40,7 +40,7 @@ func get(t *testing.T, u string, hdr map[string]string) (*http.Response, []byte)
 	return resp, b
 }
 
-func TestPlantedAfterlifePartA(t *testing.T) {
+func TestPlantedAfterlifeCoversEveryHubSource(t *testing.T) {
 	all, err := LoadPlanted()
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,136 @@
+package monitor
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"sync"
+
+	"github.com/afterlife-watch/afterlife/crawler/frontier"
+	"github.com/afterlife-watch/afterlife/crawler/httpcache"
+	"github.com/afterlife-watch/afterlife/reports"
+)
+
+// Files under the data directory.
+const (
+	FrontierFile = "frontier.db"
+	CacheFile    = "httpcache.db"
+)
+
+// OpenEmbedded opens the embedded backend on a data directory: it locks the directory for this
+// process (ErrDataDirBusy if another holds it), opens the SQLite frontier and HTTP cache there,
+// and uses store (the data directory's sightings store, which the caller opened and closes) as the
+// recorder, the lineage and the run history. Close releases the lock and closes the files.
+func OpenEmbedded(dataDir string, store *reports.SQLiteStore) (*Backend, error) {
+	if dataDir == "" || store == nil {
+		return nil, errors.New("embedded backend: a data directory and a store are required")
+	}
+	release, err := lockDataDir(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	b := &Backend{Mode: "embedded", Recorder: store, Store: store, Lineage: store, StateDir: dataDir,
+		Collector: collectNothing{}, Lock: FileLock{Dir: dataDir}, Claim: asIs}
+	b.onClose(func() error { release(); return nil })
+	fr, err := frontier.Open(filepath.Join(dataDir, FrontierFile), frontier.Options{ReclaimOnOpen: true, MaxAttempts: 3})
+	if err != nil {
+		b.Close()
+		return nil, err
+	}
+	b.onClose(fr.Close)
+	cache, err := httpcache.Open(filepath.Join(dataDir, CacheFile))
+	if err != nil {
+		b.Close()
+		return nil, err
+	}
+	b.onClose(cache.Close)
+	b.Frontier, b.Cache = fr, cache
+	b.Board = &localBoard{fr: fr, forget: fr.Forget, states: map[string]string{}}
+	return b, nil
+}
+
+// collectNothing is the embedded collector: the workers record into the store themselves.
+type collectNothing struct{}
+
+func (collectNothing) Collect(context.Context, string, Store) (Collected, error) { return Collected{}, nil }
+
+// localBoard is the run board of one process: run states in memory, the frontier's counts for
+// drained.
+type localBoard struct {
+	fr     Frontier
+	forget func(ctx context.Context, runID string) (int64, error)
+	mu     sync.Mutex
+	states map[string]string
+	wakes  []chan struct{}
+}
+
+func (l *localBoard) Open(_ context.Context, runID string, _ map[string]string) error {
+	l.set(runID, RunRunning)
+	return nil
+}
+
+func (l *localBoard) Active(context.Context) ([]string, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for id, st := range l.states {
+		if st == RunRunning {
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}
+
+func (l *localBoard) State(_ context.Context, runID string) (string, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.states[runID], nil
+}
+
+func (l *localBoard) MarkDrained(ctx context.Context, runID string) (bool, error) {
+	st, err := l.fr.Stats(ctx, runID)
+	if err != nil {
+		return false, err
+	}
+	if !st.Drained() {
+		return false, nil
+	}
+	l.set(runID, RunDrained)
+	return true, nil
+}
+
+// Done prunes the finished run's jobs from the frontier file.
+func (l *localBoard) Done(ctx context.Context, runID string) error {
+	l.set(runID, RunDone)
+	_, err := l.forget(ctx, runID)
+	return err
+}
+
+func (l *localBoard) Wake(ctx context.Context) (<-chan struct{}, func()) {
+	c := make(chan struct{}, 1)
+	l.mu.Lock()
+	l.wakes = append(l.wakes, c)
+	l.mu.Unlock()
+	return c, func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		for i, w := range l.wakes {
+			if w == c {
+				l.wakes = append(l.wakes[:i], l.wakes[i+1:]...)
+				break
+			}
+		}
+	}
+}
+
+func (l *localBoard) set(runID, state string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.states[runID] = state
+	for _, w := range l.wakes {
+		select {
+		case w <- struct{}{}:
+		default:
+		}
+	}
+}
