@@ -76,7 +76,6 @@ type Observer interface {
 	ObserveRateWait(source string, waited time.Duration)
 }
 
-
 type logAttrsKey struct{}
 
 // WithLogAttrs returns ctx carrying log attributes (the worker puts run_id and job_id there) that

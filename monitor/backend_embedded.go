@@ -52,7 +52,9 @@ func OpenEmbedded(dataDir string, store *reports.SQLiteStore) (*Backend, error) 
 // collectNothing is the embedded collector: the workers record into the store themselves.
 type collectNothing struct{}
 
-func (collectNothing) Collect(context.Context, string, Store) (Collected, error) { return Collected{}, nil }
+func (collectNothing) Collect(context.Context, string, Store) (Collected, error) {
+	return Collected{}, nil
+}
 
 // localBoard is the run board of one process: run states in memory, the frontier's counts for
 // drained.

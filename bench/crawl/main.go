@@ -416,7 +416,7 @@ func (b *bench) scan(ctx context.Context, dir string, inc *monitor.Incremental) 
 	}
 	defer store.Close()
 	start := time.Now()
-	res, err := monitortest.Embedded(ctx, dir, store, monitor.RunConfig{Watch: b.watch, Registry: b.reg, 
+	res, err := monitortest.Embedded(ctx, dir, store, monitor.RunConfig{Watch: b.watch, Registry: b.reg,
 		Workers: b.o.workers, Version: "bench", Log: b.log, Incremental: inc})
 	return res, time.Since(start), err
 }

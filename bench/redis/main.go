@@ -33,10 +33,10 @@ import (
 	"github.com/afterlife-watch/afterlife/configs"
 	"github.com/afterlife-watch/afterlife/crawler"
 	"github.com/afterlife-watch/afterlife/crawler/redisq"
-	"github.com/afterlife-watch/afterlife/monitor"
 	_ "github.com/afterlife-watch/afterlife/crawler/sources"
 	"github.com/afterlife-watch/afterlife/internal/demoworld"
 	"github.com/afterlife-watch/afterlife/internal/redistest"
+	"github.com/afterlife-watch/afterlife/monitor"
 	"github.com/afterlife-watch/afterlife/reports"
 )
 

@@ -105,8 +105,8 @@ func runScan(ctx context.Context, stdout, stderr io.Writer, reg *configs.Registr
 	res, err := monitor.Run(ctx, b, monitor.RunConfig{
 		Watch: w, Registry: reg, Workers: workers, Version: version, Observer: metricsObserver(),
 		FetcherOptions: crawler.FetcherOptions{Observer: fetchObserver()},
-		Incremental: monitor.DefaultIncremental(),
-		Log:         slog.Default(), Progress: stderr, ProgressTTY: scanShowProgress(f.progress, stderr), NewLogger: scanLogger,
+		Incremental:    monitor.DefaultIncremental(),
+		Log:            slog.Default(), Progress: stderr, ProgressTTY: scanShowProgress(f.progress, stderr), NewLogger: scanLogger,
 		WriteReports: func(ctx context.Context, runID string) ([]string, error) {
 			return render.Write(ctx, store, reg, runID, out)
 		},

@@ -172,4 +172,3 @@ func runSchedule(cmd *cobra.Command, f *scheduleFlags) error {
 	}
 	return s.Start(stopAfter, runCtx)
 }
-
