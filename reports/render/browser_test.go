@@ -253,9 +253,9 @@ func TestBrowserServeRendersAndNeverRunsPlantedScript(t *testing.T) {
 // every page that shows such a card.
 func TestBrowserDemoPlantedCardNeverRuns(t *testing.T) {
 	ctx := context.Background()
-	files, _ := filepath.Glob("../internal/demoworld/planted/*.jsonl")
+	files, _ := filepath.Glob("../../internal/demoworld/planted/*.jsonl")
 	if len(files) == 0 {
-		t.Fatal("no demo artifacts in ../internal/demoworld/planted")
+		t.Fatal("no demo artifacts in ../../internal/demoworld/planted")
 	}
 	st := openTest(t)
 	reg := registry(t)

@@ -119,7 +119,7 @@ func TestReportValidatesAgainstSchema(t *testing.T) {
 	out, _ := writeFixture(t)
 	c := jsonschema.NewCompiler()
 	c.AssertFormat()
-	sch, err := c.Compile("../docs/report.schema.json")
+	sch, err := c.Compile("../../docs/report.schema.json")
 	if err != nil {
 		t.Fatal(err)
 	}
