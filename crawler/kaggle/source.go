@@ -189,7 +189,9 @@ func (s *Source) Plan(ctx context.Context, datasets []*configs.Dataset) ([]crawl
 }
 
 // rpcURL is the URL of a DatasetApiService method.
-func (s *Source) rpcURL(method string) string { return s.base + s.rpcPrefix + "/" + Service + "/" + method }
+func (s *Source) rpcURL(method string) string {
+	return s.base + s.rpcPrefix + "/" + Service + "/" + method
+}
 
 // rpcJob is a POST job: its id names the body too (the URL is the same for every search).
 func (s *Source) rpcJob(kind, method, dataset string, body any, meta map[string]string) crawler.Job {
