@@ -455,3 +455,23 @@ func TestSelectFieldsAreValid(t *testing.T) {
 		}
 	}
 }
+
+// With page_size left 0 (the embedded watch plan), OpenAlex is asked for 200 works a call, its
+// documented maximum: a quarter of the calls of 50, and list calls are what the daily budget pays.
+func TestDefaultPageSizeIsTheDocumentedMaximum(t *testing.T) {
+	s, err := New(configs.SourceConfig{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs, err := s.Plan(context.Background(), []*configs.Dataset{{ID: "megaface", Name: "MegaFace", Aliases: []string{"MegaFace"},
+		Papers: []configs.Paper{{OpenAlexID: "W2162348455"}}}})
+	if err != nil || len(jobs) < 2 {
+		t.Fatalf("%v %v", jobs, err)
+	}
+	for _, j := range jobs {
+		u, err := url.Parse(j.URL)
+		if err != nil || u.Query().Get("per_page") != "200" {
+			t.Errorf("%s %s: per_page %q, want 200", j.Kind, j.URL, u.Query().Get("per_page"))
+		}
+	}
+}
