@@ -225,7 +225,35 @@ func (f *HTTPFetcher) SetRate(key string, perSecond float64, burst int) {
 	}
 	if perSecond > 0 {
 		f.lim.set("src:"+key, perSecond, burst)
+		f.raiseHost(src, perSecond, burst)
 	}
+}
+
+// raiseHost lets the host bucket of source's base_url go as fast as the fastest of the source's
+// buckets: the host bucket only bounds the sum, and a sub-bucket faster than the source's default
+// (Hugging Face's resolver) must not be held to the default's rate by it.
+func (f *HTTPFetcher) raiseHost(source string, perSecond float64, burst int) {
+	u, err := url.Parse(f.srcRate[source].BaseURL)
+	if err != nil || u.Host == "" {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if perSecond > f.hostRateOf[u.Host] {
+		f.hostRateOf[u.Host] = perSecond
+		f.lim.set("host:"+u.Host, perSecond, max(burst, DefaultHostBurst))
+	}
+}
+
+// bucketKey is the one rate bucket a request waits on besides its host: its sub-bucket
+// (Request.RateKey) when it has one, else its source's default bucket. A sub-bucket is a separate
+// budget at the service (GitHub search vs core, Hugging Face resolver vs API): waiting on the
+// default bucket too would hold anonymous GitHub search to the 60/hour core rate.
+func bucketKey(source, rateKey string) string {
+	if rateKey != "" {
+		return "src:" + rateKey
+	}
+	return "src:" + source
 }
 
 func (f *HTTPFetcher) counters(source string) *counters {
@@ -250,9 +278,9 @@ func (f *HTTPFetcher) Snapshot() map[string]Counters {
 	return out
 }
 
-// waitTurn waits for the sub-bucket, the source bucket and the host bucket: the shared
-// Limiter's when set, else the in-process ones. The returned func reports the attempt answered
-// (call it once the response or the failure is in).
+// waitTurn waits for the request's own bucket (its sub-bucket, else the source's default bucket;
+// see bucketKey) and the host bucket: the shared Limiter's when set, else the in-process ones.
+// The returned func reports the attempt answered (call it once the response or the failure is in).
 func (f *HTTPFetcher) waitTurn(ctx context.Context, source, rateKey, host string) (func(), error) {
 	if f.politeOff {
 		return func() {}, nil
@@ -260,14 +288,8 @@ func (f *HTTPFetcher) waitTurn(ctx context.Context, source, rateKey, host string
 	if f.opts.Limiter != nil {
 		return f.sharedTurn(ctx, source, rateKey, host)
 	}
-	if rateKey != "" {
-		sc := f.srcRate[source]
-		if err := f.lim.get("src:"+rateKey, orRate(sc.Rate), orBurst(sc.Burst)).wait(ctx); err != nil {
-			return nil, err
-		}
-	}
 	sc := f.srcRate[source]
-	if err := f.lim.get("src:"+source, orRate(sc.Rate), orBurst(sc.Burst)).wait(ctx); err != nil {
+	if err := f.lim.get(bucketKey(source, rateKey), orRate(sc.Rate), orBurst(sc.Burst)).wait(ctx); err != nil {
 		return nil, err
 	}
 	return func() {}, f.lim.get("host:"+host, DefaultHostRate, DefaultHostBurst).wait(ctx)
@@ -457,13 +479,16 @@ func (f *HTTPFetcher) attempts(ctx context.Context, source, rateKey, host, metho
 			wait = Backoff(attempt, f.opts.BaseBackoff, f.opts.MaxWait)
 		}
 		if resp.Status == http.StatusTooManyRequests || resp.Status == http.StatusServiceUnavailable {
-			// The server asked everyone to slow down: hold the host and the source buckets.
+			// The server asked to slow down: hold the request's own bucket, and the host unless
+			// the request is in a sub-bucket (a search limit says nothing of the core budget).
 			until := time.Now().Add(wait)
-			f.lim.get("host:"+host, DefaultHostRate, DefaultHostBurst).hold(until)
+			if rateKey == "" {
+				f.lim.get("host:"+host, DefaultHostRate, DefaultHostBurst).hold(until)
+			}
 			sc := f.srcRate[source]
-			f.lim.get("src:"+source, orRate(sc.Rate), orBurst(sc.Burst)).hold(until)
+			f.lim.get(bucketKey(source, rateKey), orRate(sc.Rate), orBurst(sc.Burst)).hold(until)
 			if f.opts.Limiter != nil {
-				f.sharedHold(ctx, source, host, until)
+				f.sharedHold(ctx, source, rateKey, host, until)
 			}
 		}
 		f.logFor(ctx).Debug("retrying after status", "source", source, "url", logURL, "status", resp.Status,

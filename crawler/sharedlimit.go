@@ -41,17 +41,14 @@ func (l *limiters) limitOf(key string, fallback float64, fallbackBurst int) (flo
 	return float64(b.lim.Limit()), b.lim.Burst()
 }
 
-// sharedTurn waits for the sub-bucket, the source and the host on the shared limiter. The
-// returned func reports the attempt answered to an AnsweringLimiter (call it exactly once).
+// sharedTurn waits for the request's own bucket (bucketKey) and the host on the shared limiter.
+// The returned func reports the attempt answered to an AnsweringLimiter (call it exactly once).
 func (f *HTTPFetcher) sharedTurn(ctx context.Context, source, rateKey, host string) (func(), error) {
 	sc := f.srcRate[source]
 	var slots []Slot
-	if rateKey != "" {
-		r, b := f.lim.limitOf("src:"+rateKey, orRate(sc.Rate), orBurst(sc.Burst))
-		slots = append(slots, Slot{"src:" + rateKey, r, b})
-	}
-	r, b := f.lim.limitOf("src:"+source, orRate(sc.Rate), orBurst(sc.Burst))
-	slots = append(slots, Slot{"src:" + source, r, b})
+	key := bucketKey(source, rateKey)
+	r, b := f.lim.limitOf(key, orRate(sc.Rate), orBurst(sc.Burst))
+	slots = append(slots, Slot{key, r, b})
 	r, b = f.lim.limitOf("host:"+host, DefaultHostRate, DefaultHostBurst)
 	slots = append(slots, Slot{"host:" + host, r, b})
 	if al, ok := f.opts.Limiter.(AnsweringLimiter); ok {
@@ -65,9 +62,14 @@ func (f *HTTPFetcher) sharedTurn(ctx context.Context, source, rateKey, host stri
 	return func() {}, nil
 }
 
-// sharedHold holds the host and the source on the shared limiter (a 429/503).
-func (f *HTTPFetcher) sharedHold(ctx context.Context, source, host string, until time.Time) {
-	for _, key := range []string{"host:" + host, "src:" + source} {
+// sharedHold holds the request's own bucket, and the host unless it is a sub-bucket's request, on
+// the shared limiter (a 429/503).
+func (f *HTTPFetcher) sharedHold(ctx context.Context, source, rateKey, host string, until time.Time) {
+	keys := []string{bucketKey(source, rateKey)}
+	if rateKey == "" {
+		keys = append(keys, "host:"+host)
+	}
+	for _, key := range keys {
 		if err := f.opts.Limiter.Hold(ctx, key, until); err != nil {
 			f.opts.Logger.Warn("shared rate limit hold failed", "key", key, "err", err)
 		}

@@ -35,9 +35,9 @@ func fixture(t testing.TB, name string) []byte {
 
 func TestParseCatalogueRecorded(t *testing.T) {
 	var items []Item
-	n, skipped, err := ParseCatalogue(fixture(t, catalogueFixture), func(it Item) error { items = append(items, it); return nil })
-	if err != nil || n != 2 || skipped != 0 {
-		t.Fatalf("n %d skipped %d err %v", n, skipped, err)
+	st, err := ParseCatalogue(fixture(t, catalogueFixture), func(it Item) error { items = append(items, it); return nil })
+	if err != nil || st != (CatalogueStats{Items: 2, Complete: true}) {
+		t.Fatalf("%+v err %v", st, err)
 	}
 	first := items[0]
 	if first.Title != "MLDS-DS3-10000-v1.0" || first.Category != "Dataset" || first.InfoHash != "b2bbaccd349e8e2954a438ced6fc01adae4ea1f1" ||
@@ -52,30 +52,35 @@ func TestParseCatalogueRecorded(t *testing.T) {
 
 func TestParseCatalogueBadInput(t *testing.T) {
 	for name, body := range map[string]string{
-		"html":      "<html><body>maintenance</body></html>",
-		"truncated": `<rss version="2.0"><channel><item><title>x</title>`,
-		"not xml":   "d8:announce",
+		"html":    "<html><body>maintenance</body></html>",
+		"not xml": "d8:announce",
 	} {
-		if _, _, err := ParseCatalogue([]byte(body), func(Item) error { return nil }); err == nil {
+		if _, err := ParseCatalogue([]byte(body), func(Item) error { return nil }); err == nil {
 			t.Errorf("%s: no error", name)
 		}
 	}
-	n, skipped, err := ParseCatalogue([]byte(`<rss><channel><item><title>x</title><infohash>nothex</infohash></item></channel></rss>`), func(Item) error { return nil })
-	if err != nil || n != 0 || skipped != 1 {
-		t.Fatalf("bad hash item: %d %d %v", n, skipped, err)
+	// A body cut off inside an item: the item is malformed and the catalogue is not complete (no
+	// listing may come of it), but nothing read before the cut is lost.
+	st, err := ParseCatalogue([]byte(`<rss version="2.0"><channel><item><title>x</title>`), func(Item) error { return nil })
+	if err != nil || st != (CatalogueStats{Malformed: 1}) {
+		t.Errorf("truncated: %+v %v", st, err)
+	}
+	st, err = ParseCatalogue([]byte(`<rss><channel><item><title>x</title><infohash>nothex</infohash></item></channel></rss>`), func(Item) error { return nil })
+	if err != nil || st != (CatalogueStats{Skipped: 1, Complete: true}) {
+		t.Fatalf("bad hash item: %+v %v", st, err)
 	}
 	// A size that is not a number does not lose the item (or the catalogue).
 	var got []Item
-	n, _, err = ParseCatalogue([]byte(`<rss><channel><item><title>x</title><infohash>`+strings.Repeat("ab", 20)+`</infohash><size>unknown</size></item></channel></rss>`),
+	st, err = ParseCatalogue([]byte(`<rss><channel><item><title>x</title><infohash>`+strings.Repeat("ab", 20)+`</infohash><size>unknown</size></item></channel></rss>`),
 		func(it Item) error { got = append(got, it); return nil })
-	if err != nil || n != 1 || got[0].Size != -1 {
-		t.Fatalf("bad size item: %d %v %+v", n, err, got)
+	if err != nil || st.Items != 1 || got[0].Size != -1 {
+		t.Fatalf("bad size item: %+v %v %+v", st, err, got)
 	}
 }
 
 func TestSpecMatch(t *testing.T) {
 	var items []Item
-	if _, _, err := ParseCatalogue(fixture(t, catalogueFixture), func(it Item) error { items = append(items, it); return nil }); err != nil {
+	if _, err := ParseCatalogue(fixture(t, catalogueFixture), func(it Item) error { items = append(items, it); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	cases := []struct {
@@ -299,7 +304,7 @@ func TestCarriedArtifactSurvivesTorrent404(t *testing.T) {
 func FuzzParseCatalogue(f *testing.F) {
 	f.Add(fixture(f, catalogueFixture))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		_, _, _ = ParseCatalogue(b, func(it Item) error {
+		_, _ = ParseCatalogue(b, func(it Item) error {
 			if !hashRE.MatchString(it.InfoHash) {
 				t.Fatalf("item with bad hash %q passed", it.InfoHash)
 			}

@@ -202,17 +202,25 @@ func (s *Source) handleCatalogue(job crawler.Job, body []byte, res crawler.Resul
 	}
 	var ids []string
 	truncated := false
-	n, skipped, err := ParseCatalogue(body, func(it Item) error {
+	var brokenMatches []string
+	st, err := ParseCatalogue(body, func(it Item) error {
 		for i := range specs {
 			reason := specs[i].Match(it)
 			if reason == "" {
 				continue
 			}
+			id := "at:" + it.InfoHash
+			if it.Malformed {
+				// Kept in the listing (its torrent is not gone, its entry is broken), not followed.
+				ids = append(ids, id)
+				brokenMatches = append(brokenMatches, id+" ("+specs[i].Dataset+": "+reason+")")
+				return nil
+			}
 			if len(ids) >= s.maxMatches {
 				truncated = true
 				return nil
 			}
-			a := artifact.Artifact{ID: "at:" + it.InfoHash, Source: Name, Kind: artifact.KindTorrent,
+			a := artifact.Artifact{ID: id, Source: Name, Kind: artifact.KindTorrent,
 				URL: s.base + "/details/" + it.InfoHash, Title: it.Title, Text: it.Description, InfoHash: it.InfoHash}
 			if it.Category != "" {
 				a.Tags = append(a.Tags, "category:"+it.Category)
@@ -228,10 +236,18 @@ func (s *Source) handleCatalogue(job crawler.Job, body []byte, res crawler.Resul
 	if err != nil {
 		return res, err
 	}
-	res.Notes = append(res.Notes, fmt.Sprintf("academictorrents: catalogue %s: %d items, %d matched, %d without a valid info-hash skipped", s.catalogue, n, len(ids), skipped))
-	if truncated {
+	res.Notes = append(res.Notes, fmt.Sprintf("academictorrents: catalogue %s: %d items, %d matched, %d without a valid info-hash skipped, %d malformed skipped",
+		s.catalogue, st.Items, len(ids)-len(brokenMatches), st.Skipped, st.Malformed))
+	if len(brokenMatches) > 0 {
+		res.Notes = append(res.Notes, fmt.Sprintf("academictorrents: %d malformed catalogue entries match a watched dataset (not followed, kept listed): %s",
+			len(brokenMatches), strings.Join(brokenMatches[:min(5, len(brokenMatches))], "; ")))
+	}
+	switch {
+	case truncated:
 		res.Notes = append(res.Notes, fmt.Sprintf("academictorrents: more than %d matches: the rest skipped (options.max_matches)", s.maxMatches))
-	} else {
+	case !st.Complete:
+		res.Notes = append(res.Notes, fmt.Sprintf("academictorrents: catalogue %s ends before </channel> (cut off): no listing for gone detection", s.catalogue))
+	default:
 		res.Listing = &crawler.Listing{Scope: job.Meta[webapi.MetaScope], IDs: ids}
 	}
 	return res, nil

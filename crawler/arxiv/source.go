@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -105,21 +104,14 @@ func (s *Source) DefaultRates() map[string]webapi.Rate {
 		Doc: "arXiv API Terms of Use: 1 request / 3 s, one connection at a time"}}
 }
 
-// fileNameRE recognises archive names among aliases (books3.tar.gz): they never occur in abstracts.
-var fileNameRE = regexp.MustCompile(`(?i)\.(tar|gz|tgz|zip|bin|npy|pickle|pkl|pth|pt|avi|top|json|txt|bz2|xz|7z|rar)$`)
+// queryStripper strips the characters arXiv's query syntax reserves from a term.
+var queryStripper = strings.NewReplacer(`"`, "")
 
-// SearchTerms returns the names of d the adapter searches arXiv for: aliases, name and derivative
-// names at least MinTermLen long, without file names and path-like ids.
+// SearchTerms returns the names of d the adapter searches arXiv for: webapi.PhraseTerms (aliases,
+// name and the names of derivatives that carry the data, at least MinTermLen long, without file
+// names and path-like ids), the filter the paper sources share.
 func SearchTerms(d *configs.Dataset) []string {
-	var out []string
-	for _, t := range webapi.Terms(d, MinTermLen) {
-		t = strings.TrimSpace(strings.ReplaceAll(t, `"`, ""))
-		if t == "" || fileNameRE.MatchString(t) || strings.Contains(t, "/") {
-			continue
-		}
-		out = append(out, t)
-	}
-	return out
+	return webapi.PhraseTerms(d, MinTermLen, queryStripper)
 }
 
 // Query builds the search_query for a group of names: each name as a phrase in the title or the

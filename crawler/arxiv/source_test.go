@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -246,5 +247,26 @@ func TestHandleEveryRecording(t *testing.T) {
 				t.Fatalf("unexpected recorded status %d", rec.Meta.Status)
 			}
 		})
+	}
+}
+
+// arXiv uses the paper sources' shared term filter (webapi.PhraseTerms): over the embedded
+// registry it searches no file name (books3.tar.gz.index.sqlite, which arXiv's own copy of the
+// filter let through) and no derivative the registry says carries no data (pile-uncopyrighted).
+func TestSearchTermsAreTheSharedPhraseTerms(t *testing.T) {
+	reg, err := configs.LoadRegistry("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range reg.Retracted() {
+		got := SearchTerms(d)
+		if want := webapi.PhraseTerms(d, MinTermLen, strings.NewReplacer(`"`, "")); !slices.Equal(got, want) {
+			t.Errorf("%s: %v, shared filter %v", d.ID, got, want)
+		}
+		for _, term := range got {
+			if strings.HasSuffix(term, ".sqlite") || strings.EqualFold(term, "pile-uncopyrighted") || strings.HasPrefix(term, "CIFAR") {
+				t.Errorf("%s: searches %q", d.ID, term)
+			}
+		}
 	}
 }

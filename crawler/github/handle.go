@@ -165,6 +165,15 @@ func (s *Source) handleSearch(job crawler.Job, resp *crawler.Response, res *craw
 	if err != nil {
 		return err
 	}
+	if job.Page == 0 && sr.TotalCount > MaxResults {
+		if job.Kind != KindSearchCode && s.splitSearch(job, sr.TotalCount, res) {
+			return nil // the parts read everything; this page's items come again in them
+		}
+		if job.Kind == KindSearchCode {
+			res.Notes = append(res.Notes, fmt.Sprintf("github: search-code %s: %d results, GitHub returns the first %d only (code search takes no created: ranges)",
+				s.scopeQuery(job), sr.TotalCount, MaxResults))
+		}
+	}
 	var ids []string
 	switch job.Kind {
 	case KindSearchRepos:
@@ -208,7 +217,8 @@ func (s *Source) handleSearch(job crawler.Job, resp *crawler.Response, res *craw
 	if sr.Incomplete {
 		res.Notes = append(res.Notes, fmt.Sprintf("github: %s timed out on GitHub's side (incomplete_results): %s", job.Kind, strings.TrimPrefix(job.Meta[webapi.MetaScope], Name+":"+job.Kind+":")))
 	}
-	s.paginate(job, resp, ids, !sr.Incomplete, res)
+	// Over the cap (a one-day part, or code search) is never a complete listing.
+	s.paginate(job, resp, ids, !sr.Incomplete && sr.TotalCount <= MaxResults, sr.TotalCount, res)
 	return nil
 }
 
@@ -218,18 +228,28 @@ func (s *Source) handleRepoIssues(job crawler.Job, resp *crawler.Response, res *
 		return err
 	}
 	ids := s.emitIssues(job, issues, res)
-	s.paginate(job, resp, ids, true, res)
+	s.paginate(job, resp, ids, true, -1, res)
 	return nil
 }
 
 // paginate follows Link rel="next" within max_pages and GitHub's 1,000-result window, and reports
-// a complete listing when the last page was reached.
-func (s *Source) paginate(job crawler.Job, resp *crawler.Response, ids []string, complete bool, res *crawler.Result) {
+// a complete listing when the last page was reached. A query cut short by max_pages says so in a
+// note (total is the search's total_count, -1 when the answer has none).
+func (s *Source) paginate(job crawler.Job, resp *crawler.Response, ids []string, complete bool, total int, res *crawler.Result) {
 	next := webapi.Links(resp.Header, resp.URL)["next"]
 	switch {
 	case next != "" && job.Page+1 < s.maxPages && (job.Page+2)*s.pageSize <= MaxResults && webapi.SameHost(job.URL, next):
 		res.Next = append(res.Next, crawler.Job{ID: crawler.Key(Name, job.Kind, next), RunID: job.RunID, Source: Name,
 			Kind: job.Kind, URL: next, Dataset: job.Dataset, Page: job.Page + 1, Meta: webapi.WithSeen(job.Meta, ids)})
+	case next != "" && job.Page+1 >= s.maxPages:
+		read := len(webapi.Seen(job.Meta)) + len(ids)
+		if total >= 0 {
+			res.Notes = append(res.Notes, fmt.Sprintf("github: %s %s: read %d of %d results (max_pages %d); no listing for gone detection",
+				job.Kind, s.scopeQuery(job), read, total, s.maxPages))
+		} else {
+			res.Notes = append(res.Notes, fmt.Sprintf("github: %s %s: stopped after %d pages (max_pages); no listing for gone detection",
+				job.Kind, s.scopeQuery(job), s.maxPages))
+		}
 	case next == "" && complete && job.Meta[metaSince] == "": // a date-filtered search is not a complete listing
 		all := append(webapi.Seen(job.Meta), ids...)
 		sort.Strings(all)

@@ -41,6 +41,13 @@ const (
 	RateSearchCode = Name + "/search-code"
 )
 
+// Issue search qualifiers: GitHub answers 422 ("Query must include 'is:issue' or
+// 'is:pull-request'") to a /search/issues query that has neither.
+const (
+	IsIssue       = "is:issue"
+	IsPullRequest = "is:pull-request"
+)
+
 // Defaults used when the watch config leaves them 0.
 const (
 	DefaultBaseURL  = "https://api.github.com"
@@ -67,10 +74,12 @@ type Source struct {
 	token      string
 	details    bool // fetch READMEs and comments (core API)
 	detailsWhy string
+	issueTypes []string // is:issue, is:pull-request: one issue search per type
 }
 
 // New builds the adapter. Options: details = auto|always|never (default auto: with a token, or
-// when the watch config sets a rate for github; anonymous core access is 60 requests an hour).
+// when the watch config sets a rate for github; anonymous core access is 60 requests an hour);
+// pull_requests = true|false (default true: issue searches are also run with is:pull-request).
 func New(cfg configs.SourceConfig, env crawler.Env) (crawler.Source, error) {
 	s := &Source{base: strings.TrimRight(cfg.BaseURL, "/"), pageSize: cfg.PageSize, maxPages: cfg.MaxPages}
 	if s.base == "" {
@@ -109,6 +118,14 @@ func New(cfg configs.SourceConfig, env crawler.Env) (crawler.Source, error) {
 		s.detailsWhy = "github: READMEs and issue comments skipped (options.details: never)"
 	default:
 		return nil, fmt.Errorf("github: options.details: %q is not auto, always or never", v)
+	}
+	switch v := cfg.Options["pull_requests"]; v {
+	case "", "true":
+		s.issueTypes = []string{IsIssue, IsPullRequest}
+	case "false":
+		s.issueTypes = []string{IsIssue}
+	default:
+		return nil, fmt.Errorf("github: options.pull_requests: %q is not true or false", v)
 	}
 	return s, nil
 }
@@ -170,7 +187,10 @@ func (s *Source) Plan(ctx context.Context, datasets []*configs.Dataset) ([]crawl
 		}
 		for _, q := range orQueries(webapi.Terms(d, 3)) {
 			add(s.sinceJob(s.searchJob(KindSearchRepos, d.ID, q+" in:name,description,readme"), "pushed", inc))
-			add(s.sinceJob(s.searchJob(KindSearchIssues, d.ID, q+" in:title,body,comments"), "updated", inc))
+			// GitHub answers 422 to an issue search without is:issue or is:pull-request.
+			for _, is := range s.issueTypes {
+				add(s.sinceJob(s.searchJob(KindSearchIssues, d.ID, q+" in:title,body,comments "+is), "updated", inc))
+			}
 		}
 		if s.token != "" {
 			for _, f := range webapi.FileNames(d) {

@@ -283,7 +283,7 @@ func TestTokenGoesInHeaderOnly(t *testing.T) {
 func TestPlan(t *testing.T) {
 	src := newSource(t, "https://huggingface.co", nil, nil)
 	d := &configs.Dataset{ID: "books3", Name: "Books3", Aliases: []string{"Books3", "the_pile_books3", "Tiny Images", "ab", "all of bibliotik in plain .txt form"},
-		Derivatives: []configs.Derivative{{ID: "the-pile", Name: "The Pile", Aliases: []string{"EleutherAI/pile"}}},
+		Derivatives: []configs.Derivative{{ID: "the-pile", Name: "The Pile", Aliases: []string{"EleutherAI/pile"}, CarriesData: true}},
 		KnownModels: []configs.KnownModel{{ID: "EleutherAI/gpt-j-6b"}, {Name: "runwayml/stable-diffusion-v1-5 (mirrors: stable-diffusion-v1-5/stable-diffusion-v1-5)"}},
 		Papers:      []configs.Paper{{Title: "The Pile", ArXiv: "2101.00027"}}}
 	jobs, err := src.Plan(ctx(t), []*configs.Dataset{d})
@@ -335,6 +335,42 @@ func TestBadOptions(t *testing.T) {
 	for _, o := range []map[string]string{{"lineage_depth": "-1"}, {"card_path": "blob"}, {"dataset_filters": "maybe"}} {
 		if _, err := New(configs.SourceConfig{Options: o}, nil); err == nil {
 			t.Errorf("%v accepted", o)
+		}
+	}
+}
+
+// Over the embedded registry, filter=dataset: is asked only for what can be a dataset id: never
+// for a file name (books3.tar.gz) or a domain (msceleb.org, vision.cs.duke.edu/DukeMTMC), which
+// can never be tags and only cost a request each.
+func TestPlanDatasetFiltersOnlyForDatasetIDs(t *testing.T) {
+	reg, err := configs.LoadRegistry("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := newSource(t, "https://huggingface.co", nil, nil)
+	jobs, err := src.Plan(ctx(t), reg.Retracted())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var filters []string
+	for _, j := range jobs {
+		if v, ok := strings.CutPrefix(j.Meta[webapi.MetaScope], Name+":"+KindSearchModels+":filter=dataset:"); ok {
+			filters = append(filters, v)
+		}
+	}
+	for _, f := range filters {
+		if !webapi.DatasetIDCandidate(f) {
+			t.Errorf("filter=dataset:%s planned", f)
+		}
+	}
+	for _, bad := range []string{"books3.tar.gz", "msceleb.org", "vision.cs.duke.edu/DukeMTMC", "tiny_images.bin", "TownCentreXVID.avi"} {
+		if slices.Contains(filters, bad) {
+			t.Errorf("filter=dataset:%s planned", bad)
+		}
+	}
+	for _, good := range []string{"the_pile_books3", "faces_emore"} {
+		if !slices.Contains(filters, good) {
+			t.Errorf("filter=dataset:%s not planned (of %d filters)", good, len(filters))
 		}
 	}
 }

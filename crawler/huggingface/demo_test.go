@@ -15,7 +15,7 @@ import (
 func testRegistry() []*configs.Dataset {
 	return []*configs.Dataset{
 		{ID: "ms-celeb-1m", Name: "MS-Celeb-1M", Aliases: []string{"MS-Celeb-1M", "MS Celeb", "MSCeleb", "MS1M", "msceleb"},
-			Derivatives: []configs.Derivative{{ID: "ms1mv2", Aliases: []string{"MS1MV2", "MS1M-ArcFace", "faces_emore"}}, {ID: "ms1mv3", Aliases: []string{"MS1MV3", "MS1M-RetinaFace", "ms1m-retinaface-t1"}}},
+			Derivatives: []configs.Derivative{{ID: "ms1mv2", Aliases: []string{"MS1MV2", "MS1M-ArcFace", "faces_emore"}, CarriesData: true}, {ID: "ms1mv3", Aliases: []string{"MS1MV3", "MS1M-RetinaFace", "ms1m-retinaface-t1"}, CarriesData: true}},
 			Papers:      []configs.Paper{{ArXiv: "1607.08221"}}},
 		{ID: "megaface", Name: "MegaFace", Aliases: []string{"MegaFace", "MF2"}},
 		{ID: "tiny-images", Name: "80 Million Tiny Images", Aliases: []string{"Tiny Images", "80M Tiny Images", "tiny_images"}},

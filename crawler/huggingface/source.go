@@ -150,7 +150,8 @@ func (s *Source) Plan(ctx context.Context, datasets []*configs.Dataset) ([]crawl
 			}
 			add(s.searchJob(KindSearchModels, d.ID, "search", slug, 0))
 			add(s.searchJob(KindSearchDatasets, d.ID, "search", slug, 0))
-			if s.datasetFilters && slug == term {
+			// filter=dataset:<id> only for what can be a dataset id: never a file name or domain.
+			if s.datasetFilters && slug == term && webapi.DatasetIDCandidate(term) {
 				add(s.searchJob(KindSearchModels, d.ID, "filter", "dataset:"+term, 0))
 			}
 		}

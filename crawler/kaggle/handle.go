@@ -2,9 +2,11 @@ package kaggle
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
-	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -15,21 +17,28 @@ import (
 // Handle implements crawler.Source.
 func (s *Source) Handle(ctx context.Context, job crawler.Job, f crawler.Fetcher) (crawler.Result, error) {
 	var res crawler.Result
-	resp, err := f.Fetch(ctx, s.request(job.URL))
+	if n := job.Meta["notes"]; n != "" {
+		res.Notes = append(res.Notes, strings.Split(n, "\n")...)
+	}
+	if job.Kind == KindSkipped {
+		return res, nil // nothing is sent: the note says why
+	}
+	resp, err := f.Fetch(ctx, s.request(job))
 	if err != nil {
 		return res, fmt.Errorf("kaggle %s: %w", job.Kind, err)
 	}
+	resp = withBodyCode(resp)
 	switch c := webapi.Classify(resp); {
 	case c == webapi.OK:
 	case c == webapi.Unauthorized || (c == webapi.Forbidden && !s.authed()):
 		switch {
 		case s.authed():
-			res.Notes = append(res.Notes, "kaggle: credentials rejected (HTTP 401): skipped "+job.Kind)
+			res.Notes = append(res.Notes, fmt.Sprintf("kaggle: credentials rejected (HTTP %d): skipped %s", resp.Status, job.Kind))
 		case job.Kind == KindProbe:
 			n := 1 + len(strings.Split(job.Meta[metaQueries], "\n"))
-			res.Notes = append(res.Notes, fmt.Sprintf("kaggle: %d dataset searches skipped: Kaggle requires KAGGLE_USERNAME/KAGGLE_KEY (HTTP %d)", n, resp.Status))
+			res.Notes = append(res.Notes, fmt.Sprintf("kaggle: %d dataset searches skipped: Kaggle requires KAGGLE_API_TOKEN or KAGGLE_USERNAME/KAGGLE_KEY (HTTP %d)", n, resp.Status))
 		default:
-			res.Notes = append(res.Notes, fmt.Sprintf("kaggle: %s needs KAGGLE_USERNAME/KAGGLE_KEY (HTTP %d): skipped", job.Kind, resp.Status))
+			res.Notes = append(res.Notes, fmt.Sprintf("kaggle: %s needs KAGGLE_API_TOKEN or KAGGLE_USERNAME/KAGGLE_KEY (HTTP %d): skipped", job.Kind, resp.Status))
 		}
 		return res, nil
 	case c == webapi.Gone && job.Kind == KindView:
@@ -57,12 +66,15 @@ func (s *Source) Handle(ctx context.Context, job crawler.Job, f crawler.Fetcher)
 		err = s.handleSearch(job, resp, &res)
 	case KindView:
 		var d *Dataset
-		if d, err = ParseDataset(resp.Body); err == nil {
+		if d, err = ParseDataset(resp.Body); err == nil || errors.Is(err, errNoRef) {
+			// GetDataset may leave out what it was asked for (the client's test server answers
+			// without ref): the ref is the one requested.
+			if d.Ref == "" {
+				d.Ref = strings.TrimPrefix(job.Meta[webapi.MetaID], "kaggle:dataset:")
+			}
+			err = nil
 			a := s.Artifact(d)
-			u := s.base + "/api/v1/datasets/list/" + escapeRef(d.Ref)
-			j := crawler.Job{ID: crawler.Key(Name, KindFiles, u), RunID: job.RunID, Source: Name, Kind: KindFiles, URL: u, Dataset: job.Dataset,
-				Meta: map[string]string{webapi.MetaID: a.ID, webapi.MetaArtifact: webapi.EncodeArtifact(a)}}
-			res.Next = append(res.Next, j)
+			res.Next = append(res.Next, s.filesJob(job, a, ""))
 		}
 	case KindFiles:
 		err = s.handleFiles(job, resp, &res)
@@ -73,6 +85,28 @@ func (s *Source) Handle(ctx context.Context, job crawler.Job, f crawler.Fetcher)
 		err = fmt.Errorf("kaggle %s %s%s: %w", job.Kind, job.Meta[webapi.MetaScope], job.Meta[webapi.MetaID], err)
 	}
 	return res, err
+}
+
+// withBodyCode applies an error code sent in a 200 body: Kaggle's RPC handlers answer some errors
+// as {"code": 401} with HTTP 200 (kagglesdk raises on "code" >= 400 whatever the status; the
+// client's test server does it for bad credentials).
+func withBodyCode(resp *crawler.Response) *crawler.Response {
+	if resp.Status < 200 || resp.Status > 299 || len(resp.Body) == 0 || resp.Body[0] != '{' {
+		return resp
+	}
+	var env struct {
+		Code json.RawMessage `json:"code"`
+	}
+	if json.Unmarshal(resp.Body, &env) != nil || len(env.Code) == 0 {
+		return resp
+	}
+	code, err := strconv.Atoi(strings.Trim(string(env.Code), `"`))
+	if err != nil || code < 400 || code > 599 {
+		return resp
+	}
+	out := *resp
+	out.Status = code
+	return &out
 }
 
 func (s *Source) emitCarried(job crawler.Job, res *crawler.Result) error {
@@ -131,13 +165,7 @@ func (s *Source) handleFiles(job crawler.Job, resp *crawler.Response, res *crawl
 		}
 	}
 	if fl.NextPageToken != "" && len(a.Files) < webapi.MaxCarriedFiles {
-		u, _ := url.Parse(job.URL)
-		q := u.Query()
-		q.Set("pageToken", fl.NextPageToken)
-		u.RawQuery = q.Encode()
-		j := crawler.Job{ID: crawler.Key(Name, KindFiles, u.String()), RunID: job.RunID, Source: Name, Kind: KindFiles, URL: u.String(),
-			Dataset: job.Dataset, Meta: map[string]string{webapi.MetaID: a.ID, webapi.MetaArtifact: webapi.EncodeArtifact(a)}}
-		res.Next = append(res.Next, j)
+		res.Next = append(res.Next, s.filesJob(job, a, fl.NextPageToken))
 		return nil
 	}
 	res.Artifacts = append(res.Artifacts, a)

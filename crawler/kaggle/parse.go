@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"sort"
@@ -47,6 +48,7 @@ type Dataset struct {
 	Description  string    `json:"description"`
 	URL          string    `json:"url"`
 	OwnerRef     string    `json:"ownerRef"`
+	OwnerName    string    `json:"ownerName"`
 	CreatorName  string    `json:"creatorName"`
 	TotalBytes   *int64    `json:"totalBytes"`
 	LastUpdated  string    `json:"lastUpdated"`
@@ -70,15 +72,40 @@ type FileList struct {
 
 var refRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 
-// ParseList decodes a datasets list (a JSON array); items without a valid ref are skipped.
+// ListResponse is ApiListDatasetsResponse (kagglesdk datasets/types/dataset_api_service.py).
+type ListResponse struct {
+	Datasets      []Dataset `json:"datasets"`
+	NextPageToken string    `json:"nextPageToken"`
+}
+
+// ParseList decodes a ListDatasets answer ({"datasets": [ApiDataset…], "nextPageToken"}); the
+// legacy REST list (a bare JSON array of the same objects) is read too. Items without a valid ref
+// are skipped. An empty object is an empty page: the client's serializer leaves out empty lists.
 func ParseList(body []byte) ([]Dataset, error) {
 	b := bytes.TrimSpace(body)
-	if len(b) == 0 || b[0] != '[' {
-		return nil, fmt.Errorf("datasets list is not a JSON array")
-	}
 	var raw []Dataset
-	if err := json.Unmarshal(b, &raw); err != nil {
-		return nil, fmt.Errorf("decode datasets list: %w", err)
+	switch {
+	case len(b) > 0 && b[0] == '[':
+		if err := json.Unmarshal(b, &raw); err != nil {
+			return nil, fmt.Errorf("decode datasets list: %w", err)
+		}
+	case len(b) > 0 && b[0] == '{':
+		var lr ListResponse
+		var probe map[string]json.RawMessage
+		if err := json.Unmarshal(b, &probe); err != nil {
+			return nil, fmt.Errorf("decode datasets list: %w", err)
+		}
+		for k := range probe {
+			if k != "datasets" && k != "nextPageToken" {
+				return nil, fmt.Errorf("not a ListDatasets answer (field %q)", k)
+			}
+		}
+		if err := json.Unmarshal(b, &lr); err != nil {
+			return nil, fmt.Errorf("decode datasets list: %w", err)
+		}
+		raw = lr.Datasets
+	default:
+		return nil, fmt.Errorf("datasets list is not JSON")
 	}
 	out := raw[:0]
 	for _, d := range raw {
@@ -89,11 +116,20 @@ func ParseList(body []byte) ([]Dataset, error) {
 	return out, nil
 }
 
-// ParseDataset decodes one ApiDataset.
+// errNoRef: a dataset object without a ref (the caller may know it from its request).
+var errNoRef = errors.New("dataset without a ref")
+
+// ParseDataset decodes one ApiDataset (GetDataset). A missing ref gives the dataset and errNoRef.
 func ParseDataset(body []byte) (*Dataset, error) {
 	var d Dataset
 	if err := json.Unmarshal(body, &d); err != nil {
 		return nil, fmt.Errorf("decode dataset: %w", err)
+	}
+	if d.Ref == "" {
+		if d.Title == "" && d.OwnerName == "" {
+			return nil, fmt.Errorf("not a dataset (no ref, title or ownerName)")
+		}
+		return &d, errNoRef
 	}
 	if !refRE.MatchString(d.Ref) {
 		return nil, fmt.Errorf("dataset ref %q is not owner/slug", d.Ref)
@@ -119,7 +155,7 @@ func ParseFiles(body []byte) (*FileList, error) {
 // Artifact turns a dataset into an artifact.
 func (s *Source) Artifact(d *Dataset) artifact.Artifact {
 	a := artifact.Artifact{ID: "kaggle:dataset:" + d.Ref, Source: Name, Kind: artifact.KindDataset, Title: d.Title,
-		URL: s.base + "/datasets/" + d.Ref}
+		URL: s.web + "/datasets/" + d.Ref}
 	if strings.HasPrefix(d.URL, "https://") || strings.HasPrefix(d.URL, "http://") {
 		a.URL = d.URL
 	}

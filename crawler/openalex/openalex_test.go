@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -453,5 +454,63 @@ func TestSelectFieldsAreValid(t *testing.T) {
 		if !valid[f] {
 			t.Errorf("select field %q is not valid", f)
 		}
+	}
+}
+
+// With page_size left 0 (the embedded watch plan), OpenAlex is asked for 200 works a call, its
+// documented maximum: a quarter of the calls of 50, and list calls are what the daily budget pays.
+func TestDefaultPageSizeIsTheDocumentedMaximum(t *testing.T) {
+	s, err := New(configs.SourceConfig{}, func(string) string { return "key" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs, err := s.Plan(context.Background(), []*configs.Dataset{{ID: "megaface", Name: "MegaFace", Aliases: []string{"MegaFace"},
+		Papers: []configs.Paper{{OpenAlexID: "W2162348455"}}}})
+	if err != nil || len(jobs) < 2 {
+		t.Fatalf("%v %v", jobs, err)
+	}
+	for _, j := range jobs {
+		u, err := url.Parse(j.URL)
+		if err != nil || u.Query().Get("per_page") != "200" {
+			t.Errorf("%s %s: per_page %q, want 200", j.Kind, j.URL, u.Query().Get("per_page"))
+		}
+	}
+}
+
+// Without a key on OpenAlex's own API, the plan stays within the anonymous budget: no works
+// searches ($1 per 1,000 calls against $0.01 a day), citation lists and DOI look-ups kept, and the
+// note says what was skipped and why. Elsewhere (the demo world, a mirror) everything is planned.
+func TestWithoutKeyPlanFitsAnonymousBudget(t *testing.T) {
+	reg, err := configs.LoadRegistry("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(configs.SourceConfig{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs, err := s.Plan(context.Background(), reg.Retracted())
+	if err != nil || len(jobs) == 0 {
+		t.Fatalf("%v %v", jobs, err)
+	}
+	kinds := map[string]int{}
+	for _, j := range jobs {
+		kinds[j.Kind]++
+	}
+	if kinds[KindSearch] != 0 || kinds[KindCites]+kinds[KindResolve] == 0 {
+		t.Errorf("kinds %v", kinds)
+	}
+	// Worst case: each resolve ends in a title filter (its DOI steps are free singletons) and
+	// plans a citation list of at most max_pages pages: within the anonymous 100 list calls a day.
+	if calls := (kinds[KindCites]+kinds[KindResolve])*DefaultMaxPages + kinds[KindResolve]; calls > 100 {
+		t.Errorf("worst case %d list calls", calls)
+	}
+	if n := jobs[0].Meta[metaNotes]; !strings.Contains(n, "works searches skipped") || !strings.Contains(n, "no OPENALEX_API_KEY") {
+		t.Errorf("note %q", n)
+	}
+	demo, _ := New(configs.SourceConfig{BaseURL: "http://127.0.0.1:1/openalex"}, nil)
+	jobs, _ = demo.Plan(context.Background(), reg.Retracted())
+	if !slices.ContainsFunc(jobs, func(j crawler.Job) bool { return j.Kind == KindSearch }) {
+		t.Error("no searches planned on a non-OpenAlex base URL")
 	}
 }

@@ -10,8 +10,11 @@ import (
 var parenRE = regexp.MustCompile(`\s*\([^)]*\)`)
 
 // Terms returns the names a dataset goes by, for search queries: its aliases, its name (without
-// parenthetical remarks) and its derivatives' names and aliases, deduplicated case-insensitively,
-// in registry order. Terms shorter than minLen are dropped (too generic to search for).
+// parenthetical remarks) and the names and aliases of its derivatives that carry its data,
+// deduplicated case-insensitively, in registry order. Derivatives the registry marks
+// carries_data: false (CIFAR-10/100 of Tiny Images, Re-LAION-5B, pile-uncopyrighted: not an
+// afterlife) are left out: searching for them finds only what is not watched. Terms shorter than
+// minLen are dropped (too generic to search for).
 func Terms(d *configs.Dataset, minLen int) []string {
 	var out []string
 	seen := map[string]bool{}
@@ -29,6 +32,9 @@ func Terms(d *configs.Dataset, minLen int) []string {
 	}
 	add(d.Name)
 	for _, dv := range d.Derivatives {
+		if !dv.CarriesData {
+			continue
+		}
 		for _, a := range dv.Aliases {
 			add(a)
 		}
@@ -37,8 +43,8 @@ func Terms(d *configs.Dataset, minLen int) []string {
 	return out
 }
 
-// FileNames returns the known file names of a dataset and its derivatives, and the files of its
-// known models.
+// FileNames returns the known file names of a dataset and of its derivatives that carry its data,
+// and the files of its known models.
 func FileNames(d *configs.Dataset) []string {
 	var out []string
 	seen := map[string]bool{}
@@ -54,6 +60,9 @@ func FileNames(d *configs.Dataset) []string {
 		add(f.Name)
 	}
 	for _, dv := range d.Derivatives {
+		if !dv.CarriesData {
+			continue
+		}
 		for _, f := range dv.KnownFiles {
 			add(f.Name)
 		}
@@ -98,6 +107,24 @@ func HubModelIDs(d *configs.Dataset) []string {
 
 // IsHubID reports whether s looks like an "owner/name" hub id.
 func IsHubID(s string) bool { return hubIDRE.MatchString(s) }
+
+var (
+	// datasetIDRE: a Hub repo name, optionally under an owner (owners have no dots).
+	datasetIDRE = regexp.MustCompile(`^([A-Za-z0-9][A-Za-z0-9_-]*/)?[A-Za-z0-9][A-Za-z0-9_.-]*[A-Za-z0-9]$`)
+	// domainRE: a host name (msceleb.org, megaface.cs.washington.edu).
+	domainRE = regexp.MustCompile(`(?i)^[a-z0-9-]+(\.[a-z0-9-]+)*\.(org|com|net|edu|gov|io|ai|info|biz|uk|de|cn|fr|jp|ru|ch|nl|ca|au|us|eu|it|es|kr|in|br|me|co)$`)
+)
+
+// DatasetIDCandidate reports whether term can be a Hugging Face dataset id, as used in a
+// `dataset:<id>` tag ("the_pile_books3", "laion/laion2B-en", "MS-Celeb-1M"): the Hub's repo-name
+// characters, an optional owner without dots, and neither a file name (books3.tar.gz,
+// tiny_images.bin) nor a domain or URL path (msceleb.org, vision.cs.duke.edu/DukeMTMC).
+func DatasetIDCandidate(term string) bool {
+	if !datasetIDRE.MatchString(term) || strings.Contains(term, "..") || strings.Contains(term, "--") {
+		return false
+	}
+	return !fileNameRE.MatchString(term) && !domainRE.MatchString(term)
+}
 
 var arxivRE = regexp.MustCompile(`^(\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?/\d{7})$`)
 
@@ -144,7 +171,7 @@ func Date(ts string) string {
 
 // fileNameRE recognises archive and data file names among a dataset's names (books3.tar.gz):
 // they never occur in titles or abstracts, so paper searches leave them out.
-var fileNameRE = regexp.MustCompile(`(?i)\.(tar|gz|tgz|zip|bin|npy|pickle|pkl|pth|pt|avi|top|json|txt|bz2|xz|7z|rar|sqlite|tsv|parquet|mat)$`)
+var fileNameRE = regexp.MustCompile(`(?i)\.(tar|gz|tgz|zip|bin|npy|pickle|pkl|pth|pt|avi|top|json|jsonl|zst|txt|bz2|xz|7z|rar|sqlite|tsv|csv|parquet|mat|m|h5|hdf5|lmdb|rec|idx|lst|safetensors|ckpt|onnx)$`)
 
 // PhraseTerms returns Terms(d, minLen) fit for phrase search in paper text: each cleaned with
 // clean (which strips the characters the source's query syntax reserves), without file names and

@@ -102,7 +102,8 @@ func TestErrorMessage(t *testing.T) {
 
 func TestTermsAndIDs(t *testing.T) {
 	d := &configs.Dataset{ID: "x", Name: "Oxford Town Centre (CCTV)", Aliases: []string{"TownCentre", "townCentre", "TC"},
-		Derivatives: []configs.Derivative{{ID: "d", Name: "Derived", Aliases: []string{"towncentre-v2"}, KnownFiles: []configs.KnownFile{{Name: "b.avi"}}}},
+		Derivatives: []configs.Derivative{{ID: "d", Name: "Derived", Aliases: []string{"towncentre-v2"}, KnownFiles: []configs.KnownFile{{Name: "b.avi"}}, CarriesData: true},
+			{ID: "relabelled", Name: "Relabelled", KnownFiles: []configs.KnownFile{{Name: "r.avi"}}}}, // carries no data: not searched
 		KnownFiles:  []configs.KnownFile{{Name: "TownCentreXVID.avi"}},
 		KnownModels: []configs.KnownModel{{ID: "o/m", Files: []string{"w.pth"}}, {Name: "see https://x.org/a/b and org/model-v2 (mirror)"}},
 		Papers:      []configs.Paper{{ArXiv: "1607.08221"}, {ArXiv: "not-an-id"}}}

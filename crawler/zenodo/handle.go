@@ -15,6 +15,9 @@ import (
 // Handle implements crawler.Source.
 func (s *Source) Handle(ctx context.Context, job crawler.Job, f crawler.Fetcher) (crawler.Result, error) {
 	var res crawler.Result
+	if n := job.Meta["notes"]; n != "" {
+		res.Notes = append(res.Notes, n)
+	}
 	resp, err := f.Fetch(ctx, s.request(job.Kind, job.URL))
 	if err != nil {
 		return res, fmt.Errorf("zenodo %s: %w", job.Kind, err)

@@ -122,6 +122,10 @@ func (s *Source) Plan(ctx context.Context, datasets []*configs.Dataset) ([]crawl
 			}
 		}
 	}
+	if len(jobs) > 0 && s.token == "" {
+		jobs[0].Meta = webapi.CopyMeta(jobs[0].Meta, "notes",
+			"zenodo: no ZENODO_TOKEN: guest limits (60 requests/min, search 30/min, 25 records a page); nothing skipped, restricted records noted")
+	}
 	return jobs, nil
 }
 
