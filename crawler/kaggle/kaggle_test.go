@@ -22,7 +22,6 @@ import (
 	"github.com/afterlife-watch/afterlife/crawler"
 	"github.com/afterlife-watch/afterlife/crawler/webapi"
 	"github.com/afterlife-watch/afterlife/crawler/webapi/webapitest"
-	"github.com/afterlife-watch/afterlife/internal/demoworld"
 )
 
 func ctx(t *testing.T) context.Context {
