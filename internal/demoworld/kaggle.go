@@ -27,8 +27,44 @@ var (
 	kagglePageRE  = regexp.MustCompile(`^/datasets/([^/]+/[^/]+)$`)
 )
 
+// kaggleRPC is the official client's RPC API (kagglesdk): POST /api/v1/datasets.DatasetApiService/<Method>
+// with a JSON body, answered by the same handlers as the legacy routes.
+const kaggleRPC = "/api/v1/datasets.DatasetApiService/"
+
+func (h *kaggleHandler) rpc(rw http.ResponseWriter, r *http.Request, method string) {
+	var body struct {
+		Search      string `json:"search"`
+		Page        int    `json:"page"`
+		OwnerSlug   string `json:"ownerSlug"`
+		DatasetSlug string `json:"datasetSlug"`
+	}
+	if r.Method != http.MethodPost || json.NewDecoder(r.Body).Decode(&body) != nil {
+		kaggleError(rw, http.StatusBadRequest, "Invalid request")
+		return
+	}
+	r2 := r.Clone(r.Context())
+	r2.Method = http.MethodGet
+	switch method {
+	case "ListDatasets":
+		serveJSONCached(rw, r, map[string]any{"datasets": h.items(r, body.Search, max(body.Page, 1)), "nextPageToken": ""})
+		return
+	case "GetDataset":
+		r2.URL.Path = "/api/v1/datasets/view/" + body.OwnerSlug + "/" + body.DatasetSlug
+	case "ListDatasetFiles":
+		r2.URL.Path = "/api/v1/datasets/list/" + body.OwnerSlug + "/" + body.DatasetSlug
+	default:
+		kaggleError(rw, http.StatusNotFound, "Not found")
+		return
+	}
+	h.ServeHTTP(rw, r2)
+}
+
 func (h *kaggleHandler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	p := r.URL.Path
+	if m, ok := strings.CutPrefix(p, kaggleRPC); ok {
+		h.rpc(rw, r, m)
+		return
+	}
 	switch {
 	case p == "/api/v1/datasets/list":
 		h.list(rw, r)
@@ -84,7 +120,12 @@ func (h *kaggleHandler) list(rw http.ResponseWriter, r *http.Request) {
 		kaggleError(rw, http.StatusBadRequest, "Invalid page")
 		return
 	}
-	search := strings.ToLower(strings.TrimSpace(q.Get("search")))
+	serveJSONCached(rw, r, h.items(r, q.Get("search"), page))
+}
+
+// items is one page (20 a page, from 1) of the planted datasets whose text contains search.
+func (h *kaggleHandler) items(r *http.Request, search string, page int) []map[string]any {
+	search = strings.ToLower(strings.TrimSpace(search))
 	var hits []Planted
 	for _, d := range h.w.Planted(kaggleSource) {
 		hay := strings.ToLower(strings.Join([]string{d.Title, extraStr(d, "subtitle", ""), d.Text, strings.TrimPrefix(d.ID, "kaggle:dataset:"), strings.Join(d.Tags, " ")}, "\n"))
@@ -100,7 +141,7 @@ func (h *kaggleHandler) list(rw http.ResponseWriter, r *http.Request) {
 	for _, d := range hits[start:end] {
 		items = append(items, kaggleDataset(r, d, false))
 	}
-	serveJSONCached(rw, r, items)
+	return items
 }
 
 func kaggleDataset(r *http.Request, d Planted, full bool) map[string]any {
