@@ -25,6 +25,8 @@ const ghSource = "github"
 var (
 	ghRepoPathRE     = regexp.MustCompile(`^/repos/([^/]+/[^/]+)$`)
 	ghReadmePathRE   = regexp.MustCompile(`^/repos/([^/]+/[^/]+)/readme$`)
+	ghIssueKind      = regexp.MustCompile(`(^|\s)(is|type):(issue|pull-request|pr)(\s|$)`)
+	ghPullsOnly      = regexp.MustCompile(`(^|\s)(is|type):(pull-request|pr)(\s|$)`)
 	ghIssuesPathRE   = regexp.MustCompile(`^/repos/([^/]+/[^/]+)/issues$`)
 	ghCommentsPathRE = regexp.MustCompile(`^/repos/([^/]+/[^/]+)/issues/(\d+)/comments$`)
 	ghPagePathRE     = regexp.MustCompile(`^/([^/]+/[^/]+)(/issues/\d+)?$`)
@@ -204,6 +206,15 @@ func (h *ghHandler) search(rw http.ResponseWriter, r *http.Request, what string)
 			"errors": []map[string]string{{"resource": "Search", "field": "q", "code": "missing"}}, "documentation_url": "https://docs.github.com/v3/search"})
 		return
 	}
+	if what == "issues" && !ghIssueKind.MatchString(q.Get("q")) {
+		// GitHub answers an issue search that names neither issues nor pull requests with 422.
+		rw.Header().Set("Content-Type", "application/json; charset=utf-8")
+		rw.WriteHeader(http.StatusUnprocessableEntity)
+		_ = json.NewEncoder(rw).Encode(map[string]any{"message": "Query must include 'is:issue' or 'is:pull-request'",
+			"documentation_url": "https://docs.github.com/rest/search/search#search-issues-and-pull-requests", "status": "422"})
+		return
+	}
+	pullsOnly := ghPullsOnly.MatchString(q.Get("q"))
 	query := parseGHQuery(q.Get("q"))
 	perPage, _ := strconv.Atoi(q.Get("per_page"))
 	if perPage <= 0 {
@@ -232,6 +243,9 @@ func (h *ghHandler) search(rw http.ResponseWriter, r *http.Request, what string)
 		}
 	case "issues":
 		for _, p := range h.planted("gh:issue:") {
+			if pullsOnly {
+				break // the planted threads are issues
+			}
 			var cs []string
 			for _, c := range ghComments(p) {
 				s, _ := c["body"].(string)

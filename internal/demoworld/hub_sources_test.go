@@ -114,10 +114,15 @@ func TestHuggingFaceHandler(t *testing.T) {
 func TestGitHubHandler(t *testing.T) {
 	w, base := startWorld(t)
 	gh := base + "/github"
-	q := url.QueryEscape(`"MegaFace" OR "nothing-matches" in:title,body,comments`)
+	q := url.QueryEscape(`"MegaFace" OR "nothing-matches" in:title,body,comments is:issue`)
 	resp, b := get(t, gh+"/search/issues?per_page=10&q="+q, nil)
 	if resp.StatusCode != 200 || !strings.Contains(string(b), `"number":214`) || resp.Header.Get("X-RateLimit-Resource") != "search" || resp.Header.Get("ETag") != "" {
 		t.Errorf("issues: %d %s %v", resp.StatusCode, b, resp.Header)
+	}
+	// As GitHub does: an issue search naming neither issues nor pull requests is a 422.
+	bare := url.QueryEscape(`"MegaFace" in:title,body,comments`)
+	if resp, b = get(t, gh+"/search/issues?per_page=10&q="+bare, nil); resp.StatusCode != 422 || !strings.Contains(string(b), "is:issue") {
+		t.Errorf("issue search without is:issue: %d %s, want 422", resp.StatusCode, b)
 	}
 	if resp, _ = get(t, gh+"/search/code?q=%22tiny_images.bin%22", nil); resp.StatusCode != 401 {
 		t.Errorf("anonymous code search: %d", resp.StatusCode)
