@@ -26,29 +26,12 @@ type Rater interface {
 	DefaultRates() map[string]Rate
 }
 
-// RateHinter is the older single-bucket form of Rater.
-//
-// Deprecated: implement Rater.
-type RateHinter interface {
-	DefaultRate() (perSecond float64, burst int)
-}
-
 // RatesOf returns a source's documented rates by bucket (nil when it documents none).
 func RatesOf(src Source) map[string]Rate {
-	out := map[string]Rate{}
-	if h, ok := src.(RateHinter); ok {
-		r, b := h.DefaultRate()
-		out[src.Name()] = Rate{PerSecond: r, Burst: b}
-	}
 	if h, ok := src.(Rater); ok {
-		for k, r := range h.DefaultRates() {
-			out[k] = r
-		}
+		return h.DefaultRates()
 	}
-	if len(out) == 0 {
-		return nil
-	}
-	return out
+	return nil
 }
 
 // Default politeness when neither the watch config nor the adapter says otherwise.

@@ -52,9 +52,8 @@ func newArxivLookup() *arxivLookup {
 		l.err = err
 		return l
 	}
-	if rh, ok := src.(crawler.RateHinter); ok {
-		r, b := rh.DefaultRate()
-		f.SetRate(arxiv.Name, r, b)
+	for key, r := range crawler.RatesOf(src) {
+		f.SetRate(key, r.PerSecond, r.Burst)
 	}
 	l.src, l.rc, l.f = src, rc, f
 	return l

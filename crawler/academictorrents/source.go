@@ -97,12 +97,10 @@ func New(cfg configs.SourceConfig, env crawler.Env) (crawler.Source, error) {
 // Name implements crawler.Source.
 func (s *Source) Name() string { return Name }
 
-// DefaultRate implements crawler.RateHinter.
-func (s *Source) DefaultRate() (float64, int) { return DefaultRatePerSecond, DefaultBurst }
 
-// DefaultRates implements webapi.Rater.
-func (s *Source) DefaultRates() map[string]webapi.Rate {
-	return map[string]webapi.Rate{Name: {PerSecond: DefaultRatePerSecond, Burst: DefaultBurst,
+// DefaultRates implements crawler.Rater.
+func (s *Source) DefaultRates() map[string]crawler.Rate {
+	return map[string]crawler.Rate{Name: {PerSecond: DefaultRatePerSecond, Burst: DefaultBurst,
 		Doc: "Academic Torrents: no documented limit; one request every 2 s, catalogue fetched conditionally"}}
 }
 

@@ -197,7 +197,8 @@ func TestHandleThrottledIsRetryable(t *testing.T) {
 
 func TestDefaultRate(t *testing.T) {
 	s := newSource(t, "", 0)
-	r, b := s.DefaultRate()
+	dr := s.DefaultRates()[Name]
+	r, b := dr.PerSecond, dr.Burst
 	if r*3 < 0.999 || r*3 > 1.001 || b != 1 {
 		t.Fatalf("rate %v burst %d", r, b)
 	}

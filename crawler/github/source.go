@@ -135,29 +135,24 @@ func (s *Source) Name() string { return Name }
 
 // DefaultRates are GitHub's documented limits: core 5,000/hour with a token (60/hour anonymous),
 // search 30/minute with a token (10/minute anonymous), code search 10/minute.
-func (s *Source) DefaultRates() map[string]webapi.Rate { return DefaultRates(s.token != "") }
+func (s *Source) DefaultRates() map[string]crawler.Rate { return DefaultRates(s.token != "") }
 
 // DefaultRates returns the documented limits with or without a token.
-func DefaultRates(token bool) map[string]webapi.Rate {
+func DefaultRates(token bool) map[string]crawler.Rate {
 	if token {
-		return map[string]webapi.Rate{
+		return map[string]crawler.Rate{
 			RateCore:       webapi.PerWindow(5000, 3600, 10, "GitHub core: 5,000 requests/hour with a token"),
 			RateSearch:     webapi.PerWindow(30, 60, 1, "GitHub search: 30 requests/minute with a token"),
 			RateSearchCode: webapi.PerWindow(10, 60, 1, "GitHub code search: 10 requests/minute"),
 		}
 	}
-	return map[string]webapi.Rate{
+	return map[string]crawler.Rate{
 		RateCore:       webapi.PerWindow(60, 3600, 1, "GitHub core: 60 requests/hour anonymous"),
 		RateSearch:     webapi.PerWindow(10, 60, 1, "GitHub search: 10 requests/minute anonymous"),
 		RateSearchCode: webapi.PerWindow(10, 60, 1, "GitHub code search: 10 requests/minute (token required)"),
 	}
 }
 
-// DefaultRate is the core bucket's documented rate (crawler.RateHinter).
-func (s *Source) DefaultRate() (float64, int) {
-	r := s.DefaultRates()[RateCore]
-	return r.PerSecond, r.Burst
-}
 
 // Plan implements crawler.Source: a /rate_limit look-up (free), then per dataset repository and
 // issue searches over its names (several names OR-ed into one query, within GitHub's operator and

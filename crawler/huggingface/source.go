@@ -109,17 +109,17 @@ func (s *Source) Name() string { return Name }
 // DefaultRates are Hugging Face's documented limits (hub-docs rate-limits.md, Sept 2025): 5-minute
 // fixed windows per bucket; anonymous per IP 500 API / 3,000 resolver requests, a free user's token
 // 1,000 / 5,000.
-func (s *Source) DefaultRates() map[string]webapi.Rate { return DefaultRates(s.token != "") }
+func (s *Source) DefaultRates() map[string]crawler.Rate { return DefaultRates(s.token != "") }
 
 // DefaultRates returns the documented limits with or without a token.
-func DefaultRates(token bool) map[string]webapi.Rate {
+func DefaultRates(token bool) map[string]crawler.Rate {
 	if token {
-		return map[string]webapi.Rate{
+		return map[string]crawler.Rate{
 			RateAPI:     webapi.PerWindow(1000, 300, 10, "HF free user: 1,000 API requests / 5 min"),
 			RateResolve: webapi.PerWindow(5000, 300, 20, "HF free user: 5,000 resolver requests / 5 min"),
 		}
 	}
-	return map[string]webapi.Rate{
+	return map[string]crawler.Rate{
 		RateAPI:     webapi.PerWindow(500, 300, 5, "HF anonymous: 500 API requests / 5 min per IP"),
 		RateResolve: webapi.PerWindow(3000, 300, 10, "HF anonymous: 3,000 resolver requests / 5 min per IP"),
 	}
@@ -251,9 +251,3 @@ func (s *Source) request(u, rateKey string) crawler.Request {
 	return r
 }
 
-// DefaultRate is the API bucket's documented rate (crawler.RateHinter); DefaultRates has the
-// resolver bucket too.
-func (s *Source) DefaultRate() (float64, int) {
-	r := s.DefaultRates()[RateAPI]
-	return r.PerSecond, r.Burst
-}

@@ -130,15 +130,10 @@ func (s *Source) Name() string { return Name }
 func (s *Source) authed() bool { return s.token != "" || s.user != "" }
 
 // DefaultRates: Kaggle publishes no limits (429 on abuse); Afterlife stays at 30 requests/minute.
-func (s *Source) DefaultRates() map[string]webapi.Rate {
-	return map[string]webapi.Rate{Name: webapi.PerWindow(30, 60, 2, "Kaggle: no published limit; 30 requests/minute chosen to stay polite")}
+func (s *Source) DefaultRates() map[string]crawler.Rate {
+	return map[string]crawler.Rate{Name: webapi.PerWindow(30, 60, 2, "Kaggle: no published limit; 30 requests/minute chosen to stay polite")}
 }
 
-// DefaultRate implements crawler.RateHinter.
-func (s *Source) DefaultRate() (float64, int) {
-	r := s.DefaultRates()[Name]
-	return r.PerSecond, r.Burst
-}
 
 // Plan implements crawler.Source: one ListDatasets search per name of each dataset (Kaggle's
 // search takes one phrase). Without credentials on Kaggle's API the searches are skipped: one job

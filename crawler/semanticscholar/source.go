@@ -100,16 +100,14 @@ func New(cfg configs.SourceConfig, env crawler.Env) (crawler.Source, error) {
 // Name implements crawler.Source.
 func (s *Source) Name() string { return Name }
 
-// DefaultRate implements crawler.RateHinter.
-func (s *Source) DefaultRate() (float64, int) { return DefaultRatePerSecond, DefaultBurst }
 
-// DefaultRates implements webapi.Rater.
-func (s *Source) DefaultRates() map[string]webapi.Rate {
+// DefaultRates implements crawler.Rater.
+func (s *Source) DefaultRates() map[string]crawler.Rate {
 	doc := "S2 API key: introductory 1 request/s"
 	if s.key == "" {
 		doc = "S2 anonymous: shared global pool (frequent 429); kept at 1 request/s"
 	}
-	return map[string]webapi.Rate{Name: {PerSecond: DefaultRatePerSecond, Burst: DefaultBurst, Doc: doc}}
+	return map[string]crawler.Rate{Name: {PerSecond: DefaultRatePerSecond, Burst: DefaultBurst, Doc: doc}}
 }
 
 // queryStripper strips the characters the search syntax reserves from a term.

@@ -6,7 +6,6 @@ import (
 
 	"github.com/afterlife-watch/afterlife/crawler"
 	_ "github.com/afterlife-watch/afterlife/crawler/sources"
-	"github.com/afterlife-watch/afterlife/crawler/webapi"
 	"github.com/afterlife-watch/afterlife/crawler/webapi/webapitest"
 )
 
@@ -27,11 +26,8 @@ func TestHubAdaptersFindPlantedAfterlifeThroughRealFetcher(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, ok := src.(crawler.RateHinter); !ok {
-				t.Error("no documented default rate (crawler.RateHinter)")
-			}
-			if r, ok := src.(webapi.Rater); !ok || len(r.DefaultRates()) == 0 {
-				t.Error("no documented rate buckets (webapi.Rater)")
+			if r, ok := src.(crawler.Rater); !ok || r.DefaultRates()[name].PerSecond <= 0 {
+				t.Error("no documented rate for the source's default bucket (crawler.Rater)")
 			}
 			before := f.Snapshot()[name]
 			first, err := webapitest.Crawl(ctx, src, f, reg.Retracted(), 20000)

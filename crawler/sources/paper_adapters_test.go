@@ -6,7 +6,6 @@ import (
 
 	"github.com/afterlife-watch/afterlife/crawler"
 	_ "github.com/afterlife-watch/afterlife/crawler/sources"
-	"github.com/afterlife-watch/afterlife/crawler/webapi"
 	"github.com/afterlife-watch/afterlife/crawler/webapi/webapitest"
 )
 
@@ -30,15 +29,16 @@ func TestPaperAndTorrentAdaptersFindPlantedAfterlifeThroughRealFetcher(t *testin
 			if err != nil {
 				t.Fatal(err)
 			}
-			h, ok := src.(crawler.RateHinter)
+			h, ok := src.(crawler.Rater)
 			if !ok {
-				t.Fatal("no documented default rate (crawler.RateHinter)")
+				t.Fatal("no documented default rate (crawler.Rater)")
 			}
-			if r, b := h.DefaultRate(); r < rates[name]*0.999 || r > rates[name]*1.001 || b != 1 && name != "openalex" {
+			dr := h.DefaultRates()[name]
+			if r, b := dr.PerSecond, dr.Burst; r < rates[name]*0.999 || r > rates[name]*1.001 || b != 1 && name != "openalex" {
 				t.Errorf("default rate %v burst %d", r, b)
 			}
-			if r, ok := src.(webapi.Rater); !ok || r.DefaultRates()[name].Doc == "" {
-				t.Error("no documented rate bucket (webapi.Rater)")
+			if dr.Doc == "" {
+				t.Error("no documented source for the default rate (crawler.Rate.Doc)")
 			}
 			before := f.Snapshot()[name]
 			first, err := webapitest.Crawl(ctx, src, f, reg.Retracted(), 5000)

@@ -87,22 +87,17 @@ func (s *Source) Name() string { return Name }
 // DefaultRates: Zenodo's observed and reported limits: searches 30/minute for everyone
 // (X-RateLimit-Limit: 30 on /api/records); record requests 60/minute anonymous, 100/minute with a
 // token.
-func (s *Source) DefaultRates() map[string]webapi.Rate {
+func (s *Source) DefaultRates() map[string]crawler.Rate {
 	rec := webapi.PerWindow(60, 60, 2, "Zenodo guests: 60 requests/minute")
 	if s.token != "" {
 		rec = webapi.PerWindow(100, 60, 2, "Zenodo authenticated: 100 requests/minute")
 	}
-	return map[string]webapi.Rate{
+	return map[string]crawler.Rate{
 		RateRecords: rec,
 		RateSearch:  webapi.PerWindow(30, 60, 1, "Zenodo search: 30 requests/minute (X-RateLimit-Limit: 30)"),
 	}
 }
 
-// DefaultRate is the record bucket's rate (crawler.RateHinter).
-func (s *Source) DefaultRate() (float64, int) {
-	r := s.DefaultRates()[RateRecords]
-	return r.PerSecond, r.Burst
-}
 
 // Plan implements crawler.Source: per dataset, record searches whose query string ORs quoted
 // names and known file names (Elasticsearch query syntax), newest first.
