@@ -65,31 +65,16 @@ type Source struct {
 // New builds the adapter. Options: sort_by (relevance | lastUpdatedDate | submittedDate, default
 // submittedDate, newest first).
 func New(cfg configs.SourceConfig, env crawler.Env) (crawler.Source, error) {
-	s := &Source{base: strings.TrimRight(cfg.BaseURL, "/"), pageSize: cfg.PageSize, maxPages: cfg.MaxPages, sortBy: "submittedDate"}
-	if s.base == "" {
-		s.base = DefaultBaseURL
+	c, err := webapi.ParseCommon(Name, cfg, env, webapi.Defaults{BaseURL: DefaultBaseURL, PageSize: DefaultPageSize,
+		MaxPageSize: MaxPageSize, MaxPages: DefaultMaxPages})
+	if err != nil {
+		return nil, err
 	}
-	if u, err := url.Parse(s.base); err != nil || u.Host == "" {
-		return nil, fmt.Errorf("arxiv: base_url %q is not a URL", cfg.BaseURL)
+	sortBy, err := webapi.Choice(Name, cfg, "sort_by", "submittedDate", "relevance", "lastUpdatedDate")
+	if err != nil {
+		return nil, err
 	}
-	if s.pageSize <= 0 {
-		s.pageSize = DefaultPageSize
-	}
-	if s.pageSize > MaxPageSize {
-		s.pageSize = MaxPageSize
-	}
-	if s.maxPages <= 0 {
-		s.maxPages = DefaultMaxPages
-	}
-	if v, ok := cfg.Options["sort_by"]; ok {
-		switch v {
-		case "relevance", "lastUpdatedDate", "submittedDate":
-			s.sortBy = v
-		default:
-			return nil, fmt.Errorf("arxiv: options.sort_by: %q is not relevance, lastUpdatedDate or submittedDate", v)
-		}
-	}
-	return s, nil
+	return &Source{base: c.Base, pageSize: c.PageSize, maxPages: c.MaxPages, sortBy: sortBy}, nil
 }
 
 // Name implements crawler.Source.
@@ -125,8 +110,7 @@ func Query(terms []string) string {
 // Plan implements crawler.Source: per dataset, search_query jobs over ti:/abs: for its names in
 // groups of TermsPerQuery.
 func (s *Source) Plan(ctx context.Context, datasets []*configs.Dataset) ([]crawler.Job, error) {
-	var jobs []crawler.Job
-	seen := map[string]bool{}
+	var plan webapi.Plan
 	for _, d := range datasets {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -135,12 +119,10 @@ func (s *Source) Plan(ctx context.Context, datasets []*configs.Dataset) ([]crawl
 		for i := 0; i < len(terms); i += TermsPerQuery {
 			end := min(i+TermsPerQuery, len(terms))
 			j := s.searchJob(d.ID, Query(terms[i:end]), 0)
-			if !seen[j.ID] {
-				seen[j.ID] = true
-				jobs = append(jobs, j)
-			}
+			plan.Add(j)
 		}
 	}
+	jobs := plan.Jobs()
 	return jobs, nil
 }
 

@@ -81,29 +81,14 @@ type Source struct {
 // when the watch config sets a rate for github; anonymous core access is 60 requests an hour);
 // pull_requests = true|false (default true: issue searches are also run with is:pull-request).
 func New(cfg configs.SourceConfig, env crawler.Env) (crawler.Source, error) {
-	s := &Source{base: strings.TrimRight(cfg.BaseURL, "/"), pageSize: cfg.PageSize, maxPages: cfg.MaxPages}
-	if s.base == "" {
-		s.base = DefaultBaseURL
+	c, err := webapi.ParseCommon(Name, cfg, env, webapi.Defaults{BaseURL: DefaultBaseURL, PageSize: DefaultPageSize,
+		MaxPageSize: 100, MaxPages: DefaultMaxPages, TokenEnv: "GITHUB_TOKEN"})
+	if err != nil {
+		return nil, err
 	}
-	u, err := url.Parse(s.base)
-	if err != nil || u.Host == "" {
-		return nil, fmt.Errorf("github: base_url %q is not a URL", cfg.BaseURL)
-	}
-	s.web = "https://github.com"
-	if u.Host != "api.github.com" {
+	s := &Source{base: c.Base, pageSize: c.PageSize, maxPages: c.MaxPages, token: c.Token, web: "https://github.com"}
+	if c.URL.Host != "api.github.com" {
 		s.web = s.base // GitHub Enterprise (/api/v3) and the demo world serve pages under the API root
-	}
-	if s.pageSize <= 0 {
-		s.pageSize = DefaultPageSize
-	}
-	if s.pageSize > 100 {
-		s.pageSize = 100
-	}
-	if s.maxPages <= 0 {
-		s.maxPages = DefaultMaxPages
-	}
-	if env != nil {
-		s.token = strings.TrimSpace(env("GITHUB_TOKEN"))
 	}
 	switch v := cfg.Options["details"]; v {
 	case "", "auto":
@@ -159,14 +144,8 @@ func DefaultRates(token bool) map[string]crawler.Rate {
 // length limits), code searches for its known file names (token only) and the issue trackers of
 // GitHub repositories its registry entry cites.
 func (s *Source) Plan(ctx context.Context, datasets []*configs.Dataset) ([]crawler.Job, error) {
-	var jobs []crawler.Job
-	seen := map[string]bool{}
-	add := func(j crawler.Job) {
-		if !seen[j.ID] {
-			seen[j.ID] = true
-			jobs = append(jobs, j)
-		}
-	}
+	var plan webapi.Plan
+	add := func(j crawler.Job) { plan.Add(j) }
 	add(s.job(KindRateLimit, "", s.base+"/rate_limit", nil))
 	inc := crawler.IncrementalFor(ctx, Name) // a scheduled re-scan: only what changed since (incremental.go)
 	var notes []string
@@ -196,6 +175,7 @@ func (s *Source) Plan(ctx context.Context, datasets []*configs.Dataset) ([]crawl
 			add(s.repoIssuesJob(d.ID, repo))
 		}
 	}
+	jobs := plan.Jobs()
 	if len(notes) > 0 {
 		jobs[0].Meta = webapi.CopyMeta(jobs[0].Meta, "notes", strings.Join(notes, "\n"))
 	}

@@ -5,7 +5,6 @@ package huggingface
 
 import (
 	"context"
-	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
@@ -63,42 +62,20 @@ type Source struct {
 // New builds the adapter. Options: lineage_depth (int, default 2), card_path (resolve|raw),
 // dataset_filters (true|false).
 func New(cfg configs.SourceConfig, env crawler.Env) (crawler.Source, error) {
-	s := &Source{base: strings.TrimRight(cfg.BaseURL, "/"), pageSize: cfg.PageSize, maxPages: cfg.MaxPages,
-		depth: DefaultDepth, cardPath: "resolve", datasetFilters: true}
-	if s.base == "" {
-		s.base = DefaultBaseURL
+	c, err := webapi.ParseCommon(Name, cfg, env, webapi.Defaults{BaseURL: DefaultBaseURL, PageSize: DefaultPageSize,
+		MaxPages: DefaultMaxPages, TokenEnv: "HF_TOKEN"})
+	if err != nil {
+		return nil, err
 	}
-	if _, err := url.Parse(s.base); err != nil {
-		return nil, fmt.Errorf("huggingface: base_url: %w", err)
+	s := &Source{base: c.Base, pageSize: c.PageSize, maxPages: c.MaxPages, token: c.Token}
+	if s.depth, err = webapi.NonNegative(Name, cfg, "lineage_depth", DefaultDepth); err != nil {
+		return nil, err
 	}
-	if s.pageSize <= 0 {
-		s.pageSize = DefaultPageSize
+	if s.cardPath, err = webapi.Choice(Name, cfg, "card_path", "resolve", "raw"); err != nil {
+		return nil, err
 	}
-	if s.maxPages <= 0 {
-		s.maxPages = DefaultMaxPages
-	}
-	if v, ok := cfg.Options["lineage_depth"]; ok {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			return nil, fmt.Errorf("huggingface: options.lineage_depth: %q is not a non-negative integer", v)
-		}
-		s.depth = n
-	}
-	if v, ok := cfg.Options["card_path"]; ok {
-		if v != "resolve" && v != "raw" {
-			return nil, fmt.Errorf("huggingface: options.card_path: %q is not resolve or raw", v)
-		}
-		s.cardPath = v
-	}
-	if v, ok := cfg.Options["dataset_filters"]; ok {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return nil, fmt.Errorf("huggingface: options.dataset_filters: %q is not true or false", v)
-		}
-		s.datasetFilters = b
-	}
-	if env != nil {
-		s.token = strings.TrimSpace(env("HF_TOKEN"))
+	if s.datasetFilters, err = webapi.Bool(Name, cfg, "dataset_filters", true); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
@@ -129,15 +106,8 @@ func DefaultRates(token bool) map[string]crawler.Rate {
 // alias and derivative name, filter=dataset:<alias> for id-like aliases, filter=arxiv:<id> for its
 // papers, the known models' info and their children (filter=base_model:<id>).
 func (s *Source) Plan(ctx context.Context, datasets []*configs.Dataset) ([]crawler.Job, error) {
-	var jobs []crawler.Job
-	seen := map[string]bool{}
-	add := func(j crawler.Job) {
-		if seen[j.ID] {
-			return
-		}
-		seen[j.ID] = true
-		jobs = append(jobs, j)
-	}
+	var plan webapi.Plan
+	add := func(j crawler.Job) { plan.Add(j) }
 	for _, d := range datasets {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -166,6 +136,7 @@ func (s *Source) Plan(ctx context.Context, datasets []*configs.Dataset) ([]crawl
 			}
 		}
 	}
+	jobs := plan.Jobs()
 	if len(jobs) > 0 {
 		var notes []string
 		if s.token == "" {

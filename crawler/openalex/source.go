@@ -76,33 +76,21 @@ type Source struct {
 // full: without a key, skip the works searches the anonymous budget cannot pay for (default on
 // api.openalex.org), or plan everything (default on any other base_url: a mirror, the demo world).
 func New(cfg configs.SourceConfig, env crawler.Env) (crawler.Source, error) {
-	s := &Source{base: strings.TrimRight(cfg.BaseURL, "/"), pageSize: cfg.PageSize, maxPages: cfg.MaxPages}
-	if s.base == "" {
-		s.base = DefaultBaseURL
+	c, err := webapi.ParseCommon(Name, cfg, env, webapi.Defaults{BaseURL: DefaultBaseURL, PageSize: DefaultPageSize,
+		MaxPageSize: MaxPageSize, MaxPages: DefaultMaxPages, TokenEnv: "OPENALEX_API_KEY"})
+	if err != nil {
+		return nil, err
 	}
-	u, err := url.Parse(s.base)
-	if err != nil || u.Host == "" {
-		return nil, fmt.Errorf("openalex: base_url %q is not a URL", cfg.BaseURL)
+	// Without a key, the anonymous budget is OpenAlex's own: other hosts (the demo world) list fully.
+	def := "full"
+	if strings.EqualFold(c.URL.Host, "api.openalex.org") {
+		def = "budget"
 	}
-	switch v := cfg.Options["anonymous"]; v {
-	case "":
-		s.budget = strings.EqualFold(u.Host, "api.openalex.org")
-	case "budget", "full":
-		s.budget = v == "budget"
-	default:
-		return nil, fmt.Errorf("openalex: options.anonymous: %q is not budget or full", v)
+	anon, err := webapi.Choice(Name, cfg, "anonymous", def, "budget", "full")
+	if err != nil {
+		return nil, err
 	}
-	if s.pageSize <= 0 {
-		s.pageSize = DefaultPageSize
-	}
-	s.pageSize = min(s.pageSize, MaxPageSize)
-	if s.maxPages <= 0 {
-		s.maxPages = DefaultMaxPages
-	}
-	if env != nil {
-		s.key = strings.TrimSpace(env("OPENALEX_API_KEY"))
-	}
-	return s, nil
+	return &Source{base: c.Base, pageSize: c.PageSize, maxPages: c.MaxPages, key: c.Token, budget: anon == "budget"}, nil
 }
 
 // Name implements crawler.Source.
@@ -138,15 +126,9 @@ func SearchQuery(terms []string) string {
 // Without OPENALEX_API_KEY the searches are skipped, with a note: the anonymous budget ($0.01 a
 // day) pays for about 10 search calls but 100 list calls, and the citation lists are kept.
 func (s *Source) Plan(ctx context.Context, datasets []*configs.Dataset) ([]crawler.Job, error) {
-	var jobs []crawler.Job
+	var plan webapi.Plan
 	skipped := 0
-	seen := map[string]bool{}
-	add := func(j crawler.Job) {
-		if !seen[j.ID] {
-			seen[j.ID] = true
-			jobs = append(jobs, j)
-		}
-	}
+	add := func(j crawler.Job) { plan.Add(j) }
 	for _, d := range datasets {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -173,6 +155,7 @@ func (s *Source) Plan(ctx context.Context, datasets []*configs.Dataset) ([]crawl
 			add(s.citesJob(d.ID, wids))
 		}
 	}
+	jobs := plan.Jobs()
 	switch {
 	case len(jobs) > 0 && s.key == "" && !s.budget:
 		jobs[0].Meta = webapi.CopyMeta(jobs[0].Meta, metaNotes,

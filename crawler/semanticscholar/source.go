@@ -71,30 +71,16 @@ type Source struct {
 
 // New builds the adapter; the key comes from S2_API_KEY. Options: search (bulk | relevance).
 func New(cfg configs.SourceConfig, env crawler.Env) (crawler.Source, error) {
-	s := &Source{base: strings.TrimRight(cfg.BaseURL, "/"), pageSize: cfg.PageSize, maxPages: cfg.MaxPages, mode: "bulk"}
-	if s.base == "" {
-		s.base = DefaultBaseURL
+	c, err := webapi.ParseCommon(Name, cfg, env, webapi.Defaults{BaseURL: DefaultBaseURL, PageSize: DefaultPageSize,
+		MaxPageSize: MaxPageSize, MaxPages: DefaultMaxPages, TokenEnv: "S2_API_KEY"})
+	if err != nil {
+		return nil, err
 	}
-	if u, err := url.Parse(s.base); err != nil || u.Host == "" {
-		return nil, fmt.Errorf("semanticscholar: base_url %q is not a URL", cfg.BaseURL)
+	mode, err := webapi.Choice(Name, cfg, "search", "bulk", "relevance")
+	if err != nil {
+		return nil, err
 	}
-	if s.pageSize <= 0 {
-		s.pageSize = DefaultPageSize
-	}
-	s.pageSize = min(s.pageSize, MaxPageSize)
-	if s.maxPages <= 0 {
-		s.maxPages = DefaultMaxPages
-	}
-	if v, ok := cfg.Options["search"]; ok {
-		if v != "bulk" && v != "relevance" {
-			return nil, fmt.Errorf("semanticscholar: options.search: %q is not bulk or relevance", v)
-		}
-		s.mode = v
-	}
-	if env != nil {
-		s.key = strings.TrimSpace(env("S2_API_KEY"))
-	}
-	return s, nil
+	return &Source{base: c.Base, pageSize: c.PageSize, maxPages: c.MaxPages, key: c.Token, mode: mode}, nil
 }
 
 // Name implements crawler.Source.
@@ -145,14 +131,8 @@ func PaperRef(p configs.Paper) string {
 // Plan implements crawler.Source: per dataset, searches for its names and the citations (with
 // contexts) of each of its papers.
 func (s *Source) Plan(ctx context.Context, datasets []*configs.Dataset) ([]crawler.Job, error) {
-	var jobs []crawler.Job
-	seen := map[string]bool{}
-	add := func(j crawler.Job) {
-		if !seen[j.ID] {
-			seen[j.ID] = true
-			jobs = append(jobs, j)
-		}
-	}
+	var plan webapi.Plan
+	add := func(j crawler.Job) { plan.Add(j) }
 	for _, d := range datasets {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -173,6 +153,7 @@ func (s *Source) Plan(ctx context.Context, datasets []*configs.Dataset) ([]crawl
 			}
 		}
 	}
+	jobs := plan.Jobs()
 	if len(jobs) > 0 && s.key == "" {
 		jobs[0].Meta = webapi.CopyMeta(jobs[0].Meta, metaNotes,
 			"semanticscholar: no S2_API_KEY: anonymous requests share a global pool and often get 429 (retried with backoff)")

@@ -5,7 +5,6 @@ package zenodo
 
 import (
 	"context"
-	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
@@ -55,30 +54,16 @@ type Source struct {
 // New builds the adapter. Options: sort (mostrecent, the default, so new uploads come first; or
 // bestmatch). ZENODO_TOKEN is optional (higher limits).
 func New(cfg configs.SourceConfig, env crawler.Env) (crawler.Source, error) {
-	s := &Source{base: strings.TrimRight(cfg.BaseURL, "/"), pageSize: cfg.PageSize, maxPages: cfg.MaxPages, sort: "mostrecent"}
-	if s.base == "" {
-		s.base = DefaultBaseURL
+	c, err := webapi.ParseCommon(Name, cfg, env, webapi.Defaults{BaseURL: DefaultBaseURL, PageSize: DefaultPageSize,
+		MaxPages: DefaultMaxPages, TokenEnv: "ZENODO_TOKEN"})
+	if err != nil {
+		return nil, err
 	}
-	s.base = strings.TrimSuffix(s.base, "/api")
-	if u, err := url.Parse(s.base); err != nil || u.Host == "" {
-		return nil, fmt.Errorf("zenodo: base_url %q is not a URL", cfg.BaseURL)
+	sort, err := webapi.Choice(Name, cfg, "sort", "mostrecent", "bestmatch")
+	if err != nil {
+		return nil, err
 	}
-	if s.pageSize <= 0 {
-		s.pageSize = DefaultPageSize
-	}
-	if s.maxPages <= 0 {
-		s.maxPages = DefaultMaxPages
-	}
-	if v := cfg.Options["sort"]; v != "" {
-		if v != "mostrecent" && v != "bestmatch" {
-			return nil, fmt.Errorf("zenodo: options.sort: %q is not mostrecent or bestmatch", v)
-		}
-		s.sort = v
-	}
-	if env != nil {
-		s.token = strings.TrimSpace(env("ZENODO_TOKEN"))
-	}
-	return s, nil
+	return &Source{base: strings.TrimSuffix(c.Base, "/api"), pageSize: c.PageSize, maxPages: c.MaxPages, token: c.Token, sort: sort}, nil
 }
 
 // Name implements crawler.Source.
@@ -102,8 +87,7 @@ func (s *Source) DefaultRates() map[string]crawler.Rate {
 // Plan implements crawler.Source: per dataset, record searches whose query string ORs quoted
 // names and known file names (Elasticsearch query syntax), newest first.
 func (s *Source) Plan(ctx context.Context, datasets []*configs.Dataset) ([]crawler.Job, error) {
-	var jobs []crawler.Job
-	seen := map[string]bool{}
+	var plan webapi.Plan
 	for _, d := range datasets {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -111,12 +95,10 @@ func (s *Source) Plan(ctx context.Context, datasets []*configs.Dataset) ([]crawl
 		terms := append(webapi.Terms(d, 3), webapi.FileNames(d)...)
 		for _, q := range orQueries(terms) {
 			j := s.searchJob(d.ID, q)
-			if !seen[j.ID] {
-				seen[j.ID] = true
-				jobs = append(jobs, j)
-			}
+			plan.Add(j)
 		}
 	}
+	jobs := plan.Jobs()
 	if len(jobs) > 0 && s.token == "" {
 		jobs[0].Meta = webapi.CopyMeta(jobs[0].Meta, "notes",
 			"zenodo: no ZENODO_TOKEN: guest limits (60 requests/min, search 30/min, 25 records a page); nothing skipped, restricted records noted")
