@@ -138,7 +138,6 @@ func DefaultRates(token bool) map[string]crawler.Rate {
 	}
 }
 
-
 // Plan implements crawler.Source: a /rate_limit look-up (free), then per dataset repository and
 // issue searches over its names (several names OR-ed into one query, within GitHub's operator and
 // length limits), code searches for its known file names (token only) and the issue trackers of

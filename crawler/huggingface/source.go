@@ -221,4 +221,3 @@ func (s *Source) request(u, rateKey string) crawler.Request {
 	}
 	return r
 }
-

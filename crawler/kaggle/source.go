@@ -134,7 +134,6 @@ func (s *Source) DefaultRates() map[string]crawler.Rate {
 	return map[string]crawler.Rate{Name: webapi.PerWindow(30, 60, 2, "Kaggle: no published limit; 30 requests/minute chosen to stay polite")}
 }
 
-
 // Plan implements crawler.Source: one ListDatasets search per name of each dataset (Kaggle's
 // search takes one phrase). Without credentials on Kaggle's API the searches are skipped: one job
 // that sends nothing carries the reason. Without credentials elsewhere only the first search is

@@ -96,7 +96,6 @@ func New(cfg configs.SourceConfig, env crawler.Env) (crawler.Source, error) {
 // Name implements crawler.Source.
 func (s *Source) Name() string { return Name }
 
-
 // DefaultRates implements crawler.Rater.
 func (s *Source) DefaultRates() map[string]crawler.Rate {
 	return map[string]crawler.Rate{Name: {PerSecond: DefaultRatePerSecond, Burst: DefaultBurst,

@@ -86,7 +86,6 @@ func New(cfg configs.SourceConfig, env crawler.Env) (crawler.Source, error) {
 // Name implements crawler.Source.
 func (s *Source) Name() string { return Name }
 
-
 // DefaultRates implements crawler.Rater.
 func (s *Source) DefaultRates() map[string]crawler.Rate {
 	doc := "S2 API key: introductory 1 request/s"

@@ -83,7 +83,6 @@ func (s *Source) DefaultRates() map[string]crawler.Rate {
 	}
 }
 
-
 // Plan implements crawler.Source: per dataset, record searches whose query string ORs quoted
 // names and known file names (Elasticsearch query syntax), newest first.
 func (s *Source) Plan(ctx context.Context, datasets []*configs.Dataset) ([]crawler.Job, error) {
