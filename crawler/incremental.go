@@ -3,6 +3,8 @@ package crawler
 import (
 	"context"
 	"time"
+
+	"github.com/afterlife-watch/afterlife/configs"
 )
 
 // Rechecker is implemented by adapters that can look up one known artifact by its id (the
@@ -25,16 +27,10 @@ type Incremental struct {
 // A filtered listing is not a complete listing: the adapter must not report it as a Listing.
 func (i Incremental) Filtered() bool { return !i.Full && !i.Since.IsZero() }
 
-type incrementalKey struct{}
-
-// WithIncremental returns ctx carrying each source's incremental plan (by source name). The
-// coordinator's Plan calls see it; sources not in the map list everything.
-func WithIncremental(ctx context.Context, plans map[string]Incremental) context.Context {
-	return context.WithValue(ctx, incrementalKey{}, plans)
-}
-
-// IncrementalFor returns the source's incremental plan carried by ctx (zero: list everything).
-func IncrementalFor(ctx context.Context, source string) Incremental {
-	m, _ := ctx.Value(incrementalKey{}).(map[string]Incremental)
-	return m[source]
+// IncrementalPlanner is implemented by adapters that can list only what changed since a time
+// (GitHub's date qualifiers). The run loop passes each such source its incremental plan
+// explicitly, calling PlanIncremental instead of Plan; Plan is PlanIncremental with the zero
+// plan (list everything).
+type IncrementalPlanner interface {
+	PlanIncremental(ctx context.Context, datasets []*configs.Dataset, inc Incremental) ([]Job, error)
 }

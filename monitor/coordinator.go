@@ -101,6 +101,9 @@ type Coordinator struct {
 	Mode     string // embedded | redis
 	Log      *slog.Logger
 	Observer *observer
+	// Listing is each source's incremental plan (Incremental.begin sets it): sources that can
+	// filter by date (crawler.IncrementalPlanner) plan with theirs; nil: every source lists all.
+	Listing map[string]crawler.Incremental
 	// Poll is how often WaitDrained checks the frontier (default 500ms).
 	Poll time.Duration
 
@@ -144,7 +147,7 @@ func (c *Coordinator) Begin(ctx context.Context) (runID string, resumed bool, er
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		jobs, err := c.Sources.Active[name].Plan(ctx, c.Datasets)
+		jobs, err := c.plan(ctx, name)
 		if err != nil {
 			log.Warn("planning failed", "run_id", runID, "source", name, "err", err)
 			c.decided[name] = true
@@ -161,6 +164,15 @@ func (c *Coordinator) Begin(ctx context.Context) (runID string, resumed bool, er
 		log.Debug("planned", "run_id", runID, "source", name, "jobs", len(jobs), "new", n)
 	}
 	return runID, resumed, nil
+}
+
+// plan asks a source for its seed jobs, with its incremental plan when it can filter by date.
+func (c *Coordinator) plan(ctx context.Context, name string) ([]crawler.Job, error) {
+	src := c.Sources.Active[name]
+	if ip, ok := src.(crawler.IncrementalPlanner); ok {
+		return ip.PlanIncremental(ctx, c.Datasets, c.Listing[name])
+	}
+	return src.Plan(ctx, c.Datasets)
 }
 
 // WaitDrained returns when nothing is pending or in flight in the run (or ctx is done).

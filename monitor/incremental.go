@@ -22,7 +22,7 @@ const IncrementalFile = "incremental.json"
 // Incremental makes re-scans cheap and keeps gone detection honest. For each source it decides
 // whether this run lists everything (the first run, every FullEvery-th run, or when the last
 // full listing is older than FullAfter) or only what changed since the source's last complete
-// run (adapters that can filter by date read crawler.IncrementalFor in Plan; a filtered listing
+// run (adapters that can filter by date, crawler.IncrementalPlanner, get their plan in PlanIncremental; a filtered listing
 // is never a complete listing, so it never feeds gone detection). Every run also re-checks the
 // artifacts it has live sightings of, through the adapters' detail endpoints (crawler.Rechecker):
 // a 404/410 marks one gone at once, and an answer (usually a 304 from the validator cache)
@@ -218,10 +218,6 @@ func (p IncrementalPlan) Record(dataDir, runID string) error {
 	return saveIncState(dataDir, st)
 }
 
-// Context returns ctx carrying the plan for the adapters' Plan calls.
-func (p IncrementalPlan) Context(ctx context.Context) context.Context {
-	return crawler.WithIncremental(ctx, p.Sources)
-}
 
 // EnqueueRechecks enqueues, for every active source that can look artifacts up
 // (crawler.Rechecker), the detail jobs of its live sighted artifacts that runID has not seen yet,
@@ -309,7 +305,8 @@ func (p *Incremental) begin(ctx context.Context, co *Coordinator, dataDir string
 	if plan.Warning != "" {
 		co.log().Warn("incremental state unreadable", "err", plan.Warning)
 	}
-	runID, resumed, err = co.Begin(plan.Context(ctx))
+	co.Listing = plan.Sources
+	runID, resumed, err = co.Begin(ctx)
 	if err != nil {
 		return runID, resumed, err
 	}

@@ -51,7 +51,8 @@ func searchListings(c *webapitest.Crawled) int {
 // search as a complete listing; a full run (Full) searches unfiltered and lists completely.
 func TestSearchSinceLastRun(t *testing.T) {
 	ctx := context.Background()
-	srv, src, datasets := demoSource(t)
+	srv, csrc, datasets := demoSource(t)
+	src := csrc.(*Source)
 	full, err := webapitest.Crawl(ctx, src, webapitest.NewFetcher(), datasets, 2000)
 	if err != nil || len(full.Errors) > 0 {
 		t.Fatalf("full crawl: %v %v", err, full.Errors)
@@ -60,8 +61,8 @@ func TestSearchSinceLastRun(t *testing.T) {
 		t.Fatalf("full crawl: %d search listings, artifacts %d", searchListings(full), len(full.Artifacts))
 	}
 	since := time.Now().Add(-time.Minute)
-	inc := crawler.WithIncremental(ctx, map[string]crawler.Incremental{Name: {Since: since}})
-	jobs, err := src.Plan(inc, datasets)
+	inc := crawler.Incremental{Since: since}
+	jobs, err := src.PlanIncremental(ctx, datasets, inc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +80,7 @@ func TestSearchSinceLastRun(t *testing.T) {
 		}
 	}
 
-	same, err := webapitest.Crawl(inc, src, webapitest.NewFetcher(), datasets, 2000)
+	same, err := webapitest.Crawl(ctx, sinceSource{src, inc}, webapitest.NewFetcher(), datasets, 2000)
 	if err != nil || len(same.Errors) > 0 {
 		t.Fatalf("filtered crawl: %v %v", err, same.Errors)
 	}
@@ -91,7 +92,7 @@ func TestSearchSinceLastRun(t *testing.T) {
 	}
 
 	srv.World.SetEpoch(2) // adds gh:issue:laion-tools/img2dataset-lite#88
-	changed, err := webapitest.Crawl(inc, src, webapitest.NewFetcher(), datasets, 2000)
+	changed, err := webapitest.Crawl(ctx, sinceSource{src, inc}, webapitest.NewFetcher(), datasets, 2000)
 	if err != nil || len(changed.Errors) > 0 {
 		t.Fatalf("filtered crawl, epoch 2: %v %v", err, changed.Errors)
 	}
@@ -99,8 +100,8 @@ func TestSearchSinceLastRun(t *testing.T) {
 		t.Fatalf("the issue epoch 2 added is missing from the filtered search: %v", keys(changed.Artifacts))
 	}
 
-	fullAgain := crawler.WithIncremental(ctx, map[string]crawler.Incremental{Name: {Since: since, Full: true}})
-	f2, err := webapitest.Crawl(fullAgain, src, webapitest.NewFetcher(), datasets, 2000)
+	fullAgain := crawler.Incremental{Since: since, Full: true}
+	f2, err := webapitest.Crawl(ctx, sinceSource{src, fullAgain}, webapitest.NewFetcher(), datasets, 2000)
 	if err != nil || searchListings(f2) != searchListings(full) {
 		t.Fatalf("full run with a known last run: %v, %d search listings, want %d", err, searchListings(f2), searchListings(full))
 	}
@@ -174,4 +175,15 @@ func keys(m map[string]artifact.Artifact) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// sinceSource is the adapter as the run loop sees it on a re-scan: its Plan is PlanIncremental
+// with the run's plan for the source.
+type sinceSource struct {
+	*Source
+	inc crawler.Incremental
+}
+
+func (s sinceSource) Plan(ctx context.Context, ds []*configs.Dataset) ([]crawler.Job, error) {
+	return s.Source.PlanIncremental(ctx, ds, s.inc)
 }

@@ -143,10 +143,16 @@ func DefaultRates(token bool) map[string]crawler.Rate {
 // length limits), code searches for its known file names (token only) and the issue trackers of
 // GitHub repositories its registry entry cites.
 func (s *Source) Plan(ctx context.Context, datasets []*configs.Dataset) ([]crawler.Job, error) {
+	return s.PlanIncremental(ctx, datasets, crawler.Incremental{})
+}
+
+// PlanIncremental implements crawler.IncrementalPlanner: Plan, with repository searches limited to
+// pushed:>=Since and issue searches to updated:>=Since when inc is filtered (a scheduled re-scan;
+// monitor/incremental.go).
+func (s *Source) PlanIncremental(ctx context.Context, datasets []*configs.Dataset, inc crawler.Incremental) ([]crawler.Job, error) {
 	var plan webapi.Plan
 	add := func(j crawler.Job) { plan.Add(j) }
 	add(s.job(KindRateLimit, "", s.base+"/rate_limit", nil))
-	inc := crawler.IncrementalFor(ctx, Name) // a scheduled re-scan: only what changed since (incremental.go)
 	var notes []string
 	if s.token == "" {
 		notes = append(notes, "github: code search skipped: no GITHUB_TOKEN (GitHub requires authentication for code search)")
