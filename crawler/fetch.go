@@ -3,6 +3,7 @@ package crawler
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"time"
 )
@@ -11,6 +12,8 @@ import (
 type Request struct {
 	// Source names the adapter, for per-source rate limits, stats and metrics.
 	Source string
+	// Log, when set, is the logger of the request's lines (a worker's job logger, through WithLog).
+	Log    *slog.Logger
 	Method string // GET when empty
 	URL    string
 	Header http.Header

@@ -332,7 +332,7 @@ func (f *HTTPFetcher) Fetch(ctx context.Context, req Request) (*Response, error)
 	wireMax, decodedMax := f.bodyLimits(req)
 	if req.Robots {
 		err := f.robots.allowed(ctx, u, f.ua, func(ctx context.Context, ru string) (int, []byte, error) {
-			r, err := f.attempts(ctx, req.Source, "", u.Host, http.MethodGet, ru, http.Header{}, nil, st, f.opts.MaxBody, robotsMaxBody, nil)
+			r, err := f.attempts(ctx, f.logFor(req), req.Source, "", u.Host, http.MethodGet, ru, http.Header{}, nil, st, f.opts.MaxBody, robotsMaxBody, nil)
 			if err != nil {
 				return 0, nil, err
 			}
@@ -362,7 +362,7 @@ func (f *HTTPFetcher) Fetch(ctx context.Context, req Request) (*Response, error)
 	if f.opts.Cache != nil && method == http.MethodGet && !req.NoConditional {
 		c, ok, err := f.opts.Cache.Lookup(ctx, cacheKey)
 		if err != nil {
-			f.logFor(ctx).Warn("validator cache lookup failed", "url", RedactURL(req.URL, req.Redact...), "err", err)
+			f.logFor(req).Warn("validator cache lookup failed", "url", RedactURL(req.URL, req.Redact...), "err", err)
 		} else if ok && (c.ETag != "" || c.LastModified != "") {
 			cached, haveCached = c, true
 			if c.ETag != "" {
@@ -373,7 +373,7 @@ func (f *HTTPFetcher) Fetch(ctx context.Context, req Request) (*Response, error)
 			}
 		}
 	}
-	resp, err := f.attempts(ctx, req.Source, req.RateKey, u.Host, method, req.URL, hdr, req.Body, st, wireMax, decodedMax, req.Redact)
+	resp, err := f.attempts(ctx, f.logFor(req), req.Source, req.RateKey, u.Host, method, req.URL, hdr, req.Body, st, wireMax, decodedMax, req.Redact)
 	if err != nil {
 		st.errors.Add(1)
 		return nil, redactErr(err, secrets, req.Redact)
@@ -395,7 +395,7 @@ func (f *HTTPFetcher) Fetch(ctx context.Context, req Request) (*Response, error)
 			err := f.opts.Cache.Store(ctx, cacheKey, CachedResponse{ETag: et, LastModified: lm, Status: resp.Status,
 				ContentType: resp.Header.Get("Content-Type"), Body: resp.Body, Stored: time.Now()})
 			if err != nil {
-				f.logFor(ctx).Warn("validator cache store failed", "url", RedactURL(req.URL, req.Redact...), "err", err)
+				f.logFor(req).Warn("validator cache store failed", "url", RedactURL(req.URL, req.Redact...), "err", err)
 			}
 		}
 	}
@@ -404,7 +404,7 @@ func (f *HTTPFetcher) Fetch(ctx context.Context, req Request) (*Response, error)
 
 // attempts sends one request, retrying after 429/503/5xx/network errors with Retry-After or
 // exponential backoff and jitter, bounded in count and in each wait.
-func (f *HTTPFetcher) attempts(ctx context.Context, source, rateKey, host, method, rawURL string, hdr http.Header,
+func (f *HTTPFetcher) attempts(ctx context.Context, log *slog.Logger, source, rateKey, host, method, rawURL string, hdr http.Header,
 	body []byte, st *counters, maxWire, maxBody int64, redact []string) (*Response, error) {
 	var wire int64
 	logURL := RedactURL(rawURL, redact...)
@@ -491,7 +491,7 @@ func (f *HTTPFetcher) attempts(ctx context.Context, source, rateKey, host, metho
 				f.sharedHold(ctx, source, rateKey, host, until)
 			}
 		}
-		f.logFor(ctx).Debug("retrying after status", "source", source, "url", logURL, "status", resp.Status,
+		log.Debug("retrying after status", "source", source, "url", logURL, "status", resp.Status,
 			"attempt", attempt, "wait", wait)
 		st.retries.Add(1)
 		if f.opts.Observer != nil {

@@ -76,19 +76,26 @@ type Observer interface {
 	ObserveRateWait(source string, waited time.Duration)
 }
 
-type logAttrsKey struct{}
-
-// WithLogAttrs returns ctx carrying log attributes (the worker puts run_id and job_id there) that
-// the fetcher adds to every line it logs for requests made with ctx.
-func WithLogAttrs(ctx context.Context, args ...any) context.Context {
-	prev, _ := ctx.Value(logAttrsKey{}).([]any)
-	return context.WithValue(ctx, logAttrsKey{}, append(append([]any(nil), prev...), args...))
-}
-
-// logFor is the fetcher's logger with ctx's attributes.
-func (f *HTTPFetcher) logFor(ctx context.Context) *slog.Logger {
-	if args, ok := ctx.Value(logAttrsKey{}).([]any); ok && len(args) > 0 {
-		return f.opts.Logger.With(args...)
+// logFor is the logger of req: its own (the job's, with run_id and job_id) or the fetcher's.
+func (f *HTTPFetcher) logFor(req Request) *slog.Logger {
+	if req.Log != nil {
+		return req.Log
 	}
 	return f.opts.Logger
+}
+
+// WithLog returns f with every request logged through log (a worker passes its job's logger,
+// carrying run_id and job_id), passed explicitly rather than in a context value.
+func WithLog(f Fetcher, log *slog.Logger) Fetcher { return logFetcher{f, log} }
+
+type logFetcher struct {
+	f   Fetcher
+	log *slog.Logger
+}
+
+func (l logFetcher) Fetch(ctx context.Context, req Request) (*Response, error) {
+	if req.Log == nil {
+		req.Log = l.log
+	}
+	return l.f.Fetch(ctx, req)
 }

@@ -164,9 +164,9 @@ func (w *Worker) Handle(ctx context.Context, l crawler.Lease) {
 		w.retire(ctx, log, l, err)
 		return
 	}
-	jctx, cancel := context.WithTimeout(crawler.WithLogAttrs(ctx, "run_id", runID, "job_id", job.ID), w.JobTimeout)
+	jctx, cancel := context.WithTimeout(ctx, w.JobTimeout)
 	start := time.Now()
-	res, err := src.Handle(jctx, job, w.Fetcher)
+	res, err := src.Handle(jctx, job, crawler.WithLog(w.Fetcher, log))
 	cancel()
 	if ctx.Err() != nil {
 		w.Observer.job(job.Source, "interrupted", job.Attempt > 0, time.Since(start))

@@ -48,12 +48,14 @@ func TestFetcherKeepsQuerySecretsOutOfLogsErrorsAndCache(t *testing.T) {
 	}
 	var logs bytes.Buffer
 	log := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	f, err := crawler.NewFetcher(&configs.Watch{Contact: "mailto:ops@example.org", AllowLoopback: true},
+	hf, err := crawler.NewFetcher(&configs.Watch{Contact: "mailto:ops@example.org", AllowLoopback: true},
 		crawler.FetcherOptions{Cache: cache, Logger: log, MaxAttempts: 2, BaseBackoff: time.Millisecond, Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(crawler.WithLogAttrs(context.Background(), "run_id", "r1", "job_id", "openalex|search|x"), time.Minute)
+	// As a worker fetches: through its job's logger.
+	f := crawler.WithLog(hf, log.With("run_id", "r1", "job_id", "openalex|search|x"))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	req := func(path string) crawler.Request {
 		return crawler.Request{Source: "openalex", URL: srv.URL + path + "?search=x&api_key=" + canary, Redact: []string{"api_key"}}
