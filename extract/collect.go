@@ -306,7 +306,7 @@ func (st *matchState) filter() {
 			h.weak = true
 		}
 		if (h.field == fTitle || h.field == fText) && h.end < len(h.src) && h.src[h.end] == ' ' && h.end+1 < len(h.src) &&
-			h.src[h.end+1] >= 'A' && h.src[h.end+1] <= 'Z' && productRE.MatchString(strings.ToLower(h.src[h.end:min(len(h.src), h.end+14)])) {
+			h.src[h.end+1] >= 'A' && h.src[h.end+1] <= 'Z' && rules.product.Regexp().MatchString(strings.ToLower(h.src[h.end:min(len(h.src), h.end+14)])) {
 			h.dropped = true
 		}
 	}

@@ -8,12 +8,6 @@ import (
 	"github.com/afterlife-watch/afterlife/artifact"
 )
 
-// Evidence strength per signal kind (before cues), the base of the confidence.
-var strength = map[sigKind]float64{
-	sigInfohash: 0.98, sigSize: 0.96, sigDataFile: 0.93, sigModelFile: 0.93, sigBase: 0.92,
-	sigLineage: 0.85, sigDeclared: 0.9, sigWeightsPath: 0.85, sigDataPath: 0.8, sigTitle: 0.8,
-	sigFileRef: 0.75, sigModelRef: 0.7, sigText: 0.65, sigTag: 0.55, sigCodePath: 0.6,
-}
 
 // artifactCues are computed once per artifact.
 type artifactCues struct {
@@ -34,16 +28,16 @@ func (st *matchState) artifactCues() artifactCues {
 	low := strings.ToLower(a.Title + "\n" + a.Text)
 	switch a.Kind {
 	case artifact.KindPaper, artifact.KindRecord:
-		ac.study = gStudy.MatchString(stripMarkup(low))
+		ac.study = rules.study.MatchString(stripMarkup(low))
 	case artifact.KindRepository:
-		ac.study = gStudy.MatchString(stripMarkup(low))
-		ac.weights = hasWeights(a) || (strings.Contains(low, "releases/download/") || strings.Contains(low, "huggingface.co/")) && releasedWeightsRE.MatchString(low)
+		ac.study = rules.study.MatchString(stripMarkup(low))
+		ac.weights = hasWeights(a) || (strings.Contains(low, "releases/download/") || strings.Contains(low, "huggingface.co/")) && rules.releasedWeights.MatchString(low)
 	case artifact.KindModel:
 		ac.exclusive = exclusiveTraining(low) // the patterns allow any white space between words
 	case artifact.KindDataset, artifact.KindTorrent:
 	default:
-		ac.dataLink = gDataLink.MatchString(low)
-		ac.refusal = ac.dataLink && gRefusal.MatchString(low)
+		ac.dataLink = rules.dataLink.MatchString(low)
+		ac.refusal = ac.dataLink && rules.refusal.MatchString(low)
 	}
 	if a.Kind == artifact.KindRepository || a.Kind == artifact.KindPage {
 		depr, use := 0, 0
@@ -310,7 +304,7 @@ func codeRelease(a *artifact.Artifact) bool {
 			return true
 		}
 	}
-	return gCodeRelease.MatchString(stripMarkup(a.Title + "\n" + a.Text))
+	return rules.codeRelease.MatchString(stripMarkup(a.Title + "\n" + a.Text))
 }
 
 // dataRelation is derivative when the data is reached through a derivative or described as built
@@ -318,7 +312,7 @@ func codeRelease(a *artifact.Artifact) bool {
 func dataRelation(ev []*signal) Relation {
 	best := ev[0]
 	for _, s := range ev {
-		if strength[s.kind] > strength[best.kind] {
+		if rules.strength[s.kind] > rules.strength[best.kind] {
 			best = s
 		}
 	}
@@ -349,14 +343,14 @@ func (st *matchState) findings(ei int, ds []decision) []Finding {
 		// Confidence: noisy-or of the evidence, each piece discounted by its cues.
 		miss := 1.0
 		for _, s := range sigs {
-			miss *= 1 - sigStrength(s)*0.9
+			miss *= 1 - sigStrength(s)*rules.adj.EvidenceDiscount
 		}
-		conf := min(1-miss, 0.99) // never certain: evidence is read, not verified
+		conf := min(1-miss, rules.adj.MaxConfidence) // never certain: evidence is read, not verified
 		switch d.rel {
 		case Mention:
-			conf = min(conf, 0.5)
+			conf = min(conf, rules.adj.MentionCap)
 		case Studies:
-			conf = min(conf, 0.7)
+			conf = min(conf, rules.adj.StudiesCap)
 		}
 		f.Confidence = float64(int(conf*1000+0.5)) / 1000
 		type evKey struct {
@@ -396,19 +390,19 @@ func (st *matchState) findings(ei int, ds []decision) []Finding {
 }
 
 func sigStrength(s *signal) float64 {
-	v := strength[s.kind]
+	v := rules.strength[s.kind]
 	if s.weak {
-		v -= 0.15
+		v -= rules.adj.WeakPenalty
 	}
 	if s.neg {
-		v *= 0.5
+		v *= rules.adj.NegatedFactor
 	}
 	if isText(s) {
 		if s.cues&(cTrain|cUseNear|cHost) != 0 {
-			v += 0.1
+			v += rules.adj.CueBonus
 		}
 		if s.cues&(cBackground|cDepr) != 0 {
-			v -= 0.1
+			v -= rules.adj.BackgroundPenalty
 		}
 	}
 	return max(0.05, min(v, 0.99))

@@ -163,15 +163,15 @@ func (st *matchState) cues(s *signal, h *hit) {
 				whole.cues |= bit
 			}
 		}
-		set(cTrain, gTrain.MatchString(w))
-		set(cEval, gEval.MatchString(w))
-		set(cHost, gHost.MatchString(w))
-		set(cDerive, gDerive.MatchString(w))
-		set(cDepr, gDepr.MatchString(w))
-		set(cWeights, gWeights.MatchString(w))
-		set(cNumRow, gNumRow.MatchString(src[lo:hi]))
-		set(cLineage, gLineage.MatchString(w))
-		set(cDisclaim, gDisclaim.MatchString(w))
+		set(cTrain, rules.train.MatchString(w))
+		set(cEval, rules.eval.MatchString(w))
+		set(cHost, rules.host.MatchString(w))
+		set(cDerive, rules.derive.MatchString(w))
+		set(cDepr, rules.depr.MatchString(w))
+		set(cWeights, rules.weights.MatchString(w))
+		set(cNumRow, rules.numRow.MatchString(src[lo:hi]))
+		set(cLineage, rules.lineage.MatchString(w))
+		set(cDisclaim, rules.disclaim.MatchString(w))
 		st.cueCache[ck] = whole
 	}
 	s.cues = whole.cues
@@ -189,9 +189,9 @@ func (st *matchState) cues(s *signal, h *hit) {
 	if len(afterNear) > 50 {
 		afterNear = afterNear[:50]
 	}
-	set(cUseNear, gTrain.MatchString(near) || gEval.MatchString(near) || gUse.MatchString(near) || gAfterUse.MatchString(afterNear))
-	set(cBackground, gBackground.MatchString(before) || gBgAfter.MatchString(after))
-	set(cOwnUse, gOwnUse.MatchString(before))
+	set(cUseNear, rules.train.MatchString(near) || rules.eval.MatchString(near) || rules.use.MatchString(near) || rules.afterUse.MatchString(afterNear))
+	set(cBackground, rules.background.MatchString(before) || rules.bgAfter.MatchString(after))
+	set(cOwnUse, rules.ownUse.MatchString(before))
 	if s.cues&cDisclaim != 0 {
 		s.neg = true
 	}
