@@ -119,7 +119,6 @@ func negatedAfter(after string) bool {
 	return rules.negAfter.MatchString(after)
 }
 
-
 // Code shipped in a record: source files, archives named as code, "we release the training code".
 var (
 	sourceFileRE  = regexp.MustCompile(`\.(py|ipynb|sh|lua|m|c|cc|cpp|cu|h|go|rs|java|jl|r|js|ts)$`)
@@ -129,7 +128,7 @@ var (
 // Exclusive training on something else ("trained only on LFW", "trained on CASIA-WebFace only"):
 // another dataset named in the same clause is not what the artifact was trained on.
 var (
-	exclBreak  = []string{";", ":", ",", " and ", " but ", " while ", " whereas ", " we ", " not ", " no "}
+	exclBreak = []string{";", ":", ",", " and ", " but ", " while ", " whereas ", " we ", " not ", " no "}
 )
 
 // exclusiveTraining reports whether a text states that its training was exclusive to one dataset.
@@ -171,4 +170,3 @@ func exclusiveElsewhere(before, after string) bool {
 	}
 	return false
 }
-

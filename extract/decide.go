@@ -8,7 +8,6 @@ import (
 	"github.com/afterlife-watch/afterlife/artifact"
 )
 
-
 // artifactCues are computed once per artifact.
 type artifactCues struct {
 	study    bool // an audit or critique

@@ -43,7 +43,7 @@ func newRuleSet(r *configs.Relations) *ruleSet {
 		lineage: c["lineage"], ownUse: c["own_use"], disclaim: c["disclaim"], numRow: c["num_row"], study: c["study"],
 		dataLink: c["data_link"], codeRelease: c["code_release"], refusal: c["refusal"],
 		releasedWeights: c["released_weights"], exclOnly: c["exclusive_only"], exclTail: c["exclusive_tail"],
-		product: c["product_suffix"],
+		product:  c["product_suffix"],
 		strength: map[sigKind]float64{}, adj: r.Adjust,
 	}
 	for name, k := range sigKindNames {
