@@ -27,6 +27,11 @@ type Relations struct {
 	Strengths     map[string]float64 `yaml:"strengths"`
 	Adjust        Adjustments        `yaml:"adjust"`
 	Cues          map[string]*Cue    `yaml:"cues"`
+	// ClauseLookalikeExempt are look-alike ids a clause may name beside their dataset without
+	// making the dataset's name a mention (ImageNet-1k beside ImageNet-21k).
+	ClauseLookalikeExempt []string `yaml:"clause_lookalike_exempt"`
+	// LineageProse ties a base model or checkpoint family named in free text to a dataset.
+	LineageProse []*LineageRule `yaml:"lineage_prose"`
 
 	File string `yaml:"-"`
 }
@@ -50,6 +55,7 @@ const (
 	ScopeAfter    = "after"
 	ScopeArtifact = "artifact"
 	ScopeRaw      = "raw"
+	ScopeWindow   = "window" // from the name to the next heading (a section's links)
 )
 
 // Cue is one named pattern with a literal gate and examples that must (not) match.
@@ -85,6 +91,48 @@ func (c *Cue) MatchString(s string) bool {
 	return c.re.MatchString(s)
 }
 
+// LineageRule is a lineage cue written in prose: when Pattern matches (and Unless does not, on the
+// match and the 24 bytes after it) the artifact descends from a model trained on Dataset.
+type LineageRule struct {
+	Dataset  string   `yaml:"dataset"`
+	Doc      string   `yaml:"doc"`
+	Pattern  string   `yaml:"pattern"`
+	Unless   string   `yaml:"unless"`
+	Gate     []string `yaml:"gate"`
+	Triggers []string `yaml:"triggers"`
+	Match    []string `yaml:"match"`
+	NoMatch  []string `yaml:"no_match"`
+
+	re, unless *regexp.Regexp
+}
+
+// Find returns the byte range of the first match in s (lower-cased text) that the Unless pattern
+// (on the match and the 24 bytes after it) does not veto, or nil.
+func (l *LineageRule) Find(s string) []int {
+	if len(l.Gate) > 0 {
+		found := false
+		for _, g := range l.Gate {
+			if strings.Contains(s, g) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return nil
+		}
+	}
+	for _, m := range l.re.FindAllStringIndex(s, 8) {
+		if l.unless != nil {
+			end := min(len(s), m[1]+24)
+			if l.unless.MatchString(s[m[0]:end]) {
+				continue
+			}
+		}
+		return m
+	}
+	return nil
+}
+
 // RequiredStrengths are the evidence kinds the matcher reads a strength for.
 var RequiredStrengths = []string{"infohash", "size", "data_file", "model_file", "base_model", "declared", "lineage",
 	"weights_path", "data_path", "title", "file_ref", "model_ref", "text", "code_path", "tag"}
@@ -95,7 +143,8 @@ var RequiredCues = []string{
 	"neg_before", "neg_after", "not_available", "train", "eval", "use", "after_use", "host", "derive",
 	"background", "background_after", "deprecation", "weights", "lineage", "own_use", "disclaim", "num_row",
 	"study", "data_link", "code_release", "refusal", "released_weights", "exclusive_only", "exclusive_tail",
-	"product_suffix",
+	"product_suffix", "share", "weights_link", "model_section", "data_section", "passing", "architecture_only",
+	"provides_models", "other_models",
 }
 
 var (
@@ -159,6 +208,7 @@ func (r *Relations) validate() error {
 	for _, k := range RequiredStrengths {
 		known[k] = true
 	}
+	known["prose"] = true
 	for _, k := range sortedKeysF(r.Strengths) {
 		if !known[k] {
 			add("strengths.%s: unknown evidence kind", k)
@@ -190,7 +240,7 @@ func (r *Relations) validate() error {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	scopes := map[string]bool{ScopeClause: true, ScopeBefore: true, ScopeAfter: true, ScopeArtifact: true, ScopeRaw: true}
+	scopes := map[string]bool{ScopeClause: true, ScopeBefore: true, ScopeAfter: true, ScopeArtifact: true, ScopeRaw: true, ScopeWindow: true}
 	for _, n := range names {
 		c := r.Cues[n]
 		if !want[n] {
@@ -232,6 +282,46 @@ func (r *Relations) validate() error {
 		for _, ex := range c.NoMatch {
 			if c.MatchString(ex) {
 				add("cues.%s: no_match example %q matches", n, ex)
+			}
+		}
+	}
+	if r.Strengths["prose"] == 0 {
+		// optional: the strength of lineage written in prose; defaults to the text strength
+		r.Strengths["prose"] = r.Strengths["text"]
+	}
+	for i, l := range r.LineageProse {
+		where := fmt.Sprintf("lineage_prose[%d]", i)
+		if strings.TrimSpace(l.Dataset) == "" {
+			add("%s.dataset: missing", where)
+		}
+		re, err := regexp.Compile(l.Pattern)
+		if err != nil || strings.TrimSpace(l.Pattern) == "" {
+			add("%s.pattern: %v", where, err)
+			continue
+		}
+		l.re = re
+		if l.Unless != "" {
+			u, err := regexp.Compile(l.Unless)
+			if err != nil {
+				add("%s.unless: %v", where, err)
+				continue
+			}
+			l.unless = u
+		}
+		if len(l.Match) == 0 {
+			add("%s.match: at least one example is required", where)
+		}
+		if len(l.Triggers) == 0 {
+			add("%s.triggers: at least one trigger name is required", where)
+		}
+		for _, ex := range l.Match {
+			if l.Find(ex) == nil {
+				add("%s (%s): example %q does not match", where, l.Dataset, ex)
+			}
+		}
+		for _, ex := range l.NoMatch {
+			if l.Find(ex) != nil {
+				add("%s (%s): no_match example %q matches", where, l.Dataset, ex)
 			}
 		}
 	}

@@ -40,6 +40,7 @@ const (
 	sigSize                       // a known file size in the file list
 	sigInfohash                   // a known info-hash
 	sigTag                        // a name in a plain tag or another card field
+	sigProse                      // lineage written in prose (configs/relations.yaml lineage_prose)
 )
 
 // Cue bits of a signal's clause.
@@ -57,6 +58,13 @@ const (
 	cDisclaim
 	cLookAlike
 	cOwnUse
+	cShare    // the name's section hands out files (a Drive/Baidu link, a wget loop) outside a model list
+	cZoo      // the name is in a model list (model zoo, pretrained models) that links weights
+	cPassing  // acknowledgements and credits before the name
+	cArchOnly // a model name used only as an architecture
+	cTarget   // the target of a transfer ("Market1501 -> DukeMTMC-reID"): evaluated on, not trained on
+	cURL      // a known file named inside a URL or a download command
+	cOther    // under a heading about other models (variants, fine-tunes of this one)
 )
 
 type hit struct {
@@ -75,6 +83,7 @@ type signal struct {
 	kind                sigKind
 	weak                bool
 	neg                 bool
+	unc                 bool // reaches the dataset only through a derivative the registry marks uncertain
 	cues                uint32
 	ev                  Evidence
 	chain               []string
@@ -93,6 +102,8 @@ type matchState struct {
 	hits  []hit
 	sigs  []signal
 	hay   string // normalized artifact, for `requires` checks (lazy)
+	// trigger: a lineage-in-prose trigger name occurs (configs/relations.yaml lineage_prose)
+	trigger bool
 	// cueCache holds clause and occurrence cues (many targets share an occurrence).
 	cueCache map[cueKey]cueVal
 }
@@ -128,6 +139,9 @@ func (st *matchState) collect() bool {
 		}
 	}
 	st.lineageSignals()
+	if st.trigger {
+		st.proseSignals()
+	}
 	if len(st.hits) == 0 && len(st.sigs) == 0 {
 		return false
 	}
@@ -149,7 +163,11 @@ func (st *matchState) scan(f fieldKind, name, s string) {
 	st.sc.raw = raw[:0]
 	for _, r := range raw {
 		for i := range st.c.targets[r.pat] {
-			if st.c.targets[r.pat][i].kind == tSize {
+			switch st.c.targets[r.pat][i].kind {
+			case tSize:
+				continue
+			case tTrigger:
+				st.trigger = true
 				continue
 			}
 			if len(st.hits) >= maxHits {

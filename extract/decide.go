@@ -30,7 +30,8 @@ func (st *matchState) artifactCues() artifactCues {
 		ac.study = rules.study.MatchString(stripMarkup(low))
 	case artifact.KindRepository:
 		ac.study = rules.study.MatchString(stripMarkup(low))
-		ac.weights = hasWeights(a) || (strings.Contains(low, "releases/download/") || strings.Contains(low, "huggingface.co/")) && rules.releasedWeights.MatchString(low)
+		ac.weights = hasWeights(a) || (strings.Contains(low, "releases/download/") || strings.Contains(low, "huggingface.co/")) && rules.releasedWeights.MatchString(low) ||
+			rules.modelSection.MatchString(low) && rules.weightsLink.MatchString(low) || rules.providesModels.MatchString(low)
 	case artifact.KindModel:
 		ac.exclusive = exclusiveTraining(low) // the patterns allow any white space between words
 	case artifact.KindDataset, artifact.KindTorrent:
@@ -98,7 +99,7 @@ func (st *matchState) decideEntry(ei int, sigs []*signal, ac artifactCues) []Fin
 	lookAlikeDeclared, lookAlikeAny := false, false
 	for i := range st.sigs {
 		s := &st.sigs[i]
-		if st.c.entries[s.entry].of != ei || s.neg {
+		if st.c.entries[s.entry].of != ei || s.neg || rules.lookalikeExempt[st.c.entries[s.entry].d.ID] {
 			continue
 		}
 		lookAlikeAny = true
@@ -114,9 +115,16 @@ func (st *matchState) decideEntry(ei int, sigs []*signal, ac artifactCues) []Fin
 		}
 	}
 	var live []*signal
+	e := st.c.entries[ei]
 	for _, s := range sigs {
-		if s.weak && lookAlikeAny {
-			continue // an ambiguous name when the look-alike is named: it is the look-alike
+		if s.deriv >= 0 && s.deriv < len(e.d.Derivatives) && e.d.Derivatives[s.deriv].Uncertain {
+			s.unc = true // Glint360K → MS-Celeb-1M: never a confident finding (a mention at most)
+		}
+		if s.kind == sigProse && rootNegated {
+			continue // "Trained on The Pile; we excluded Books3"
+		}
+		if (s.weak || s.kind == sigProse) && lookAlikeAny {
+			continue // an ambiguous name or generic lineage when the look-alike is named: it is the look-alike
 		}
 		if isText(s) {
 			if rootNegated && s.deriv >= 0 {
@@ -134,7 +142,7 @@ func (st *matchState) decideEntry(ei int, sigs []*signal, ac artifactCues) []Fin
 	pos := func(pred func(s *signal) bool) []*signal {
 		var o []*signal
 		for _, s := range live {
-			if !s.neg && pred(s) {
+			if !s.neg && !s.unc && pred(s) {
 				o = append(o, s)
 			}
 		}
@@ -160,8 +168,14 @@ func (st *matchState) decideEntry(ei int, sigs []*signal, ac artifactCues) []Fin
 	dataEv := pos(kinds(sigDataFile, sigSize, sigInfohash, sigDataPath))
 	switch a.Kind {
 	case artifact.KindModel:
-		ev := pos(kinds(sigModelFile, sigBase, sigLineage, sigWeightsPath, sigDeclared, sigTitle))
+		ev := pos(kinds(sigModelFile, sigBase, sigLineage, sigWeightsPath, sigDeclared, sigTitle, sigProse))
 		ev = append(ev, pos(func(s *signal) bool {
+			if s.cues&(cArchOnly|cPassing) != 0 && s.cues&cTrain == 0 {
+				return false // "based off of the GPT-J architecture", credits
+			}
+			if s.cues&cOther != 0 {
+				return false // under "Models finetuned off MPT-7B": another model's data
+			}
 			switch s.kind {
 			case sigText, sigFileRef:
 				evalOnly := s.cues&(cEval|cNumRow) != 0 && s.cues&cTrain == 0
@@ -219,8 +233,11 @@ func (st *matchState) decideEntry(ei int, sigs []*signal, ac artifactCues) []Fin
 			if ac.study && s.cues&cOwnUse == 0 {
 				return false
 			}
-			return s.cues&cUseNear != 0
+			return s.cues&cUseNear != 0 && s.cues&cPassing == 0
 		})
+		if !ac.study {
+			ev = append(ev, pos(kinds(sigProse))...)
+		}
 		addD(Uses, ev)
 		if len(ev) == 0 && ac.study {
 			addD(Studies, pos(textNamed))
@@ -237,19 +254,67 @@ func (st *matchState) decideEntry(ei int, sigs []*signal, ac artifactCues) []Fin
 			break
 		}
 		copyEv := pos(kinds(sigDataFile, sigSize, sigInfohash, sigDataPath))
-		addD(Copy, copyEv)
+		// A section that hands out the files (a Data Zoo row, a heading followed by Drive/Baidu
+		// links, a wget loop over parquet files), or a known file named in a URL or download
+		// command: the repository ships or links copies (labelling rule 1: data, not uses).
+		copyEv = append(copyEv, pos(func(s *signal) bool {
+			if s.cues&(cPassing|cTarget|cZoo) != 0 {
+				return false
+			}
+			switch s.kind {
+			case sigText, sigTitle:
+				return s.cues&cShare != 0
+			case sigFileRef:
+				return s.cues&(cShare|cURL) != 0
+			}
+			return false
+		})...)
+		// the home of a derived dataset: the title names it and the text says what it is built from
+		if title := pos(kinds(sigTitle)); len(title) > 0 {
+			for _, s := range live {
+				if !s.neg && s.kind == sigText && s.cues&cDerive != 0 && s.cues&(cPassing|cBackground) == 0 {
+					copyEv = append(copyEv, title...)
+					break
+				}
+			}
+		}
+		if len(copyEv) > 0 {
+			addD(dataRelation(copyEv), copyEv)
+		}
 		model := pos(kinds(sigModelFile, sigWeightsPath))
 		model = append(model, pos(func(s *signal) bool {
-			return (textNamed(s) && s.cues&cWeights != 0) || (s.kind == sigModelRef && s.cues&cLineage != 0 && ac.weights)
+			if s.cues&(cTarget|cPassing|cArchOnly) != 0 {
+				return false // evaluated on as a transfer target; credits; an architecture
+			}
+			if textNamed(s) && (s.cues&cZoo != 0 || s.cues&cWeights != 0 && s.cues&cShare == 0) {
+				return true
+			}
+			// code that trains on the dataset and releases weights (labelling rule 2)
+			if textNamed(s) && ac.weights && s.cues&cTrain != 0 && s.cues&(cBackground|cShare) == 0 {
+				return true
+			}
+			switch s.kind {
+			case sigModelRef:
+				return s.cues&cURL != 0 || s.cues&(cLineage|cZoo) != 0 && ac.weights
+			case sigProse:
+				return ac.weights || rules.lineage.MatchString(strings.ToLower(s.ev.Snippet))
+			}
+			return false
 		})...)
 		addD(TrainedOn, model)
 		if len(copyEv) == 0 {
 			uses := pos(func(s *signal) bool {
+				if s.cues&cPassing != 0 {
+					return false
+				}
 				switch s.kind {
 				case sigCodePath, sigDeclared:
 					return true
 				case sigText, sigFileRef, sigTitle:
-					return s.cues&(cBackground|cDepr) == 0 || s.cues&(cTrain|cEval|cNumRow) != 0
+					if s.cues&cBackground != 0 && s.cues&cOwnUse == 0 {
+						return false // "such as MS1M and CASIA": someone else's training set
+					}
+					return s.cues&cDepr == 0 || s.cues&(cTrain|cEval|cNumRow) != 0
 				}
 				return false
 			})

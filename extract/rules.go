@@ -12,9 +12,12 @@ import (
 type ruleSet struct {
 	negBefore, negAfter, notAvail, train, eval, use, afterUse, host, derive, background, bgAfter,
 	depr, weights, lineage, ownUse, disclaim, numRow, study, dataLink, codeRelease, refusal,
-	releasedWeights, exclOnly, exclTail, product *configs.Cue
-	strength map[sigKind]float64
-	adj      configs.Adjustments
+	releasedWeights, exclOnly, exclTail, product, share, weightsLink, modelSection, dataSection,
+	passing, archOnly, providesModels, otherModels *configs.Cue
+	lookalikeExempt map[string]bool
+	prose           []*configs.LineageRule
+	strength        map[sigKind]float64
+	adj             configs.Adjustments
 }
 
 var rules = mustRules()
@@ -31,7 +34,7 @@ var sigKindNames = map[string]sigKind{
 	"infohash": sigInfohash, "size": sigSize, "data_file": sigDataFile, "model_file": sigModelFile,
 	"base_model": sigBase, "declared": sigDeclared, "lineage": sigLineage, "weights_path": sigWeightsPath,
 	"data_path": sigDataPath, "title": sigTitle, "file_ref": sigFileRef, "model_ref": sigModelRef,
-	"text": sigText, "code_path": sigCodePath, "tag": sigTag,
+	"text": sigText, "code_path": sigCodePath, "tag": sigTag, "prose": sigProse,
 }
 
 func newRuleSet(r *configs.Relations) *ruleSet {
@@ -43,8 +46,16 @@ func newRuleSet(r *configs.Relations) *ruleSet {
 		lineage: c["lineage"], ownUse: c["own_use"], disclaim: c["disclaim"], numRow: c["num_row"], study: c["study"],
 		dataLink: c["data_link"], codeRelease: c["code_release"], refusal: c["refusal"],
 		releasedWeights: c["released_weights"], exclOnly: c["exclusive_only"], exclTail: c["exclusive_tail"],
-		product:  c["product_suffix"],
-		strength: map[sigKind]float64{}, adj: r.Adjust,
+		product: c["product_suffix"], share: c["share"], weightsLink: c["weights_link"],
+		modelSection: c["model_section"], dataSection: c["data_section"], passing: c["passing"],
+		archOnly: c["architecture_only"], providesModels: c["provides_models"], otherModels: c["other_models"],
+		prose:           r.LineageProse,
+		lookalikeExempt: map[string]bool{},
+		strength:        map[sigKind]float64{},
+		adj:             r.Adjust,
+	}
+	for _, id := range r.ClauseLookalikeExempt {
+		rs.lookalikeExempt[id] = true
 	}
 	for name, k := range sigKindNames {
 		rs.strength[k] = r.Strengths[name]

@@ -2,6 +2,8 @@ package extract
 
 import (
 	"strings"
+
+	"github.com/afterlife-watch/afterlife/artifact"
 )
 
 // maxHits bounds the occurrences considered per artifact (hostile input).
@@ -172,6 +174,20 @@ func (st *matchState) cues(s *signal, h *hit) {
 		set(cNumRow, rules.numRow.MatchString(src[lo:hi]))
 		set(cLineage, rules.lineage.MatchString(w))
 		set(cDisclaim, rules.disclaim.MatchString(w))
+		set(cArchOnly, rules.archOnly.MatchString(w))
+		if h.field == fText {
+			whole.cues |= sectionCues(src, lo, hi)
+			if st.a.Kind == artifact.KindModel {
+				for _, hd := range headingsAbove(src, lo) {
+					if hd.level < 7 {
+						if rules.otherModels.MatchString(hd.text) {
+							whole.cues |= cOther
+						}
+						break
+					}
+				}
+			}
+		}
 		st.cueCache[ck] = whole
 	}
 	s.cues = whole.cues
@@ -192,6 +208,21 @@ func (st *matchState) cues(s *signal, h *hit) {
 	set(cUseNear, rules.train.MatchString(near) || rules.eval.MatchString(near) || rules.use.MatchString(near) || rules.afterUse.MatchString(afterNear))
 	set(cBackground, rules.background.MatchString(before) || rules.bgAfter.MatchString(after))
 	set(cOwnUse, rules.ownUse.MatchString(before))
+	set(cPassing, rules.passing.MatchString(near))
+	set(cTarget, transferTarget(before))
+	if h.field == fText {
+		if share, ok := linkShare(src, h.end); ok {
+			// the name is a link's text: that link and the host links after it decide
+			s.cues &^= cShare
+			if share && s.cues&cZoo == 0 {
+				s.cues |= cShare
+			}
+		}
+	}
+	if t := h.t; t.kind == tFile || t.kind == tModel {
+		raw := strings.ToLower(src[lo:hi])
+		set(cURL, strings.Contains(raw, "http") || strings.Contains(raw, "wget") || strings.Contains(raw, "curl"))
+	}
 	if s.cues&cDisclaim != 0 {
 		s.neg = true
 	}
@@ -213,7 +244,7 @@ func (st *matchState) lookAlikeClauses() {
 			if h.dropped || h.src != s.src || h.start < s.lo || h.end > s.hi {
 				continue
 			}
-			if of := st.c.entries[h.t.entry].of; of == s.entry {
+			if of := st.c.entries[h.t.entry].of; of == s.entry && !rules.lookalikeExempt[st.c.entries[h.t.entry].d.ID] {
 				s.cues |= cLookAlike
 				break
 			}

@@ -1,0 +1,294 @@
+package extract
+
+import (
+	"strings"
+
+	"github.com/afterlife-watch/afterlife/artifact"
+)
+
+// Section context of a name in a README or card: the headings above it and the block of lines that
+// belongs to it. A "Data Zoo" table row or a "### MS1M-ArcFace" heading followed by [Baidu] and
+// [GDrive] links hands out copies; a "Model Zoo" row links weights.
+
+// maxSectionWindow bounds the window after a clause, in bytes.
+const maxSectionWindow = 700
+
+// sectionWindow returns the end of the block that belongs to the clause ending at hi: the following
+// lines up to the next heading, list item or table row (a new entry), at most maxSectionWindow bytes.
+func sectionWindow(s string, hi int) int {
+	end := hi
+	limit := min(len(s), hi+maxSectionWindow)
+	// finish the current line
+	for end < limit && s[end] != '\n' {
+		end++
+	}
+	for end < limit {
+		// end is at a newline; look at the next line
+		next := end + 1
+		j := next
+		for j < len(s) && (s[j] == ' ' || s[j] == '\t' || s[j] == '\r') {
+			j++
+		}
+		if j < len(s) && s[j] != '\n' && isBlockStart(s, next) && !strings.HasPrefix(s[j:], "```") {
+			break // a heading, list item or table row: a new entry
+		}
+		end = next
+		for end < limit && s[end] != '\n' {
+			end++
+		}
+	}
+	return end
+}
+
+// heading is one markdown heading above a position.
+type heading struct {
+	off   int // start of the heading line
+	level int
+	text  string // lower-cased
+}
+
+// headingsAbove returns the headings that a position at off is under: the nearest one and its
+// ancestors (each of a lower level), nearest first, looking back at most 6000 bytes. A table's
+// header row is returned as a level-7 heading when off is in a table.
+func headingsAbove(s string, off int) []heading {
+	var out []heading
+	level := 8
+	lo := max(0, off-6000)
+	i := strings.LastIndexByte(s[:off], '\n')
+	// a table row: its header row is the first row of the table
+	if ls := i + 1; ls < len(s) && strings.HasPrefix(strings.TrimLeft(s[ls:], " \t"), "|") {
+		j := ls
+		for j > 0 {
+			p := strings.LastIndexByte(s[:j-1], '\n') + 1
+			if !strings.HasPrefix(strings.TrimLeft(s[p:j], " \t"), "|") {
+				break
+			}
+			j = p
+		}
+		e := strings.IndexByte(s[j:], '\n')
+		if e < 0 {
+			e = len(s) - j
+		}
+		out = append(out, heading{off: j, level: 7, text: strings.ToLower(s[j : j+e])})
+	}
+	for i >= lo {
+		p := strings.LastIndexByte(s[:max(i, 0)], '\n') + 1
+		line := s[p:max(i, p)]
+		t := strings.TrimLeft(line, " \t")
+		if n := headingLevel(t); n > 0 && n < level {
+			out = append(out, heading{off: p, level: n, text: strings.ToLower(t)})
+			level = n
+			if n == 1 {
+				break
+			}
+		}
+		if p == 0 {
+			break
+		}
+		i = p - 1
+	}
+	return out
+}
+
+func headingLevel(t string) int {
+	n := 0
+	for n < len(t) && t[n] == '#' {
+		n++
+	}
+	if n == 0 || n > 6 || n >= len(t) || t[n] != ' ' {
+		return 0
+	}
+	return n
+}
+
+// headingWindow returns the end of the section under the heading line that starts at lo: up to the
+// next heading, at most maxSectionWindow bytes.
+func headingWindow(s string, lo int) int {
+	end := strings.IndexByte(s[lo:], '\n')
+	if end < 0 {
+		return len(s)
+	}
+	end += lo
+	limit := min(len(s), end+maxSectionWindow)
+	for end < limit {
+		next := end + 1
+		j := next
+		for j < len(s) && (s[j] == ' ' || s[j] == '\t') {
+			j++
+		}
+		if j < len(s) && headingLevel(s[j:]) > 0 {
+			break
+		}
+		end = next
+		for end < limit && s[end] != '\n' {
+			end++
+		}
+	}
+	return end
+}
+
+// withoutURLs drops link targets from a heading, so "### LAION-2B (en) - https://…-datasets/" is
+// read by its words.
+func withoutURLs(s string) string {
+	for {
+		i := strings.Index(s, "http")
+		if i < 0 {
+			return s
+		}
+		j := i
+		for j < len(s) && s[j] != ' ' && s[j] != ')' && s[j] != ']' {
+			j++
+		}
+		s = s[:i] + s[j:]
+	}
+}
+
+// sectionCues sets the section bits of a clause [lo, hi) in src: cShare (its block hands out
+// files and it is not a model list) and cZoo (it is in a model list that links weights). The
+// nearest heading that says "models" or "data" decides which of the two a link is.
+func sectionCues(src string, lo, hi int) uint32 {
+	isHeading := headingLevel(strings.TrimLeft(src[lo:hi], " \t")) > 0
+	var end int
+	if isHeading {
+		end = headingWindow(src, lo)
+	} else {
+		end = sectionWindow(src, hi)
+	}
+	win := strings.ToLower(src[lo:end])
+	clauseLow := strings.ToLower(src[lo:hi])
+	share := rules.share.MatchString(win)
+	modelCtx := rules.modelSection.MatchString(clauseLow) || isHeading && rules.modelSection.MatchString(win)
+	dataCtx := !modelCtx && rules.dataSection.MatchString(withoutURLs(clauseLow))
+	zooFrom := -1
+	if !modelCtx && !dataCtx {
+		for _, h := range headingsAbove(src, lo) {
+			t := withoutURLs(h.text)
+			if rules.modelSection.MatchString(t) {
+				modelCtx, zooFrom = true, h.off
+				break
+			}
+			if rules.dataSection.MatchString(t) {
+				dataCtx = true
+				break
+			}
+		}
+	}
+	var bits uint32
+	if share && !modelCtx {
+		bits |= cShare
+	}
+	if modelCtx {
+		link := rules.weightsLink.MatchString(win)
+		if !link && zooFrom >= 0 && zooFrom < lo {
+			link = rules.weightsLink.MatchString(strings.ToLower(src[zooFrom:lo]))
+		}
+		if link {
+			bits |= cZoo
+		}
+	}
+	return bits
+}
+
+// hostWords are link texts that name a file host or a download ("[Baidu]", "[GDrive]", "[link]").
+var hostWords = []string{"baidu", "drive", "google", "gdrive", "bdrive", "onedrive", "dropbox", "download", "link",
+	"here", "mirror", "mega", "pan", "yun", "kaggle", "huggingface", "hugging face", "hf", "aliyun", "cloud", "disk", "netdisk", "torrent", "magnet"}
+
+// linkShare decides, for a name written as a markdown link's text ("[DukeMTMC-reID](https://…)"),
+// whether that link or the host links right after it hand out files. ok is false when the name is
+// not a link's text (then the section decides).
+func linkShare(src string, end int) (share, ok bool) {
+	if !strings.HasPrefix(src[end:], "](") {
+		return false, false
+	}
+	lineEnd := strings.IndexByte(src[end:], '\n')
+	if lineEnd < 0 {
+		lineEnd = len(src)
+	} else {
+		lineEnd += end
+	}
+	i := end + 2
+	j := strings.IndexByte(src[i:lineEnd], ')')
+	if j < 0 {
+		return false, true
+	}
+	if rules.share.MatchString(strings.ToLower(src[i : i+j])) {
+		return true, true
+	}
+	// following links whose text is a host word ("[Google Drive](…)", "[[BaiduYun]](…)") belong to
+	// the name; the first link with other text is the next entry's
+	rest := src[i+j+1 : lineEnd]
+	for {
+		k := strings.Index(rest, "](")
+		if k < 0 {
+			return false, true
+		}
+		o := strings.LastIndexByte(rest[:k], '[')
+		if o < 0 {
+			return false, true
+		}
+		text := strings.ToLower(strings.Trim(rest[o+1:k], "[] "))
+		host := false
+		for _, w := range hostWords {
+			if strings.Contains(text, w) {
+				host = true
+				break
+			}
+		}
+		if !host {
+			return false, true
+		}
+		u := rest[k+2:]
+		if c := strings.IndexByte(u, ')'); c >= 0 {
+			u = u[:c]
+		}
+		if rules.share.MatchString(strings.ToLower(u)) {
+			return true, true
+		}
+		rest = rest[k+2:]
+	}
+}
+
+// transferTarget reports whether the name right after before is the target of a transfer
+// ("Market1501 -> DukeMTMC-reID", "Market→Duke", "Market-1501 to DukeMTMC-reID").
+func transferTarget(before string) bool {
+	b := strings.TrimRight(before, " *`[(")
+	return strings.HasSuffix(b, "->") || strings.HasSuffix(b, "→") || strings.HasSuffix(b, " to")
+}
+
+// proseSignals adds lineage written in prose (configs/relations.yaml lineage_prose) for models,
+// repositories, records and papers.
+func (st *matchState) proseSignals() {
+	a := st.a
+	switch a.Kind {
+	case artifact.KindModel, artifact.KindRepository, artifact.KindRecord, artifact.KindPaper:
+	default:
+		return
+	}
+	text := a.Title + "\n" + a.Text
+	low := strings.ToLower(text)
+	sameLen := len(low) == len(text)
+	for _, p := range st.c.prose {
+		m := p.rule.Find(low)
+		if m == nil {
+			continue
+		}
+		lo, hi := clause(low, m[0], m[1])
+		if rules.archOnly.MatchString(low[lo:hi]) {
+			continue // "based off of the GPT-J architecture": a likeness, not lineage
+		}
+		ev := Evidence{Field: "text", Rule: "lineage-prose", Detail: "lineage in prose → " + p.rule.Dataset}
+		if sameLen {
+			ev.Snippet = snippet(text, m[0], m[1])
+			// offsets into Text (the title and its newline come first)
+			if off := len(a.Title) + 1; m[0] >= off {
+				ev.Start, ev.End = m[0]-off, m[1]-off
+			} else {
+				ev.Field = "title"
+				ev.Start, ev.End = m[0], min(m[1], len(a.Title))
+			}
+		} else {
+			ev.Snippet = snippet(low, m[0], m[1])
+		}
+		st.add(signal{entry: p.entry, deriv: -1, model: -1, kind: sigProse, field: fText, ev: ev})
+	}
+}
