@@ -15,6 +15,7 @@ type artifactCues struct {
 	refusal  bool // a maintainer refusing to share
 	listMode bool // a list of withdrawn datasets (names with notices, no use)
 	weights  bool // links to or ships released weights
+	ported   bool // says its weights were ported or converted from elsewhere
 	// exclusive: a model card that says it was trained only on one dataset ("trained exclusively on
 	// CASIA-WebFace"): other datasets it names need a training cue of their own.
 	exclusive bool
@@ -32,6 +33,7 @@ func (st *matchState) artifactCues() artifactCues {
 		ac.study = rules.study.MatchString(stripMarkup(low))
 		ac.weights = hasWeights(a) || (strings.Contains(low, "releases/download/") || strings.Contains(low, "huggingface.co/")) && rules.releasedWeights.MatchString(low) ||
 			rules.modelSection.MatchString(low) && rules.weightsLink.MatchString(low) || rules.providesModels.MatchString(low)
+		ac.ported = rules.ported.MatchString(low)
 	case artifact.KindModel:
 		ac.exclusive = exclusiveTraining(low) // the patterns allow any white space between words
 	case artifact.KindDataset, artifact.KindTorrent:
@@ -304,8 +306,8 @@ func (st *matchState) decideEntry(ei int, sigs []*signal, ac artifactCues) []Fin
 		addD(TrainedOn, model)
 		if len(copyEv) == 0 {
 			uses := pos(func(s *signal) bool {
-				if s.cues&cPassing != 0 {
-					return false
+				if s.cues&cPassing != 0 || ac.ported && s.cues&cOwnUse == 0 {
+					return false // credits; ported weights are shipped, not trained here
 				}
 				switch s.kind {
 				case sigCodePath, sigDeclared:

@@ -127,6 +127,53 @@ func headingWindow(s string, lo int) int {
 	return end
 }
 
+// weightExts are weight-file extensions: a line that downloads one fetches a model, not data.
+var weightExts = []string{".pth", ".pt ", ".pt)", ".ckpt", ".safetensors", ".onnx", ".h5", ".npz", ".caffemodel", ".params", ".tflite", ".gguf", ".pt\n"}
+
+// withoutWeightLines drops the lines of s that name a weight file.
+func withoutWeightLines(s string) string {
+	hit := false
+	for _, e := range weightExts {
+		if strings.Contains(s, e) {
+			hit = true
+			break
+		}
+	}
+	if !hit {
+		return s
+	}
+	var b strings.Builder
+	for _, l := range strings.SplitAfter(s, "\n") {
+		w := false
+		for _, e := range weightExts {
+			if strings.Contains(l+"\n", e) {
+				w = true
+				break
+			}
+		}
+		if !w {
+			b.WriteString(l)
+		}
+	}
+	return b.String()
+}
+
+// urlAround returns the URL that [start, end) lies in, or "".
+func urlAround(s string, start, end int) string {
+	i := start
+	for i > 0 && !strings.ContainsRune(" \t\n(<[\"'", rune(s[i-1])) {
+		i--
+	}
+	if !strings.HasPrefix(s[i:], "http://") && !strings.HasPrefix(s[i:], "https://") {
+		return ""
+	}
+	j := end
+	for j < len(s) && !strings.ContainsRune(" \t\n)>]\"'", rune(s[j])) {
+		j++
+	}
+	return s[i:j]
+}
+
 // withoutURLs drops link targets from a heading, so "### LAION-2B (en) - https://…-datasets/" is
 // read by its words.
 func withoutURLs(s string) string {
@@ -156,7 +203,7 @@ func sectionCues(src string, lo, hi int) uint32 {
 	}
 	win := strings.ToLower(src[lo:end])
 	clauseLow := strings.ToLower(src[lo:hi])
-	share := rules.share.MatchString(win)
+	share := rules.share.MatchString(withoutWeightLines(win))
 	modelCtx := rules.modelSection.MatchString(clauseLow) || isHeading && rules.modelSection.MatchString(win)
 	dataCtx := !modelCtx && rules.dataSection.MatchString(withoutURLs(clauseLow))
 	zooFrom := -1
@@ -197,6 +244,10 @@ var hostWords = []string{"baidu", "drive", "google", "gdrive", "bdrive", "onedri
 // whether that link or the host links right after it hand out files. ok is false when the name is
 // not a link's text (then the section decides).
 func linkShare(src string, end int) (share, ok bool) {
+	// the rest of the link text ("DukeMTMC" in "[DukeMTMC-reID](…)")
+	for end < len(src) && (isWordByte(src[end]) || src[end] == '-' || src[end] == '.') && !strings.HasPrefix(src[end:], "](") {
+		end++
+	}
 	if !strings.HasPrefix(src[end:], "](") {
 		return false, false
 	}
@@ -253,6 +304,10 @@ func linkShare(src string, end int) (share, ok bool) {
 func transferTarget(before string) bool {
 	b := strings.TrimRight(before, " *`[(")
 	return strings.HasSuffix(b, "->") || strings.HasSuffix(b, "→") || strings.HasSuffix(b, " to")
+}
+
+func isWordByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
 }
 
 // proseSignals adds lineage written in prose (configs/relations.yaml lineage_prose) for models,

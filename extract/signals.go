@@ -170,11 +170,16 @@ func (st *matchState) cues(s *signal, h *hit) {
 		set(cHost, rules.host.MatchString(w))
 		set(cDerive, rules.derive.MatchString(w))
 		set(cDepr, rules.depr.MatchString(w))
-		set(cWeights, rules.weights.MatchString(w))
 		set(cNumRow, rules.numRow.MatchString(src[lo:hi]))
 		set(cLineage, rules.lineage.MatchString(w))
 		set(cDisclaim, rules.disclaim.MatchString(w))
 		set(cArchOnly, rules.archOnly.MatchString(w))
+		if strings.HasPrefix(strings.TrimLeft(src[lo:hi], " \t"), "|") {
+			// a table row: the header row says what a column is ("| Model | Training data |")
+			if hs := headingsAbove(src, lo); len(hs) > 0 && hs[0].level == 7 && hs[0].off < lo {
+				set(cTrain, rules.train.MatchString(hs[0].text))
+			}
+		}
 		if h.field == fText {
 			whole.cues |= sectionCues(src, lo, hi)
 			if st.a.Kind == artifact.KindModel {
@@ -191,6 +196,10 @@ func (st *matchState) cues(s *signal, h *hit) {
 		st.cueCache[ck] = whole
 	}
 	s.cues = whole.cues
+	// weights in the clause, not counting the name itself ("laion_face_ids.pth" is data)
+	if rules.weights.MatchString(before + " " + after) {
+		s.cues |= cWeights
+	}
 	s.neg = negatedBefore(before) || negatedAfter(after)
 	set := func(bit uint32, ok bool) {
 		if ok {
@@ -211,7 +220,13 @@ func (st *matchState) cues(s *signal, h *hit) {
 	set(cPassing, rules.passing.MatchString(near))
 	set(cTarget, transferTarget(before))
 	if h.field == fText {
-		if share, ok := linkShare(src, h.end); ok {
+		if u := urlAround(src, h.start, h.end); u != "" {
+			// a name inside a URL: only that URL can hand out the files
+			s.cues &^= cShare
+			if rules.share.MatchString(strings.ToLower(u)) && s.cues&cZoo == 0 {
+				s.cues |= cShare
+			}
+		} else if share, ok := linkShare(src, h.end); ok {
 			// the name is a link's text: that link and the host links after it decide
 			s.cues &^= cShare
 			if share && s.cues&cZoo == 0 {
