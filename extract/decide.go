@@ -264,9 +264,7 @@ func (st *matchState) decideEntry(ei int, sigs []*signal, ac artifactCues) []Fin
 				return false
 			}
 			switch s.kind {
-			case sigText, sigTitle:
-				return s.cues&cShare != 0
-			case sigFileRef:
+			case sigText, sigTitle, sigFileRef:
 				return s.cues&(cShare|cURL) != 0
 			}
 			return false
@@ -292,7 +290,7 @@ func (st *matchState) decideEntry(ei int, sigs []*signal, ac artifactCues) []Fin
 				return true
 			}
 			// code that trains on the dataset and releases weights (labelling rule 2)
-			if textNamed(s) && ac.weights && s.cues&cTrain != 0 && s.cues&(cBackground|cShare) == 0 {
+			if textNamed(s) && ac.weights && s.cues&cTrain != 0 && s.cues&cShare == 0 && (s.cues&cBackground == 0 || s.cues&cOwnUse != 0) {
 				return true
 			}
 			switch s.kind {

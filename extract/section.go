@@ -128,7 +128,21 @@ func headingWindow(s string, lo int) int {
 }
 
 // weightExts are weight-file extensions: a line that downloads one fetches a model, not data.
-var weightExts = []string{".pth", ".pt ", ".pt)", ".ckpt", ".safetensors", ".onnx", ".h5", ".npz", ".caffemodel", ".params", ".tflite", ".gguf", ".pt\n"}
+var weightExts = []string{".pth", ".pt ", ".pt)", ".ckpt", ".safetensors", ".onnx", ".h5", ".npz", ".caffemodel", ".params", ".tflite", ".gguf", ".pt\n", "{npz", "_models/", "/models/"}
+
+// dataExts are data-file extensions: a URL that ends in one downloads a copy.
+var dataExts = []string{".bin", ".tar", ".tar.gz", ".tgz", ".zip", ".npy", ".pickle", ".pkl", ".parquet", ".avi", ".mp4", ".tsv", ".rec", ".mat", ".zst", ".7z", ".rar"}
+
+// dataFileURL reports whether a URL names a data file.
+func dataFileURL(u string) bool {
+	u = strings.ToLower(strings.TrimRight(u, ".,;:"))
+	for _, e := range dataExts {
+		if strings.HasSuffix(u, e) {
+			return true
+		}
+	}
+	return false
+}
 
 // withoutWeightLines drops the lines of s that name a weight file.
 func withoutWeightLines(s string) string {
@@ -213,6 +227,9 @@ func sectionCues(src string, lo, hi int) uint32 {
 			if rules.modelSection.MatchString(t) {
 				modelCtx, zooFrom = true, h.off
 				break
+			}
+			if h.level == 7 {
+				continue // a table's header row names columns ("| Dataset |"): only model columns decide
 			}
 			if rules.dataSection.MatchString(t) {
 				dataCtx = true

@@ -226,6 +226,9 @@ func (st *matchState) cues(s *signal, h *hit) {
 			if rules.share.MatchString(strings.ToLower(u)) && s.cues&cZoo == 0 {
 				s.cues |= cShare
 			}
+			if dataFileURL(u) {
+				s.cues |= cURL // "…/data/tiny_images.bin": a direct link to the file
+			}
 		} else if share, ok := linkShare(src, h.end); ok {
 			// the name is a link's text: that link and the host links after it decide
 			s.cues &^= cShare
