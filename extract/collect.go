@@ -102,8 +102,10 @@ type matchState struct {
 	hits  []hit
 	sigs  []signal
 	hay   string // normalized artifact, for `requires` checks (lazy)
-	// trigger: a lineage-in-prose trigger name occurs (configs/relations.yaml lineage_prose)
-	trigger bool
+	// trigger: a lineage-in-prose trigger name occurs (configs/relations.yaml lineage_prose), at
+	// these places of the title or text; the prose rules run only around them
+	trigger  bool
+	triggers []trigPos
 	// cueCache holds clause and occurrence cues (many targets share an occurrence).
 	cueCache map[cueKey]cueVal
 }
@@ -168,6 +170,9 @@ func (st *matchState) scan(f fieldKind, name, s string) {
 				continue
 			case tTrigger:
 				st.trigger = true
+				if f == fTitle || f == fText {
+					st.triggers = append(st.triggers, trigPos{f, r.start, r.end})
+				}
 				continue
 			}
 			if len(st.hits) >= maxHits {
@@ -179,6 +184,11 @@ func (st *matchState) scan(f fieldKind, name, s string) {
 }
 
 func (st *matchState) add(s signal) { st.sigs = append(st.sigs, s) }
+
+type trigPos struct {
+	field      fieldKind
+	start, end int
+}
 
 // fileSignals looks up file names and sizes in the known files and known model weights.
 func (st *matchState) fileSignals() {

@@ -14,8 +14,10 @@ type artifactCues struct {
 	dataLink bool // a link to a data-sharing place
 	refusal  bool // a maintainer refusing to share
 	listMode bool // a list of withdrawn datasets (names with notices, no use)
-	weights  bool // links to or ships released weights
-	ported   bool // says its weights were ported or converted from elsewhere
+	// weights (links to or ships released weights) and ported (says its weights were ported or
+	// converted) are read only by some repository rules: computed on first use (whole-text regexps
+	// are the costly part of a match).
+	lazy *lazyCues
 	// exclusive: a model card that says it was trained only on one dataset ("trained exclusively on
 	// CASIA-WebFace"): other datasets it names need a training cue of their own.
 	exclusive bool
@@ -31,9 +33,7 @@ func (st *matchState) artifactCues() artifactCues {
 		ac.study = rules.study.MatchString(stripMarkup(low))
 	case artifact.KindRepository:
 		ac.study = rules.study.MatchString(stripMarkup(low))
-		ac.weights = hasWeights(a) || (strings.Contains(low, "releases/download/") || strings.Contains(low, "huggingface.co/")) && rules.releasedWeights.MatchString(low) ||
-			rules.modelSection.MatchString(low) && rules.weightsLink.MatchString(low) || rules.providesModels.MatchString(low)
-		ac.ported = rules.ported.MatchString(low)
+		ac.lazy = &lazyCues{a: a, low: low}
 	case artifact.KindModel:
 		ac.exclusive = exclusiveTraining(low) // the patterns allow any white space between words
 	case artifact.KindDataset, artifact.KindTorrent:
@@ -59,6 +59,31 @@ func (st *matchState) artifactCues() artifactCues {
 		ac.listMode = depr >= 3 && use == 0
 	}
 	return ac
+}
+
+type lazyCues struct {
+	a                       *artifact.Artifact
+	low                     string
+	weightsDone, portedDone bool
+	weights, ported         bool
+}
+
+func (l *lazyCues) hasWeights() bool {
+	if !l.weightsDone {
+		low := l.low
+		l.weights = hasWeights(l.a) || (strings.Contains(low, "releases/download/") || strings.Contains(low, "huggingface.co/")) && rules.releasedWeights.MatchString(low) ||
+			rules.providesModels.MatchString(low) || rules.modelSection.MatchString(low) && rules.weightsLink.MatchString(low)
+		l.weightsDone = true
+	}
+	return l.weights
+}
+
+func (l *lazyCues) isPorted() bool {
+	if !l.portedDone {
+		l.ported = rules.ported.MatchString(l.low)
+		l.portedDone = true
+	}
+	return l.ported
 }
 
 // decision collects the evidence for one relation of one entry.
@@ -290,21 +315,21 @@ func (st *matchState) decideEntry(ei int, sigs []*signal, ac artifactCues) []Fin
 				return true
 			}
 			// code that trains on the dataset and releases weights (labelling rule 2)
-			if textNamed(s) && ac.weights && s.cues&cTrain != 0 && s.cues&cShare == 0 && (s.cues&cBackground == 0 || s.cues&cOwnUse != 0) {
+			if textNamed(s) && s.cues&cTrain != 0 && s.cues&cShare == 0 && (s.cues&cBackground == 0 || s.cues&cOwnUse != 0) && ac.lazy.hasWeights() {
 				return true
 			}
 			switch s.kind {
 			case sigModelRef:
-				return s.cues&cURL != 0 || s.cues&(cLineage|cZoo) != 0 && ac.weights
+				return s.cues&cURL != 0 || s.cues&(cLineage|cZoo) != 0 && ac.lazy.hasWeights()
 			case sigProse:
-				return ac.weights || rules.lineage.MatchString(strings.ToLower(s.ev.Snippet))
+				return rules.lineage.MatchString(strings.ToLower(s.ev.Snippet)) || ac.lazy.hasWeights()
 			}
 			return false
 		})...)
 		addD(TrainedOn, model)
 		if len(copyEv) == 0 {
 			uses := pos(func(s *signal) bool {
-				if s.cues&cPassing != 0 || ac.ported && s.cues&cOwnUse == 0 {
+				if s.cues&cPassing != 0 || s.cues&cOwnUse == 0 && ac.lazy.isPorted() {
 					return false // credits; ported weights are shipped, not trained here
 				}
 				switch s.kind {

@@ -327,8 +327,12 @@ func isWordByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
 }
 
+// proseWindow is how far around a trigger name the prose rules look.
+const proseWindow = 400
+
 // proseSignals adds lineage written in prose (configs/relations.yaml lineage_prose) for models,
-// repositories, records and papers.
+// repositories, records and papers. The rules run only on windows around the trigger names the
+// automaton found, so they cost nothing on artifacts that do not name a trigger.
 func (st *matchState) proseSignals() {
 	a := st.a
 	switch a.Kind {
@@ -337,30 +341,48 @@ func (st *matchState) proseSignals() {
 		return
 	}
 	text := a.Title + "\n" + a.Text
-	low := strings.ToLower(text)
-	sameLen := len(low) == len(text)
-	for _, p := range st.c.prose {
-		m := p.rule.Find(low)
-		if m == nil {
+	off := len(a.Title) + 1
+	// windows around the triggers, in text coordinates, merged
+	var wins [][2]int
+	for _, t := range st.triggers {
+		s, e := t.start, t.end
+		if t.field == fText {
+			s, e = s+off, e+off
+		}
+		w := [2]int{max(0, s-proseWindow), min(len(text), e+proseWindow)}
+		if n := len(wins); n > 0 && w[0] <= wins[n-1][1] {
+			wins[n-1][1] = max(wins[n-1][1], w[1])
 			continue
 		}
-		lo, hi := clause(low, m[0], m[1])
-		if rules.archOnly.MatchString(low[lo:hi]) {
-			continue // "based off of the GPT-J architecture": a likeness, not lineage
-		}
-		ev := Evidence{Field: "text", Rule: "lineage-prose", Detail: "lineage in prose → " + p.rule.Dataset}
-		if sameLen {
-			ev.Snippet = snippet(text, m[0], m[1])
-			// offsets into Text (the title and its newline come first)
-			if off := len(a.Title) + 1; m[0] >= off {
-				ev.Start, ev.End = m[0]-off, m[1]-off
-			} else {
-				ev.Field = "title"
-				ev.Start, ev.End = m[0], min(m[1], len(a.Title))
+		wins = append(wins, w)
+	}
+	for _, p := range st.c.prose {
+		for _, w := range wins {
+			chunk := text[w[0]:w[1]]
+			low := strings.ToLower(chunk)
+			m := p.rule.Find(low)
+			if m == nil {
+				continue
 			}
-		} else {
-			ev.Snippet = snippet(low, m[0], m[1])
+			lo, hi := clause(low, m[0], m[1])
+			if rules.archOnly.MatchString(low[lo:hi]) {
+				continue // "based off of the GPT-J architecture": a likeness, not lineage
+			}
+			ev := Evidence{Field: "text", Rule: "lineage-prose", Detail: "lineage in prose → " + p.rule.Dataset}
+			if len(low) == len(chunk) {
+				ms, me := m[0]+w[0], m[1]+w[0]
+				ev.Snippet = snippet(text, ms, me)
+				if ms >= off {
+					ev.Start, ev.End = ms-off, me-off
+				} else {
+					ev.Field = "title"
+					ev.Start, ev.End = ms, min(me, len(a.Title))
+				}
+			} else {
+				ev.Snippet = snippet(low, m[0], m[1])
+			}
+			st.add(signal{entry: p.entry, deriv: -1, model: -1, kind: sigProse, field: fText, ev: ev})
+			break
 		}
-		st.add(signal{entry: p.entry, deriv: -1, model: -1, kind: sigProse, field: fText, ev: ev})
 	}
 }
