@@ -40,6 +40,7 @@ const (
 	sigSize                       // a known file size in the file list
 	sigInfohash                   // a known info-hash
 	sigTag                        // a name in a plain tag or another card field
+	sigProse                      // lineage written in prose (configs/relations.yaml lineage_prose)
 )
 
 // Cue bits of a signal's clause.
@@ -57,6 +58,13 @@ const (
 	cDisclaim
 	cLookAlike
 	cOwnUse
+	cShare    // the name's section hands out files (a Drive/Baidu link, a wget loop) outside a model list
+	cZoo      // the name is in a model list (model zoo, pretrained models) that links weights
+	cPassing  // acknowledgements and credits before the name
+	cArchOnly // a model name used only as an architecture
+	cTarget   // the target of a transfer ("Market1501 -> DukeMTMC-reID"): evaluated on, not trained on
+	cURL      // a known file named inside a URL or a download command
+	cOther    // under a heading about other models (variants, fine-tunes of this one)
 )
 
 type hit struct {
@@ -75,6 +83,7 @@ type signal struct {
 	kind                sigKind
 	weak                bool
 	neg                 bool
+	unc                 bool // reaches the dataset only through a derivative the registry marks uncertain
 	cues                uint32
 	ev                  Evidence
 	chain               []string
@@ -93,6 +102,10 @@ type matchState struct {
 	hits  []hit
 	sigs  []signal
 	hay   string // normalized artifact, for `requires` checks (lazy)
+	// trigger: a lineage-in-prose trigger name occurs (configs/relations.yaml lineage_prose), at
+	// these places of the title or text; the prose rules run only around them
+	trigger  bool
+	triggers []trigPos
 	// cueCache holds clause and occurrence cues (many targets share an occurrence).
 	cueCache map[cueKey]cueVal
 }
@@ -128,6 +141,9 @@ func (st *matchState) collect() bool {
 		}
 	}
 	st.lineageSignals()
+	if st.trigger {
+		st.proseSignals()
+	}
 	if len(st.hits) == 0 && len(st.sigs) == 0 {
 		return false
 	}
@@ -149,7 +165,14 @@ func (st *matchState) scan(f fieldKind, name, s string) {
 	st.sc.raw = raw[:0]
 	for _, r := range raw {
 		for i := range st.c.targets[r.pat] {
-			if st.c.targets[r.pat][i].kind == tSize {
+			switch st.c.targets[r.pat][i].kind {
+			case tSize:
+				continue
+			case tTrigger:
+				st.trigger = true
+				if f == fTitle || f == fText {
+					st.triggers = append(st.triggers, trigPos{f, r.start, r.end})
+				}
 				continue
 			}
 			if len(st.hits) >= maxHits {
@@ -161,6 +184,11 @@ func (st *matchState) scan(f fieldKind, name, s string) {
 }
 
 func (st *matchState) add(s signal) { st.sigs = append(st.sigs, s) }
+
+type trigPos struct {
+	field      fieldKind
+	start, end int
+}
 
 // fileSignals looks up file names and sizes in the known files and known model weights.
 func (st *matchState) fileSignals() {
@@ -306,7 +334,7 @@ func (st *matchState) filter() {
 			h.weak = true
 		}
 		if (h.field == fTitle || h.field == fText) && h.end < len(h.src) && h.src[h.end] == ' ' && h.end+1 < len(h.src) &&
-			h.src[h.end+1] >= 'A' && h.src[h.end+1] <= 'Z' && productRE.MatchString(strings.ToLower(h.src[h.end:min(len(h.src), h.end+14)])) {
+			h.src[h.end+1] >= 'A' && h.src[h.end+1] <= 'Z' && rules.product.Regexp().MatchString(strings.ToLower(h.src[h.end:min(len(h.src), h.end+14)])) {
 			h.dropped = true
 		}
 	}

@@ -19,6 +19,7 @@ const (
 	tModel                      // a known model's id, name or weight file
 	tInfohash                   // a known torrent info-hash
 	tSize                       // a known file size (digits): only for the raw-line prefilter
+	tTrigger                    // a lineage-in-prose trigger name: runs the prose rules, never a hit
 )
 
 // target is what a pattern stands for.
@@ -70,6 +71,12 @@ type compiled struct {
 	mfiles   map[string][]int // lower-case weight file base name → models
 	modelIDs map[string][]int // lower-case hub id → models
 	hashes   map[string]int   // info-hash → entry
+	prose    []proseRule      // lineage in prose, with the entry each rule leads to
+}
+
+type proseRule struct {
+	entry int
+	rule  *configs.LineageRule
 }
 
 // minFingerprintSize is the smallest known-file size used as a fingerprint on its own.
@@ -203,6 +210,16 @@ func compile(reg *configs.Registry) *compiled {
 				t.alias = f
 				add(f, t)
 			}
+		}
+	}
+	for _, r := range rules.prose {
+		ei, ok := index[r.Dataset]
+		if !ok {
+			continue // a rule for a dataset this registry does not hold
+		}
+		c.prose = append(c.prose, proseRule{entry: ei, rule: r})
+		for _, w := range r.Triggers {
+			add(w, target{entry: ei, deriv: -1, model: -1, kind: tTrigger, alias: w})
 		}
 	}
 	c.ac = buildAutomaton(c.patterns)

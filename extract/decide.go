@@ -8,20 +8,16 @@ import (
 	"github.com/afterlife-watch/afterlife/artifact"
 )
 
-// Evidence strength per signal kind (before cues), the base of the confidence.
-var strength = map[sigKind]float64{
-	sigInfohash: 0.98, sigSize: 0.96, sigDataFile: 0.93, sigModelFile: 0.93, sigBase: 0.92,
-	sigLineage: 0.85, sigDeclared: 0.9, sigWeightsPath: 0.85, sigDataPath: 0.8, sigTitle: 0.8,
-	sigFileRef: 0.75, sigModelRef: 0.7, sigText: 0.65, sigTag: 0.55, sigCodePath: 0.6,
-}
-
 // artifactCues are computed once per artifact.
 type artifactCues struct {
 	study    bool // an audit or critique
 	dataLink bool // a link to a data-sharing place
 	refusal  bool // a maintainer refusing to share
 	listMode bool // a list of withdrawn datasets (names with notices, no use)
-	weights  bool // links to or ships released weights
+	// weights (links to or ships released weights) and ported (says its weights were ported or
+	// converted) are read only by some repository rules: computed on first use (whole-text regexps
+	// are the costly part of a match).
+	lazy *lazyCues
 	// exclusive: a model card that says it was trained only on one dataset ("trained exclusively on
 	// CASIA-WebFace"): other datasets it names need a training cue of their own.
 	exclusive bool
@@ -34,16 +30,16 @@ func (st *matchState) artifactCues() artifactCues {
 	low := strings.ToLower(a.Title + "\n" + a.Text)
 	switch a.Kind {
 	case artifact.KindPaper, artifact.KindRecord:
-		ac.study = gStudy.MatchString(stripMarkup(low))
+		ac.study = rules.study.MatchString(stripMarkup(low))
 	case artifact.KindRepository:
-		ac.study = gStudy.MatchString(stripMarkup(low))
-		ac.weights = hasWeights(a) || (strings.Contains(low, "releases/download/") || strings.Contains(low, "huggingface.co/")) && releasedWeightsRE.MatchString(low)
+		ac.study = rules.study.MatchString(stripMarkup(low))
+		ac.lazy = &lazyCues{a: a, low: low}
 	case artifact.KindModel:
 		ac.exclusive = exclusiveTraining(low) // the patterns allow any white space between words
 	case artifact.KindDataset, artifact.KindTorrent:
 	default:
-		ac.dataLink = gDataLink.MatchString(low)
-		ac.refusal = ac.dataLink && gRefusal.MatchString(low)
+		ac.dataLink = rules.dataLink.MatchString(low)
+		ac.refusal = ac.dataLink && rules.refusal.MatchString(low)
 	}
 	if a.Kind == artifact.KindRepository || a.Kind == artifact.KindPage {
 		depr, use := 0, 0
@@ -63,6 +59,31 @@ func (st *matchState) artifactCues() artifactCues {
 		ac.listMode = depr >= 3 && use == 0
 	}
 	return ac
+}
+
+type lazyCues struct {
+	a                       *artifact.Artifact
+	low                     string
+	weightsDone, portedDone bool
+	weights, ported         bool
+}
+
+func (l *lazyCues) hasWeights() bool {
+	if !l.weightsDone {
+		low := l.low
+		l.weights = hasWeights(l.a) || (strings.Contains(low, "releases/download/") || strings.Contains(low, "huggingface.co/")) && rules.releasedWeights.MatchString(low) ||
+			rules.providesModels.MatchString(low) || rules.modelSection.MatchString(low) && rules.weightsLink.MatchString(low)
+		l.weightsDone = true
+	}
+	return l.weights
+}
+
+func (l *lazyCues) isPorted() bool {
+	if !l.portedDone {
+		l.ported = rules.ported.MatchString(l.low)
+		l.portedDone = true
+	}
+	return l.ported
 }
 
 // decision collects the evidence for one relation of one entry.
@@ -105,7 +126,7 @@ func (st *matchState) decideEntry(ei int, sigs []*signal, ac artifactCues) []Fin
 	lookAlikeDeclared, lookAlikeAny := false, false
 	for i := range st.sigs {
 		s := &st.sigs[i]
-		if st.c.entries[s.entry].of != ei || s.neg {
+		if st.c.entries[s.entry].of != ei || s.neg || rules.lookalikeExempt[st.c.entries[s.entry].d.ID] {
 			continue
 		}
 		lookAlikeAny = true
@@ -121,9 +142,16 @@ func (st *matchState) decideEntry(ei int, sigs []*signal, ac artifactCues) []Fin
 		}
 	}
 	var live []*signal
+	e := st.c.entries[ei]
 	for _, s := range sigs {
-		if s.weak && lookAlikeAny {
-			continue // an ambiguous name when the look-alike is named: it is the look-alike
+		if s.deriv >= 0 && s.deriv < len(e.d.Derivatives) && e.d.Derivatives[s.deriv].Uncertain {
+			s.unc = true // Glint360K → MS-Celeb-1M: never a confident finding (a mention at most)
+		}
+		if s.kind == sigProse && rootNegated {
+			continue // "Trained on The Pile; we excluded Books3"
+		}
+		if (s.weak || s.kind == sigProse) && lookAlikeAny {
+			continue // an ambiguous name or generic lineage when the look-alike is named: it is the look-alike
 		}
 		if isText(s) {
 			if rootNegated && s.deriv >= 0 {
@@ -141,7 +169,7 @@ func (st *matchState) decideEntry(ei int, sigs []*signal, ac artifactCues) []Fin
 	pos := func(pred func(s *signal) bool) []*signal {
 		var o []*signal
 		for _, s := range live {
-			if !s.neg && pred(s) {
+			if !s.neg && !s.unc && pred(s) {
 				o = append(o, s)
 			}
 		}
@@ -167,8 +195,14 @@ func (st *matchState) decideEntry(ei int, sigs []*signal, ac artifactCues) []Fin
 	dataEv := pos(kinds(sigDataFile, sigSize, sigInfohash, sigDataPath))
 	switch a.Kind {
 	case artifact.KindModel:
-		ev := pos(kinds(sigModelFile, sigBase, sigLineage, sigWeightsPath, sigDeclared, sigTitle))
+		ev := pos(kinds(sigModelFile, sigBase, sigLineage, sigWeightsPath, sigDeclared, sigTitle, sigProse))
 		ev = append(ev, pos(func(s *signal) bool {
+			if s.cues&(cArchOnly|cPassing) != 0 && s.cues&cTrain == 0 {
+				return false // "based off of the GPT-J architecture", credits
+			}
+			if s.cues&cOther != 0 {
+				return false // under "Models finetuned off MPT-7B": another model's data
+			}
 			switch s.kind {
 			case sigText, sigFileRef:
 				evalOnly := s.cues&(cEval|cNumRow) != 0 && s.cues&cTrain == 0
@@ -226,8 +260,11 @@ func (st *matchState) decideEntry(ei int, sigs []*signal, ac artifactCues) []Fin
 			if ac.study && s.cues&cOwnUse == 0 {
 				return false
 			}
-			return s.cues&cUseNear != 0
+			return s.cues&cUseNear != 0 && s.cues&cPassing == 0
 		})
+		if !ac.study {
+			ev = append(ev, pos(kinds(sigProse))...)
+		}
 		addD(Uses, ev)
 		if len(ev) == 0 && ac.study {
 			addD(Studies, pos(textNamed))
@@ -244,19 +281,65 @@ func (st *matchState) decideEntry(ei int, sigs []*signal, ac artifactCues) []Fin
 			break
 		}
 		copyEv := pos(kinds(sigDataFile, sigSize, sigInfohash, sigDataPath))
-		addD(Copy, copyEv)
+		// A section that hands out the files (a Data Zoo row, a heading followed by Drive/Baidu
+		// links, a wget loop over parquet files), or a known file named in a URL or download
+		// command: the repository ships or links copies (labelling rule 1: data, not uses).
+		copyEv = append(copyEv, pos(func(s *signal) bool {
+			if s.cues&(cPassing|cTarget|cZoo) != 0 {
+				return false
+			}
+			switch s.kind {
+			case sigText, sigTitle, sigFileRef:
+				return s.cues&(cShare|cURL) != 0
+			}
+			return false
+		})...)
+		// the home of a derived dataset: the title names it and the text says what it is built from
+		if title := pos(kinds(sigTitle)); len(title) > 0 {
+			for _, s := range live {
+				if !s.neg && s.kind == sigText && s.cues&cDerive != 0 && s.cues&(cPassing|cBackground) == 0 {
+					copyEv = append(copyEv, title...)
+					break
+				}
+			}
+		}
+		if len(copyEv) > 0 {
+			addD(dataRelation(copyEv), copyEv)
+		}
 		model := pos(kinds(sigModelFile, sigWeightsPath))
 		model = append(model, pos(func(s *signal) bool {
-			return (textNamed(s) && s.cues&cWeights != 0) || (s.kind == sigModelRef && s.cues&cLineage != 0 && ac.weights)
+			if s.cues&(cTarget|cPassing|cArchOnly) != 0 {
+				return false // evaluated on as a transfer target; credits; an architecture
+			}
+			if textNamed(s) && (s.cues&cZoo != 0 || s.cues&cWeights != 0 && s.cues&cShare == 0) {
+				return true
+			}
+			// code that trains on the dataset and releases weights (labelling rule 2)
+			if textNamed(s) && s.cues&cTrain != 0 && s.cues&cShare == 0 && (s.cues&cBackground == 0 || s.cues&cOwnUse != 0) && ac.lazy.hasWeights() {
+				return true
+			}
+			switch s.kind {
+			case sigModelRef:
+				return s.cues&cURL != 0 || s.cues&(cLineage|cZoo) != 0 && ac.lazy.hasWeights()
+			case sigProse:
+				return rules.lineage.MatchString(strings.ToLower(s.ev.Snippet)) || ac.lazy.hasWeights()
+			}
+			return false
 		})...)
 		addD(TrainedOn, model)
 		if len(copyEv) == 0 {
 			uses := pos(func(s *signal) bool {
+				if s.cues&cPassing != 0 || s.cues&cOwnUse == 0 && ac.lazy.isPorted() {
+					return false // credits; ported weights are shipped, not trained here
+				}
 				switch s.kind {
 				case sigCodePath, sigDeclared:
 					return true
 				case sigText, sigFileRef, sigTitle:
-					return s.cues&(cBackground|cDepr) == 0 || s.cues&(cTrain|cEval|cNumRow) != 0
+					if s.cues&cBackground != 0 && s.cues&cOwnUse == 0 {
+						return false // "such as MS1M and CASIA": someone else's training set
+					}
+					return s.cues&cDepr == 0 || s.cues&(cTrain|cEval|cNumRow) != 0
 				}
 				return false
 			})
@@ -310,7 +393,7 @@ func codeRelease(a *artifact.Artifact) bool {
 			return true
 		}
 	}
-	return gCodeRelease.MatchString(stripMarkup(a.Title + "\n" + a.Text))
+	return rules.codeRelease.MatchString(stripMarkup(a.Title + "\n" + a.Text))
 }
 
 // dataRelation is derivative when the data is reached through a derivative or described as built
@@ -318,7 +401,7 @@ func codeRelease(a *artifact.Artifact) bool {
 func dataRelation(ev []*signal) Relation {
 	best := ev[0]
 	for _, s := range ev {
-		if strength[s.kind] > strength[best.kind] {
+		if rules.strength[s.kind] > rules.strength[best.kind] {
 			best = s
 		}
 	}
@@ -349,14 +432,14 @@ func (st *matchState) findings(ei int, ds []decision) []Finding {
 		// Confidence: noisy-or of the evidence, each piece discounted by its cues.
 		miss := 1.0
 		for _, s := range sigs {
-			miss *= 1 - sigStrength(s)*0.9
+			miss *= 1 - sigStrength(s)*rules.adj.EvidenceDiscount
 		}
-		conf := min(1-miss, 0.99) // never certain: evidence is read, not verified
+		conf := min(1-miss, rules.adj.MaxConfidence) // never certain: evidence is read, not verified
 		switch d.rel {
 		case Mention:
-			conf = min(conf, 0.5)
+			conf = min(conf, rules.adj.MentionCap)
 		case Studies:
-			conf = min(conf, 0.7)
+			conf = min(conf, rules.adj.StudiesCap)
 		}
 		f.Confidence = float64(int(conf*1000+0.5)) / 1000
 		type evKey struct {
@@ -396,19 +479,19 @@ func (st *matchState) findings(ei int, ds []decision) []Finding {
 }
 
 func sigStrength(s *signal) float64 {
-	v := strength[s.kind]
+	v := rules.strength[s.kind]
 	if s.weak {
-		v -= 0.15
+		v -= rules.adj.WeakPenalty
 	}
 	if s.neg {
-		v *= 0.5
+		v *= rules.adj.NegatedFactor
 	}
 	if isText(s) {
 		if s.cues&(cTrain|cUseNear|cHost) != 0 {
-			v += 0.1
+			v += rules.adj.CueBonus
 		}
 		if s.cues&(cBackground|cDepr) != 0 {
-			v -= 0.1
+			v -= rules.adj.BackgroundPenalty
 		}
 	}
 	return max(0.05, min(v, 0.99))

@@ -43,9 +43,12 @@ func (p *PRF) finish() {
 
 // Score is the evaluation of one matcher on a labelled corpus.
 type Score struct {
-	Name        string
-	N           int // artifacts
-	Overall     PRF
+	Name    string
+	N       int // artifacts
+	Overall PRF
+	// Dataset scores (artifact, dataset) pairs with the relation ignored: did the matcher see
+	// which dataset the artifact is about, whatever it said the artifact does with it.
+	Dataset     PRF
 	ByClass     map[string]*PRF
 	BySource    map[string]*PRF
 	Negatives   int // artifacts with expect: []
@@ -111,6 +114,25 @@ func Evaluate(name string, arts []artifact.Artifact, reg *configs.Registry, matc
 				sc.FalseAlarms = append(sc.FalseAlarms, t)
 			}
 		}
+		goldDS, predDS := map[string]bool{}, map[string]bool{}
+		for t := range gold {
+			goldDS[t.Dataset] = true
+		}
+		for t := range pred {
+			predDS[t.Dataset] = true
+		}
+		for d := range predDS {
+			if goldDS[d] {
+				sc.Dataset.TP++
+			} else {
+				sc.Dataset.FP++
+			}
+		}
+		for d := range goldDS {
+			if !predDS[d] {
+				sc.Dataset.FN++
+			}
+		}
 		for t := range gold {
 			if !pred[t] {
 				sc.Overall.FN++
@@ -121,6 +143,7 @@ func Evaluate(name string, arts []artifact.Artifact, reg *configs.Registry, matc
 		}
 	}
 	sc.Overall.finish()
+	sc.Dataset.finish()
 	for _, p := range sc.ByClass {
 		p.finish()
 	}
@@ -153,6 +176,12 @@ func WriteReport(w io.Writer, main, base *Score) error {
 		bo = &base.Overall
 	}
 	row("all", &main.Overall, bo)
+	var bd *PRF
+	if base != nil {
+		bd = &base.Dataset
+	}
+	b.WriteString("dataset level (artifact, dataset) pairs, relation ignored:\n")
+	row("datasets", &main.Dataset, bd)
 	b.WriteString("per relation (copy/derivative→data, trained-on→model, uses→uses):\n")
 	for _, c := range []string{"data", "model", "uses"} {
 		var q *PRF

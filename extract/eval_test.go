@@ -78,7 +78,7 @@ func TestWriteReportLastLine(t *testing.T) {
 	if !regexp.MustCompile(`^eval: precision=\d\.\d\d recall=\d\.\d\d f1=\d\.\d\d n=45$`).MatchString(last) {
 		t.Errorf("last line %q", last)
 	}
-	for _, want := range []string{"per relation", "per source", "huggingface", "false-positive rate on negatives", "misses (", "false alarms (", "baseline"} {
+	for _, want := range []string{"per relation", "dataset level", "relation ignored", "per source", "huggingface", "false-positive rate on negatives", "misses (", "false alarms (", "baseline"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("report lacks %q", want)
 		}
@@ -103,6 +103,17 @@ func TestEvaluateCounts(t *testing.T) {
 		}
 	}
 	sc := Evaluate("fake", arts, reg, fake)
+	// megaface on "a" is a wrong dataset, on "b" a false alarm; books3 on "a" is missed (mention).
+	if sc.Dataset.TP != 0 || sc.Dataset.FP != 2 || sc.Dataset.FN != 1 {
+		t.Errorf("dataset-level counts: %+v", sc.Dataset)
+	}
+	right := func(a *artifact.Artifact) []Finding {
+		return []Finding{{ArtifactID: a.ID, Dataset: "books3", Relation: TrainedOn}}
+	}
+	rs := Evaluate("wrong-relation", arts[:1], reg, right)
+	if rs.Dataset.TP != 1 || rs.Dataset.F1 != 1 || rs.Overall.TP != 0 || rs.Overall.FP != 1 {
+		t.Errorf("right dataset, wrong relation: dataset %+v overall %+v", rs.Dataset, rs.Overall)
+	}
 	if sc.Overall.TP != 0 || sc.Overall.FP != 2 || sc.Overall.FN != 1 || sc.NegativeFPs != 1 || sc.Negatives != 1 {
 		t.Errorf("counts: %+v neg=%d/%d", sc.Overall, sc.NegativeFPs, sc.Negatives)
 	}

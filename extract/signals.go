@@ -2,6 +2,8 @@ package extract
 
 import (
 	"strings"
+
+	"github.com/afterlife-watch/afterlife/artifact"
 )
 
 // maxHits bounds the occurrences considered per artifact (hostile input).
@@ -163,18 +165,41 @@ func (st *matchState) cues(s *signal, h *hit) {
 				whole.cues |= bit
 			}
 		}
-		set(cTrain, gTrain.MatchString(w))
-		set(cEval, gEval.MatchString(w))
-		set(cHost, gHost.MatchString(w))
-		set(cDerive, gDerive.MatchString(w))
-		set(cDepr, gDepr.MatchString(w))
-		set(cWeights, gWeights.MatchString(w))
-		set(cNumRow, gNumRow.MatchString(src[lo:hi]))
-		set(cLineage, gLineage.MatchString(w))
-		set(cDisclaim, gDisclaim.MatchString(w))
+		set(cTrain, rules.train.MatchString(w))
+		set(cEval, rules.eval.MatchString(w))
+		set(cHost, rules.host.MatchString(w))
+		set(cDerive, rules.derive.MatchString(w))
+		set(cDepr, rules.depr.MatchString(w))
+		set(cNumRow, rules.numRow.MatchString(src[lo:hi]))
+		set(cLineage, rules.lineage.MatchString(w))
+		set(cDisclaim, rules.disclaim.MatchString(w))
+		set(cArchOnly, rules.archOnly.MatchString(w))
+		if strings.HasPrefix(strings.TrimLeft(src[lo:hi], " \t"), "|") {
+			// a table row: the header row says what a column is ("| Model | Training data |")
+			if hs := headingsAbove(src, lo); len(hs) > 0 && hs[0].level == 7 && hs[0].off < lo {
+				set(cTrain, rules.train.MatchString(hs[0].text))
+			}
+		}
+		if h.field == fText {
+			whole.cues |= sectionCues(src, lo, hi)
+			if st.a.Kind == artifact.KindModel {
+				for _, hd := range headingsAbove(src, lo) {
+					if hd.level < 7 {
+						if rules.otherModels.MatchString(hd.text) {
+							whole.cues |= cOther
+						}
+						break
+					}
+				}
+			}
+		}
 		st.cueCache[ck] = whole
 	}
 	s.cues = whole.cues
+	// weights in the clause, not counting the name itself ("laion_face_ids.pth" is data)
+	if rules.weights.MatchString(before + " " + after) {
+		s.cues |= cWeights
+	}
 	s.neg = negatedBefore(before) || negatedAfter(after)
 	set := func(bit uint32, ok bool) {
 		if ok {
@@ -189,9 +214,33 @@ func (st *matchState) cues(s *signal, h *hit) {
 	if len(afterNear) > 50 {
 		afterNear = afterNear[:50]
 	}
-	set(cUseNear, gTrain.MatchString(near) || gEval.MatchString(near) || gUse.MatchString(near) || gAfterUse.MatchString(afterNear))
-	set(cBackground, gBackground.MatchString(before) || gBgAfter.MatchString(after))
-	set(cOwnUse, gOwnUse.MatchString(before))
+	set(cUseNear, rules.train.MatchString(near) || rules.eval.MatchString(near) || rules.use.MatchString(near) || rules.afterUse.MatchString(afterNear))
+	set(cBackground, rules.background.MatchString(before) || rules.bgAfter.MatchString(after))
+	set(cOwnUse, rules.ownUse.MatchString(before))
+	set(cPassing, rules.passing.MatchString(near))
+	set(cTarget, transferTarget(before))
+	if h.field == fText {
+		if u := urlAround(src, h.start, h.end); u != "" {
+			// a name inside a URL: only that URL can hand out the files
+			s.cues &^= cShare
+			if rules.share.MatchString(strings.ToLower(u)) && s.cues&cZoo == 0 {
+				s.cues |= cShare
+			}
+			if dataFileURL(u) {
+				s.cues |= cURL // "…/data/tiny_images.bin": a direct link to the file
+			}
+		} else if share, ok := linkShare(src, h.end); ok {
+			// the name is a link's text: that link and the host links after it decide
+			s.cues &^= cShare
+			if share && s.cues&cZoo == 0 {
+				s.cues |= cShare
+			}
+		}
+	}
+	if t := h.t; t.kind == tFile || t.kind == tModel {
+		raw := strings.ToLower(src[lo:hi])
+		set(cURL, strings.Contains(raw, "http") || strings.Contains(raw, "wget") || strings.Contains(raw, "curl"))
+	}
 	if s.cues&cDisclaim != 0 {
 		s.neg = true
 	}
@@ -213,7 +262,7 @@ func (st *matchState) lookAlikeClauses() {
 			if h.dropped || h.src != s.src || h.start < s.lo || h.end > s.hi {
 				continue
 			}
-			if of := st.c.entries[h.t.entry].of; of == s.entry {
+			if of := st.c.entries[h.t.entry].of; of == s.entry && !rules.lookalikeExempt[st.c.entries[h.t.entry].d.ID] {
 				s.cues |= cLookAlike
 				break
 			}

@@ -19,7 +19,8 @@ func init() {
 		Use:   "eval --corpus FILE.jsonl [--baseline]",
 		Short: "Score the matcher on a labelled corpus (artifacts with `expect` labels)",
 		Long: `Score the matcher on artifacts that carry "expect" labels: precision, recall and F1 over
-(artifact, dataset, class) triples, overall, per relation (copy/derivative→data, trained-on→model,
+(artifact, dataset, class) triples, overall; (artifact, dataset) pairs with the relation ignored
+(did it see which dataset, whatever the relation); per relation (copy/derivative→data, trained-on→model,
 uses→uses; studies and mention never count) and per source; the false-positive rate on the
 expect:[] records; the misses and false alarms. Only datasets whose registry status is a
 retraction are scored. With --baseline a plain alias-substring matcher is scored beside it.
