@@ -218,7 +218,6 @@ func (p IncrementalPlan) Record(dataDir, runID string) error {
 	return saveIncState(dataDir, st)
 }
 
-
 // EnqueueRechecks enqueues, for every active source that can look artifacts up
 // (crawler.Rechecker), the detail jobs of its live sighted artifacts that runID has not seen yet,
 // least recently seen first. Job ids dedup: enqueueing again (a resumed run) adds nothing.
