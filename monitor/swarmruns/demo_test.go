@@ -1,4 +1,4 @@
-package swarm_test
+package swarmruns_test
 
 import (
 	"context"
