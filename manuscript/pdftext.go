@@ -77,14 +77,14 @@ type textState struct {
 	Tm, Tlm, CTM               mat
 }
 
-// pageGlyphs returns the page's glyphs in content-stream order. It panics on malformed content
-// (the interpreter does); ReadPDF recovers.
-func pageGlyphs(p pdf.Page) []glyph {
+// pageGlyphs returns the page's glyphs in content-stream order; resources is the page's (inherited)
+// /Resources dictionary. It panics on malformed content (the interpreter does); ReadPDF recovers.
+func pageGlyphs(p pdf.Page, resources pdf.Value) []glyph {
 	if p.V.IsNull() || p.V.Key("Contents").Kind() == pdf.Null {
 		return nil
 	}
 	fonts := map[string]*pageFont{}
-	res := p.Resources().Key("Font")
+	res := resources.Key("Font")
 	fontFor := func(name string) *pageFont {
 		if pf, ok := fonts[name]; ok {
 			return pf
