@@ -105,7 +105,7 @@ func ReadPDF(ctx context.Context, name string, r io.ReaderAt, size int64) (doc *
 			}
 			loc := Location{Page: i, Line: lineNo}
 			if i == 1 && doc.Title == "" && lineNo <= 3 && ln.size > 0 {
-				doc.Title = strings.TrimSpace(t)
+				doc.Title = titleOf(t)
 			}
 			if h := headingOf(t); h != "" {
 				b.headingLevel(h, numberedLevel(h), doc.appendix(h, b), loc)
