@@ -2,11 +2,13 @@ package manuscript
 
 import (
 	"bytes"
+	"compress/zlib"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -194,5 +196,49 @@ func TestBatchWithLoopingPDFGivesEveryFileAVerdict(t *testing.T) {
 				t.Errorf("%s: verdict %s error %+v", name, r.Verdict, r.Error)
 			}
 		}
+	}
+}
+
+// flateStream is a /FlateDecode stream object holding s.
+func flateStream(t *testing.T, s string) string {
+	t.Helper()
+	var z bytes.Buffer
+	zw := zlib.NewWriter(&z)
+	if _, err := zw.Write([]byte(s)); err != nil {
+		t.Fatal(err)
+	}
+	zw.Close()
+	return fmt.Sprintf("<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream", z.Len(), z.String())
+}
+
+// A page whose compressed content stream expands to millions of glyphs (tens of KB on disk) is
+// refused as too large, within a bounded allocation, instead of placing every glyph.
+func TestPDFContentBombIsRefused(t *testing.T) {
+	cases := map[string]string{
+		// 4 M glyphs in 800 K "(AAAAA) Tj" operators: 8 MB of content.
+		"glyphs": "BT /F1 12 Tf 72 720 Td " + strings.Repeat("(AAAAA) Tj ", 800_000) + "ET",
+		// 64 MB of path operators: no glyph at all, only work.
+		"operators": strings.Repeat("0 0 m 1 1 l S\n", 64<<20/14),
+	}
+	for name, content := range cases {
+		t.Run(name, func(t *testing.T) {
+			page, _, font := textPageObjs(2, "")
+			data := buildPDF([]string{"<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>", page,
+				flateStream(t, content), font})
+			runtime.GC()
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			_, err := readBounded(t, "bomb.pdf", data)
+			runtime.ReadMemStats(&after)
+			alloc := after.TotalAlloc - before.TotalAlloc
+			t.Logf("%d-byte PDF, %d MB of content: %v; %d MiB allocated", len(data), len(content)>>20, err, alloc>>20)
+			var me *Error
+			if !errors.As(err, &me) || me.Kind != ErrTooLarge {
+				t.Errorf("err = %v; want a too-large error", err)
+			}
+			if alloc > 256<<20 {
+				t.Errorf("reading allocated %d MiB (bound 256 MiB)", alloc>>20)
+			}
+		})
 	}
 }

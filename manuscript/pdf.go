@@ -25,6 +25,17 @@ const (
 	maxPageTreeNodes = 4 * MaxPDFPages
 )
 
+// Bounds on one page's content, which a compressed stream can make huge from a small file (17 KB
+// on disk expanded to 4 M glyphs and 2 GB of allocations before this bound): the decoded content
+// stream, and the glyphs placed. A dense page of text is a few hundred KB and under 20,000 glyphs.
+const (
+	maxPageContentBytes = 16 << 20
+	maxPageGlyphs       = 200_000
+)
+
+// errTooManyGlyphs is pageGlyphs' panic value when a page passes maxPageGlyphs.
+var errTooManyGlyphs = fmt.Errorf("a page holds over %d glyphs", maxPageGlyphs)
+
 // minTextPerPage is the average number of letters per page below which a PDF is taken to be a scan.
 const minTextPerPage = 40
 
@@ -35,6 +46,10 @@ func ReadPDF(ctx context.Context, name string, r io.ReaderAt, size int64) (doc *
 	defer func() {
 		// The PDF library panics on some malformed content streams.
 		if x := recover(); x != nil {
+			if x == errTooManyGlyphs {
+				doc, err = nil, &Error{Name: name, Kind: ErrTooLarge, Err: errTooManyGlyphs}
+				return
+			}
 			if encrypted {
 				doc, err = nil, &Error{Name: name, Kind: ErrEncrypted, Err: fmt.Errorf("the PDF is encrypted (no user password) with a scheme this reader cannot decrypt (%v); ask for an unprotected copy", x)}
 				return
@@ -90,6 +105,11 @@ func ReadPDF(ctx context.Context, name string, r io.ReaderAt, size int64) (doc *
 		res, err := inherited(p.V, "Resources")
 		if err != nil {
 			return nil, &Error{Name: name, Kind: ErrBroken, Err: fmt.Errorf("page %d: %w", i, err)}
+		}
+		if n, err := contentSize(p.V.Key("Contents"), maxPageContentBytes); err != nil {
+			return nil, &Error{Name: name, Kind: ErrBroken, Err: fmt.Errorf("page %d: content stream: %w", i, err)}
+		} else if n > maxPageContentBytes {
+			return nil, &Error{Name: name, Kind: ErrTooLarge, Err: fmt.Errorf("page %d: content stream over %d bytes decoded", i, maxPageContentBytes)}
 		}
 		lines := pageLines(pageGlyphs(p, res))
 		lineNo := 0
@@ -163,6 +183,34 @@ func pageTree(ctx context.Context, root pdf.Value, count int) (pages []pdf.Value
 		}
 	}
 	return pages, false, nil
+}
+
+// contentSize is the decoded size of a page's /Contents (a stream or an array of streams),
+// counted up to limit+1 bytes.
+func contentSize(v pdf.Value, limit int64) (int64, error) {
+	var total int64
+	count := func(s pdf.Value) error {
+		rc := s.Reader()
+		defer rc.Close()
+		n, err := io.Copy(io.Discard, io.LimitReader(rc, limit+1-total))
+		total += n
+		return err
+	}
+	switch v.Kind() {
+	case pdf.Stream:
+		if err := count(v); err != nil {
+			return total, err
+		}
+	case pdf.Array:
+		for i := 0; i < v.Len() && total <= limit; i++ {
+			if s := v.Index(i); s.Kind() == pdf.Stream {
+				if err := count(s); err != nil {
+					return total, err
+				}
+			}
+		}
+	}
+	return total, nil
 }
 
 // inherited looks key up on a page node and up its /Parent chain (PDF inheritable attributes such

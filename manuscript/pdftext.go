@@ -97,6 +97,9 @@ func pageGlyphs(p pdf.Page, resources pdf.Value) []glyph {
 	var stack []textState
 	var out []glyph
 	place := func(ch string, code int, w0 float64) {
+		if len(out) >= maxPageGlyphs {
+			panic(errTooManyGlyphs) // ReadPDF recovers: a too-large error
+		}
 		trm := mat{{g.Tfs * g.Th, 0, 0}, {0, g.Tfs, 0}, {0, g.Trise, 1}}.mul(g.Tm).mul(g.CTM)
 		out = append(out, glyph{x: trm[2][0], y: trm[2][1], w: w0 / 1000 * trm[0][0], size: trm[0][0], s: ch})
 		tx := w0/1000*g.Tfs + g.Tc
