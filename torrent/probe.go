@@ -92,7 +92,7 @@ type Result struct {
 
 // MaxTrackerRequests bounds the tracker round trips one probe has in flight at once (sockets,
 // goroutines and memory with them), however many trackers it was given.
-const MaxTrackerRequests = 16
+const MaxTrackerRequests = 32
 
 // Prober probes swarms. The zero value is not usable: set Trackers at least.
 type Prober struct {
