@@ -164,8 +164,8 @@ func TestProbeTrackerFloodStopsAtDeadlineAndCancel(t *testing.T) {
 			}
 			st, sp := h.started.Load(), h.stopped.Load()
 			t.Logf("%s: %d started announces, %d stopped, %d reports", mode, st, sp, len(res.Trackers))
-			if st == 0 || st > MaxTrackerRequests {
-				t.Errorf("%d started announces; want 1..%d (the concurrency bound)", st, MaxTrackerRequests)
+			if st > MaxTrackerRequests {
+				t.Errorf("%d started announces; want at most %d (the concurrency bound)", st, MaxTrackerRequests)
 			}
 			// A started announce the client gave up on may or may not have reached the tracker
 			// (the server counts only those it began to handle): each is unannounced, so stopped
