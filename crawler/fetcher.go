@@ -29,8 +29,8 @@ type FetcherOptions struct {
 	Cache     Cache // validators for conditional requests; nil: none
 	Logger    *slog.Logger
 
-	MaxBody         int64         // bytes on the wire per response (default 16 MiB)
-	MaxDecompressed int64         // bytes after gzip decoding (default 64 MiB)
+	MaxBody         int64         // bytes on the wire per response (default DefaultMaxBody, 16 MiB)
+	MaxDecompressed int64         // bytes after gzip decoding (default DefaultMaxBody: a worker's share of the memory budget)
 	MaxRedirects    int           // default 5
 	Timeout         time.Duration // whole request incl. body (default configs.DefaultRequestTimeout)
 	DialTimeout     time.Duration // default 10s
@@ -55,10 +55,10 @@ type FetcherOptions struct {
 
 func (o *FetcherOptions) defaults() {
 	if o.MaxBody <= 0 {
-		o.MaxBody = 16 << 20
+		o.MaxBody = DefaultMaxBody
 	}
 	if o.MaxDecompressed <= 0 {
-		o.MaxDecompressed = 64 << 20
+		o.MaxDecompressed = DefaultMaxBody
 	}
 	if o.MaxRedirects <= 0 {
 		o.MaxRedirects = 5

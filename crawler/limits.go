@@ -7,6 +7,19 @@ import (
 	"time"
 )
 
+// The memory budget of a crawling process is about 128 MiB plus DefaultWorkerMemory per worker
+// (docs/operations.md). A worker holds one response at a time, and reading a body costs up to
+// readAllFactor times its size while io.ReadAll grows its buffer and the adapter decodes it: so
+// one response may be at most DefaultWorkerMemory/readAllFactor bytes — on the wire and, for gzip,
+// decoded. The 250:1 ratio check only cuts bombs early; a body compressed 77:1 is held to this
+// bound too.
+const (
+	DefaultWorkerMemory = 64 << 20
+	readAllFactor       = 4
+	// DefaultMaxBody is the default bound on one response, on the wire and decoded (16 MiB).
+	DefaultMaxBody = DefaultWorkerMemory / readAllFactor
+)
+
 // SourceLimits are per-source bounds an adapter may declare (SetSourceLimits, from its init) and
 // the watch config may override (sources.NAME.max_body, sources.NAME.max_in_flight).
 type SourceLimits struct {

@@ -127,8 +127,8 @@ func (l *lazyGzip) Read(p []byte) (int, error) {
 }
 
 // Gzip bombs are cut off by their compression ratio long before the decompressed bound: zeros
-// compress about 1000:1, real JSON, XML and HTML 5–50:1. Without this a bomb made the fetcher hold
-// (and io.ReadAll grow through) the whole 64 MiB decompressed bound per request.
+// compress about 1000:1, real JSON, XML and HTML 5–50:1. The decompressed bound itself
+// (DefaultMaxBody, a worker's share of the memory budget) holds whatever the ratio.
 const (
 	bombRatio    = 250     // decompressed:wire bytes
 	bombMinBytes = 4 << 20 // checked once this much has been decompressed

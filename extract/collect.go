@@ -108,6 +108,9 @@ type matchState struct {
 	triggers []trigPos
 	// cueCache holds clause and occurrence cues (many targets share an occurrence).
 	cueCache map[cueKey]cueVal
+	// weak memoizes weakOK per target: it searches the whole artifact, and a long text names
+	// one weak target many times (that made matching quadratic in the text).
+	weak map[*target]bool
 }
 
 func newMatchState(m *Matcher, a *artifact.Artifact, sc *scratch) *matchState {
@@ -364,6 +367,18 @@ func (st *matchState) filter() {
 }
 
 func (st *matchState) weakOK(t *target) bool {
+	if ok, seen := st.weak[t]; seen {
+		return ok
+	}
+	ok := st.weakOKUncached(t)
+	if st.weak == nil {
+		st.weak = map[*target]bool{}
+	}
+	st.weak[t] = ok
+	return ok
+}
+
+func (st *matchState) weakOKUncached(t *target) bool {
 	if t.before != "" && st.a.Published != "" && st.a.Published < t.before {
 		return true
 	}

@@ -53,7 +53,7 @@ func BenchmarkPDFGlyphs(b *testing.B) {
 	b.Run("pageGlyphs", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			for pg := 1; pg <= rd.NumPage(); pg++ {
-				_ = pageGlyphs(rd.Page(pg))
+				_ = pageGlyphs(rd.Page(pg), rd.Page(pg).Resources())
 			}
 		}
 	})

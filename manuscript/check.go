@@ -128,8 +128,13 @@ func (c *Checker) Check(ctx context.Context, doc *Document) *Report {
 	refsByDataset, keyDataset, certain := c.citedPapers(doc.References)
 	var cands []candidate
 	for bi := range doc.Blocks {
-		if ctx.Err() != nil {
-			break
+		if err := ctx.Err(); err != nil {
+			// Stopped midway: a verdict from part of the manuscript would be wrong. Blocks are at
+			// most MaxBlockBytes, so this is checked often.
+			rep := ErrorReport(doc.Name, fmt.Errorf("checked %d of %d blocks: %w", bi, len(doc.Blocks), err))
+			rep.Format, rep.Title, rep.Pages, rep.Files, rep.Warnings = doc.Format, doc.Title, doc.Pages, doc.Files, doc.Warnings
+			rep.Timing.Match = time.Since(start)
+			return rep
 		}
 		bl := &doc.Blocks[bi]
 		if bl.Kind == SectionReferences || bl.Kind.Weight() == 0 {

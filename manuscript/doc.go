@@ -10,6 +10,8 @@ package manuscript
 
 import (
 	"sort"
+	"strings"
+	"unicode/utf8"
 )
 
 // Formats a manuscript can be read from.
@@ -76,10 +78,34 @@ type Document struct {
 	Warnings []string `json:"warnings,omitempty"`
 }
 
-// builder accumulates lines into blocks, splitting at section changes and blank lines.
+// Bounds on what reading a manuscript produces, so that checking it is linear in its size: the
+// matcher, sentence location and verdicts work block by block, each block at most MaxBlockBytes.
+const (
+	// MaxBlockBytes bounds a block's text. A longer paragraph, or a single line longer than this
+	// (a submission of one 16 MB line), is cut into several blocks of the same section, at a
+	// sentence end where there is one. Paragraphs and PDF page sections are far shorter.
+	MaxBlockBytes = 16 << 10
+	// maxTitleBytes bounds a title: a longer first line is not taken for one.
+	maxTitleBytes = 500
+	// maxReferenceBytes bounds one bibliography entry's text (real ones are under 1 KB).
+	maxReferenceBytes = 4 << 10
+)
+
+// titleOf returns s trimmed as a title, or "" when it is too long to be one.
+func titleOf(s string) string {
+	s = strings.TrimSpace(s)
+	if len(s) > maxTitleBytes {
+		return ""
+	}
+	return s
+}
+
+// builder accumulates lines into blocks, splitting at section changes and blank lines, and at
+// MaxBlockBytes.
 type builder struct {
 	doc     *Document
 	cur     Block
+	buf     []byte // cur's text until flush
 	section string
 	kind    Section
 	// para splits blocks at blank lines (text formats); PDF keeps a section's lines on a page together.
@@ -120,26 +146,69 @@ func (b *builder) headingLevel(title string, level int, appendix bool, loc Locat
 // line appends one source line to the current block. Lines are joined with a space; a line ending
 // in a hyphen is joined without one, and in PDFs the typesetter's hyphen is removed when it split a
 // plain word ("Mil-/lion") but kept where it may belong to a name ("MS-/Celeb-1M",
-// "stable-/diffusion-v1-5").
+// "stable-/diffusion-v1-5"). A block that would pass MaxBlockBytes is closed first, and a line
+// longer than that is cut (at a sentence end where it can be) into blocks of its own, all at loc.
 func (b *builder) line(text string, loc Location) {
+	for {
+		room := MaxBlockBytes - len(b.buf) - 1
+		if len(text) <= room {
+			b.appendLine(text, loc)
+			return
+		}
+		if len(b.cur.Starts) > 0 && room < MaxBlockBytes/4 {
+			b.flush() // the block is nearly full: the line starts the next one
+			continue
+		}
+		cut := cutPoint(text, room)
+		b.appendLine(text[:cut], loc)
+		b.flush()
+		text = strings.TrimLeft(text[cut:], " \t")
+		if text == "" {
+			return
+		}
+	}
+}
+
+func (b *builder) appendLine(text string, loc Location) {
 	if len(b.cur.Starts) == 0 {
 		b.cur.Section, b.cur.Kind = b.section, b.kind
-	} else if n := len(b.cur.Text); n > 0 && b.cur.Text[n-1] == '-' && endsWordHyphen(b.cur.Text) {
-		if b.dehyphen && typesetHyphen(b.cur.Text[:n-1], text) {
-			b.cur.Text = b.cur.Text[:n-1]
+	} else if n := len(b.buf); n > 0 && b.buf[n-1] == '-' && endsWordHyphen(b.buf) {
+		if b.dehyphen && typesetHyphen(b.buf[:n-1], text) {
+			b.buf = b.buf[:n-1]
 		}
 	} else {
-		b.cur.Text += " "
+		b.buf = append(b.buf, ' ')
 	}
-	b.cur.Starts = append(b.cur.Starts, len(b.cur.Text))
+	b.cur.Starts = append(b.cur.Starts, len(b.buf))
 	b.cur.Lines = append(b.cur.Lines, loc)
-	b.cur.Text += text
+	b.buf = append(b.buf, text...)
+}
+
+// cutPoint is where to cut text to keep at most room bytes: after the last sentence end (". ",
+// "! ", "? ") in the second half of the room, else at the last space there, else at room (moved
+// back to a UTF-8 character boundary).
+func cutPoint(text string, room int) int {
+	room = max(room, 1)
+	head := text[:room]
+	for i := len(head) - 1; i > room/2; i-- {
+		if head[i] == ' ' && (head[i-1] == '.' || head[i-1] == '!' || head[i-1] == '?') {
+			return i
+		}
+	}
+	if i := strings.LastIndexByte(head, ' '); i > room/2 {
+		return i
+	}
+	cut := room
+	for cut > 1 && !utf8.RuneStart(text[cut]) {
+		cut--
+	}
+	return cut
 }
 
 // typesetHyphen reports whether a hyphen at a line end split one ordinary word: the part before is
 // letters with at most a leading capital, the part after starts with a lower-case letter and runs
 // to the next space with letters only (and closing punctuation).
-func typesetHyphen(before, after string) bool {
+func typesetHyphen(before []byte, after string) bool {
 	i := len(before)
 	for i > 0 && before[i-1] != ' ' {
 		i--
@@ -175,13 +244,17 @@ func (b *builder) blank() {
 }
 
 func (b *builder) flush() {
-	if len(b.cur.Starts) > 0 && len(trimSpace(b.cur.Text)) > 0 {
-		b.doc.Blocks = append(b.doc.Blocks, b.cur)
+	if len(b.cur.Starts) > 0 {
+		b.cur.Text = string(b.buf)
+		if len(trimSpace(b.cur.Text)) > 0 {
+			b.doc.Blocks = append(b.doc.Blocks, b.cur)
+		}
 	}
 	b.cur = Block{}
+	b.buf = b.buf[:0]
 }
 
-func endsWordHyphen(s string) bool {
+func endsWordHyphen(s []byte) bool {
 	return len(s) >= 2 && isAlnum(s[len(s)-2])
 }
 

@@ -278,6 +278,10 @@ func readLaTeX(ctx context.Context, name string, b bundle, root string) (*Docume
 		if m := titleRE.FindStringIndex(t); m != nil && doc.Title == "" {
 			arg, _ := braceArg(t, m[1]-1)
 			doc.Title = cleanTeX(arg)
+			if len(doc.Title) > maxTitleBytes {
+				doc.Warnings = append(doc.Warnings, fmt.Sprintf("\\title of %d bytes: kept its first %d", len(doc.Title), maxTitleBytes))
+				doc.Title = clip(doc.Title, maxTitleBytes)
+			}
 			titleLoc = loc
 		}
 		for _, m := range bibRE.FindAllStringSubmatch(t, -1) {

@@ -16,6 +16,26 @@ import (
 // MaxPDFPages bounds how many pages of one PDF are read.
 const MaxPDFPages = 2000
 
+// Bounds on a PDF's page tree (the /Pages /Kids nodes): a tree that loops (a node among its own
+// /Kids, a /Parent chain that comes back) or shares subtrees is refused after this much walking,
+// not followed for ever. 1024 levels is also PDFium's limit; an honest tree of MaxPDFPages pages
+// has fewer than 2 × MaxPDFPages nodes.
+const (
+	maxPageTreeDepth = 1024
+	maxPageTreeNodes = 4 * MaxPDFPages
+)
+
+// Bounds on one page's content, which a compressed stream can make huge from a small file (17 KB
+// on disk expanded to 4 M glyphs and 2 GB of allocations before this bound): the decoded content
+// stream, and the glyphs placed. A dense page of text is a few hundred KB and under 20,000 glyphs.
+const (
+	maxPageContentBytes = 16 << 20
+	maxPageGlyphs       = 200_000
+)
+
+// errTooManyGlyphs is pageGlyphs' panic value when a page passes maxPageGlyphs.
+var errTooManyGlyphs = fmt.Errorf("a page holds over %d glyphs", maxPageGlyphs)
+
 // minTextPerPage is the average number of letters per page below which a PDF is taken to be a scan.
 const minTextPerPage = 40
 
@@ -26,6 +46,10 @@ func ReadPDF(ctx context.Context, name string, r io.ReaderAt, size int64) (doc *
 	defer func() {
 		// The PDF library panics on some malformed content streams.
 		if x := recover(); x != nil {
+			if x == errTooManyGlyphs {
+				doc, err = nil, &Error{Name: name, Kind: ErrTooLarge, Err: errTooManyGlyphs}
+				return
+			}
 			if encrypted {
 				doc, err = nil, &Error{Name: name, Kind: ErrEncrypted, Err: fmt.Errorf("the PDF is encrypted (no user password) with a scheme this reader cannot decrypt (%v); ask for an unprotected copy", x)}
 				return
@@ -55,7 +79,21 @@ func ReadPDF(ctx context.Context, name string, r io.ReaderAt, size int64) (doc *
 	if n > MaxPDFPages {
 		return nil, &Error{Name: name, Kind: ErrTooLarge, Err: fmt.Errorf("the PDF has %d pages (limit %d)", n, MaxPDFPages)}
 	}
+	pages, more, err := pageTree(ctx, rd.Trailer().Key("Root").Key("Pages"), n)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		return nil, &Error{Name: name, Kind: ErrBroken, Err: err}
+	}
+	if len(pages) == 0 {
+		return nil, &Error{Name: name, Kind: ErrBroken, Err: errors.New("the PDF has no pages")}
+	}
+	n = len(pages)
 	doc = &Document{Name: name, Format: FormatPDF, Pages: n}
+	if more {
+		doc.Warnings = append(doc.Warnings, fmt.Sprintf("the page tree holds more pages than its /Count of %d (a subtree listed twice?): read the first %d", n, n))
+	}
 	b := newBuilder(doc, false)
 	b.dehyphen = true
 	letters := 0
@@ -63,11 +101,17 @@ func ReadPDF(ctx context.Context, name string, r io.ReaderAt, size int64) (doc *
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		p := rd.Page(i)
-		if p.V.IsNull() {
-			continue
+		p := pdf.Page{V: pages[i-1]}
+		res, err := inherited(p.V, "Resources")
+		if err != nil {
+			return nil, &Error{Name: name, Kind: ErrBroken, Err: fmt.Errorf("page %d: %w", i, err)}
 		}
-		lines := pageLines(pageGlyphs(p))
+		if n, err := contentSize(p.V.Key("Contents"), maxPageContentBytes); err != nil {
+			return nil, &Error{Name: name, Kind: ErrBroken, Err: fmt.Errorf("page %d: content stream: %w", i, err)}
+		} else if n > maxPageContentBytes {
+			return nil, &Error{Name: name, Kind: ErrTooLarge, Err: fmt.Errorf("page %d: content stream over %d bytes decoded", i, maxPageContentBytes)}
+		}
+		lines := pageLines(pageGlyphs(p, res))
 		lineNo := 0
 		for _, ln := range lines {
 			t := normalizeText(ln.text)
@@ -81,7 +125,7 @@ func ReadPDF(ctx context.Context, name string, r io.ReaderAt, size int64) (doc *
 			}
 			loc := Location{Page: i, Line: lineNo}
 			if i == 1 && doc.Title == "" && lineNo <= 3 && ln.size > 0 {
-				doc.Title = strings.TrimSpace(t)
+				doc.Title = titleOf(t)
 			}
 			if h := headingOf(t); h != "" {
 				b.headingLevel(h, numberedLevel(h), doc.appendix(h, b), loc)
@@ -96,6 +140,93 @@ func ReadPDF(ctx context.Context, name string, r io.ReaderAt, size int64) (doc *
 	}
 	doc.References = referencesFromBlocks(doc)
 	return doc, nil
+}
+
+// pageTree walks the page tree from the catalog's /Pages in document order and returns its first
+// count pages (/Type /Page leaves; count is the root's /Count, at most MaxPDFPages, as the PDF
+// library reads) and whether the tree holds more. It gives up with an error naming the page tree
+// when the tree nests deeper than maxPageTreeDepth or lists more than maxPageTreeNodes kids in all:
+// a /Kids entry that loops back. The PDF library's own walk (Reader.Page) follows a loop for ever.
+func pageTree(ctx context.Context, root pdf.Value, count int) (pages []pdf.Value, more bool, err error) {
+	type node struct {
+		v     pdf.Value
+		depth int
+	}
+	stack := []node{{root, 0}}
+	listed := 1
+	for visited := 1; len(stack) > 0; visited++ {
+		nd := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if visited%256 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, false, err
+			}
+		}
+		switch nd.v.Key("Type").Name() {
+		case "Pages":
+			if nd.depth >= maxPageTreeDepth {
+				return nil, false, fmt.Errorf("page tree nested over %d levels deep: a /Kids entry loops back", maxPageTreeDepth)
+			}
+			kids := nd.v.Key("Kids")
+			k := kids.Len()
+			if listed += k; listed > maxPageTreeNodes {
+				return nil, false, fmt.Errorf("page tree lists over %d nodes (%d pages found so far): a /Kids entry loops back", maxPageTreeNodes, len(pages))
+			}
+			for i := k - 1; i >= 0; i-- { // pushed last to first: popped in document order
+				stack = append(stack, node{kids.Index(i), nd.depth + 1})
+			}
+		case "Page":
+			if len(pages) == count {
+				return pages, true, nil
+			}
+			pages = append(pages, nd.v)
+		}
+	}
+	return pages, false, nil
+}
+
+// contentSize is the decoded size of a page's /Contents (a stream or an array of streams),
+// counted up to limit+1 bytes.
+func contentSize(v pdf.Value, limit int64) (int64, error) {
+	var total int64
+	count := func(s pdf.Value) error {
+		rc := s.Reader()
+		defer rc.Close()
+		n, err := io.Copy(io.Discard, io.LimitReader(rc, limit+1-total))
+		total += n
+		return err
+	}
+	switch v.Kind() {
+	case pdf.Stream:
+		if err := count(v); err != nil {
+			return total, err
+		}
+	case pdf.Array:
+		for i := 0; i < v.Len() && total <= limit; i++ {
+			if s := v.Index(i); s.Kind() == pdf.Stream {
+				if err := count(s); err != nil {
+					return total, err
+				}
+			}
+		}
+	}
+	return total, nil
+}
+
+// inherited looks key up on a page node and up its /Parent chain (PDF inheritable attributes such
+// as /Resources), at most maxPageTreeDepth levels: a /Parent chain that loops is an error, where
+// the PDF library's Page.Resources follows it for ever.
+func inherited(v pdf.Value, key string) (pdf.Value, error) {
+	for depth := 0; !v.IsNull(); depth++ {
+		if depth > maxPageTreeDepth {
+			return pdf.Value{}, fmt.Errorf("page tree: the /Parent chain is over %d levels long: it loops", maxPageTreeDepth)
+		}
+		if r := v.Key(key); !r.IsNull() {
+			return r, nil
+		}
+		v = v.Key("Parent")
+	}
+	return pdf.Value{}, nil
 }
 
 type pdfLine struct {

@@ -77,14 +77,14 @@ type textState struct {
 	Tm, Tlm, CTM               mat
 }
 
-// pageGlyphs returns the page's glyphs in content-stream order. It panics on malformed content
-// (the interpreter does); ReadPDF recovers.
-func pageGlyphs(p pdf.Page) []glyph {
+// pageGlyphs returns the page's glyphs in content-stream order; resources is the page's (inherited)
+// /Resources dictionary. It panics on malformed content (the interpreter does); ReadPDF recovers.
+func pageGlyphs(p pdf.Page, resources pdf.Value) []glyph {
 	if p.V.IsNull() || p.V.Key("Contents").Kind() == pdf.Null {
 		return nil
 	}
 	fonts := map[string]*pageFont{}
-	res := p.Resources().Key("Font")
+	res := resources.Key("Font")
 	fontFor := func(name string) *pageFont {
 		if pf, ok := fonts[name]; ok {
 			return pf
@@ -97,6 +97,9 @@ func pageGlyphs(p pdf.Page) []glyph {
 	var stack []textState
 	var out []glyph
 	place := func(ch string, code int, w0 float64) {
+		if len(out) >= maxPageGlyphs {
+			panic(errTooManyGlyphs) // ReadPDF recovers: a too-large error
+		}
 		trm := mat{{g.Tfs * g.Th, 0, 0}, {0, g.Tfs, 0}, {0, g.Trise, 1}}.mul(g.Tm).mul(g.CTM)
 		out = append(out, glyph{x: trm[2][0], y: trm[2][1], w: w0 / 1000 * trm[0][0], size: trm[0][0], s: ch})
 		tx := w0/1000*g.Tfs + g.Tc

@@ -43,7 +43,7 @@ func ReadText(ctx context.Context, name string, data []byte, markdown bool) (*Do
 				if m := mdHeadingRE.FindStringSubmatch(raw); m != nil {
 					title := stripMarkdown(m[2])
 					if doc.Title == "" && len(m[1]) == 1 {
-						doc.Title = title
+						doc.Title = titleOf(title)
 					}
 					b.headingLevel(title, max(1, len(m[1])-1), false, loc)
 					continue
@@ -55,7 +55,7 @@ func ReadText(ctx context.Context, name string, data []byte, markdown bool) (*Do
 					}
 					title := stripMarkdown(strings.TrimSpace(raw))
 					if doc.Title == "" && level == 1 {
-						doc.Title = title
+						doc.Title = titleOf(title)
 					}
 					b.headingLevel(title, level, false, loc)
 					i++
@@ -75,7 +75,7 @@ func ReadText(ctx context.Context, name string, data []byte, markdown bool) (*Do
 			}
 		}
 		if doc.Title == "" && !markdown && len(doc.Blocks) == 0 && len(b.cur.Starts) == 0 {
-			doc.Title = strings.TrimSpace(raw)
+			doc.Title = titleOf(raw)
 		}
 		b.line(strings.TrimSpace(raw), loc)
 	}
@@ -124,17 +124,18 @@ func referencesFromBlocks(doc *Document) []Reference {
 			cur = -1
 			continue
 		}
+		markers := hasMarkers(bl)
 		for li, st := range bl.Starts {
 			end := len(bl.Text)
 			if li+1 < len(bl.Starts) {
 				end = bl.Starts[li+1]
 			}
 			ln := strings.TrimSpace(bl.Text[st:end])
-			if ln == "" || ClassifySection(ln) == SectionReferences && len(ln) < 20 {
+			if ln == "" || len(ln) < 20 && ClassifySection(ln) == SectionReferences {
 				continue
 			}
 			m := refMarkerRE.FindStringSubmatch(ln)
-			startNew := m != nil || cur < 0 || (!hasMarkers(bl) && strings.HasSuffix(strings.TrimSpace(out[cur].Text), ".") && startsUpper(ln) && doc.Format != FormatPDF)
+			startNew := m != nil || cur < 0 || (!markers && strings.HasSuffix(strings.TrimSpace(out[cur].Text), ".") && startsUpper(ln) && doc.Format != FormatPDF)
 			if startNew {
 				out = append(out, Reference{Loc: bl.Lines[li]})
 				cur = len(out) - 1
@@ -144,6 +145,15 @@ func referencesFromBlocks(doc *Document) []Reference {
 			}
 			r := &out[cur]
 			switch {
+			case len(r.Text)+1+len(ln) > maxReferenceBytes:
+				// An entry this long is not one (no markers, no full stops): keep its start only,
+				// rather than grow it by concatenation line after line.
+				if !strings.HasSuffix(r.Text, "…") {
+					r.Text = clip(r.Text+" "+ln, maxReferenceBytes-len("…"))
+					if !strings.HasSuffix(r.Text, "…") {
+						r.Text += "…"
+					}
+				}
 			case r.Text == "":
 				r.Text = ln
 			case strings.HasSuffix(r.Text, "-"):

@@ -19,7 +19,7 @@ func TestTypesetHyphen(t *testing.T) {
 		{"the discrimi", "native, regions", true},
 		{"version 1", "5 of it", false},
 	} {
-		if got := typesetHyphen(c.before, c.after); got != c.want {
+		if got := typesetHyphen([]byte(c.before), c.after); got != c.want {
 			t.Errorf("typesetHyphen(%q, %q) = %v, want %v", c.before, c.after, got, c.want)
 		}
 	}

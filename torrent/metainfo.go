@@ -23,6 +23,10 @@ const (
 	MaxInfoSize = 16 << 20
 	// MaxFiles bounds the number of files listed in one torrent.
 	MaxFiles = 200_000
+	// MaxTrackers bounds the trackers kept from one torrent (announce list, magnet tr= and
+	// --tracker together): the first ones in tier order. Real torrents name a handful; the public
+	// "best trackers" lists about a hundred. A hostile .torrent naming 600,000 is cut here.
+	MaxTrackers = 100
 )
 
 // ErrTooLarge is returned (wrapped) for input over the size limits.
@@ -46,12 +50,15 @@ type Meta struct {
 	Private     bool       `json:"private,omitempty"`
 	// Trackers is the announce list flattened in tier order, without duplicates.
 	Trackers []string `json:"trackers,omitempty"`
-	// Tiers is the BEP 12 announce list as given (or the single announce URL as one tier).
-	Tiers        [][]string `json:"tiers,omitempty"`
-	CreationDate time.Time  `json:"creation_date,omitzero"`
-	Comment      string     `json:"comment,omitempty"`
-	CreatedBy    string     `json:"created_by,omitempty"`
-	WebSeeds     []string   `json:"web_seeds,omitempty"`
+	// Tiers is the BEP 12 announce list as given (or the single announce URL as one tier), cut
+	// after the first MaxTrackers distinct URLs.
+	Tiers [][]string `json:"tiers,omitempty"`
+	// TrackersDropped counts the announce-list entries beyond the first MaxTrackers distinct ones.
+	TrackersDropped int       `json:"trackers_dropped,omitempty"`
+	CreationDate    time.Time `json:"creation_date,omitzero"`
+	Comment         string    `json:"comment,omitempty"`
+	CreatedBy       string    `json:"created_by,omitempty"`
+	WebSeeds        []string  `json:"web_seeds,omitempty"`
 	// InfoBytes is the raw bencoded info dictionary.
 	InfoBytes []byte `json:"-"`
 }
@@ -87,8 +94,7 @@ func ParseMetainfo(b []byte) (*Meta, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse torrent: %w", err)
 	}
-	m.Tiers = announceTiers(&mi)
-	m.Trackers = flatten(m.Tiers)
+	m.Tiers, m.Trackers, m.TrackersDropped = announceTiers(&mi, MaxTrackers)
 	if mi.CreationDate > 0 && mi.CreationDate < 1<<40 {
 		m.CreationDate = time.Unix(mi.CreationDate, 0).UTC()
 	}
@@ -212,12 +218,22 @@ func cleanText(s string) string {
 	return strings.TrimSpace(s)
 }
 
-func announceTiers(mi *metainfo.MetaInfo) [][]string {
-	var tiers [][]string
+// announceTiers returns the announce list's tiers and their URLs flattened in tier order, each
+// URL once, keeping the first limit distinct URLs and counting the entries after them as dropped.
+func announceTiers(mi *metainfo.MetaInfo, limit int) (tiers [][]string, flat []string, dropped int) {
+	seen := map[string]bool{}
 	for _, tier := range mi.AnnounceList {
 		var t []string
 		for _, u := range tier {
-			if u = strings.TrimSpace(u); u != "" && utf8.ValidString(u) {
+			if u = strings.TrimSpace(u); u == "" || !utf8.ValidString(u) {
+				continue
+			}
+			switch {
+			case len(flat) >= limit:
+				dropped++
+			case !seen[u]:
+				seen[u] = true
+				flat = append(flat, u)
 				t = append(t, u)
 			}
 		}
@@ -225,24 +241,10 @@ func announceTiers(mi *metainfo.MetaInfo) [][]string {
 			tiers = append(tiers, t)
 		}
 	}
-	if len(tiers) == 0 {
+	if len(tiers) == 0 && dropped == 0 {
 		if u := strings.TrimSpace(mi.Announce); u != "" && utf8.ValidString(u) {
-			tiers = [][]string{{u}}
+			tiers, flat = [][]string{{u}}, []string{u}
 		}
 	}
-	return tiers
-}
-
-func flatten(tiers [][]string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, t := range tiers {
-		for _, u := range t {
-			if !seen[u] {
-				seen[u] = true
-				out = append(out, u)
-			}
-		}
-	}
-	return out
+	return tiers, flat, dropped
 }

@@ -72,8 +72,11 @@ type Result struct {
 	Name     string          `json:"name"`
 	Files    []MetaFile      `json:"files"`
 	Trackers []TrackerReport `json:"trackers"`
-	DHTPeers int             `json:"dht_peers"`
-	DHTError string          `json:"dht_error,omitempty"`
+	// TrackersDropped counts the trackers beyond MaxTrackers that were not contacted (the
+	// torrent's own announce list and the target's extra trackers together).
+	TrackersDropped int    `json:"trackers_dropped,omitempty"`
+	DHTPeers        int    `json:"dht_peers"`
+	DHTError        string `json:"dht_error,omitempty"`
 	// MetadataSource is "torrent-file", "peers" (BEP 9) or "none".
 	MetadataSource string      `json:"metadata_source"`
 	MetadataError  string      `json:"metadata_error,omitempty"`
@@ -86,6 +89,10 @@ type Result struct {
 	// Meta is the metainfo when known (not printed).
 	Meta *Meta `json:"-"`
 }
+
+// MaxTrackerRequests bounds the tracker round trips one probe has in flight at once (sockets,
+// goroutines and memory with them), however many trackers it was given.
+const MaxTrackerRequests = 32
 
 // Prober probes swarms. The zero value is not usable: set Trackers at least.
 type Prober struct {
@@ -131,9 +138,7 @@ func (p *Prober) Probe(ctx context.Context, tg Target) (*Result, error) {
 		tc = &Trackers{}
 	}
 	if tc.BindHost == "" && bind != "0.0.0.0" {
-		cp := &Trackers{HTTP: tc.HTTP, UserAgent: tc.UserAgent, BindHost: bind, RequestTimeout: tc.RequestTimeout,
-			HTTPBatch: tc.HTTPBatch, UDPBatch: tc.UDPBatch}
-		tc = cp
+		tc = tc.withBindHost(bind)
 	}
 	needMeta := tg.Meta == nil
 
@@ -192,7 +197,11 @@ func (p *Prober) Probe(ctx context.Context, tg Target) (*Result, error) {
 			addPeers(dhtRes.Peers)
 		}()
 	}
-	trackers := usableTrackers(tg.Trackers)
+	trackers, dropped := usableTrackers(tg.Trackers, MaxTrackers)
+	res.TrackersDropped = dropped
+	if tg.Meta != nil {
+		res.TrackersDropped += tg.Meta.TrackersDropped
+	}
 	reports := make([]TrackerReport, len(trackers))
 	if len(trackers) > 0 {
 		// One port for every announce of this probe, reserved so no local peer has it: trackers
@@ -203,28 +212,48 @@ func (p *Prober) Probe(ctx context.Context, tg Target) (*Result, error) {
 			return nil, err
 		}
 		defer release()
+		// At most MaxTrackerRequests tracker round trips at once. A tracker not started before the
+		// probe ends (deadline or signal) is not contacted at all.
+		slots := make(chan struct{}, MaxTrackerRequests)
+		run := func(i int, do func()) {
+			select {
+			case slots <- struct{}{}:
+				defer func() { <-slots }()
+				if ctx.Err() == nil {
+					do()
+					return
+				}
+			case <-ctx.Done():
+			}
+			if reports[i].Method == "" && reports[i].Error == "" {
+				reports[i].Error = fmt.Sprintf("not contacted: the probe stopped first (%v)", context.Cause(ctx))
+			}
+		}
+		for i, tr := range trackers {
+			reports[i] = TrackerReport{URL: tr, Seeders: -1, Leechers: -1, Completed: -1}
+		}
 		// Per tracker host, scrape every URL first and announce after: an announce of ours to one
 		// URL must not show up as a leecher in the scrape of another URL of the same tracker.
 		for _, idx := range groupByHost(trackers) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				announce := make([]bool, len(trackers))
+				announce := make([]bool, len(idx)) // per URL of this host only
 				var gw sync.WaitGroup
-				for _, i := range idx {
+				for k, i := range idx {
 					gw.Add(1)
 					go func() {
 						defer gw.Done()
-						reports[i], announce[i] = scrapeTracker(ctx, tc, trackers[i], ih, needMeta)
+						run(i, func() { reports[i], announce[k] = scrapeTracker(ctx, tc, trackers[i], ih, needMeta) })
 					}()
 				}
 				gw.Wait()
-				for _, i := range idx {
-					if announce[i] {
+				for k, i := range idx {
+					if announce[k] {
 						gw.Add(1)
 						go func() {
 							defer gw.Done()
-							announceTracker(ctx, tc, trackers[i], ih, port, &reports[i], addPeers)
+							run(i, func() { announceTracker(ctx, tc, trackers[i], ih, port, &reports[i], addPeers) })
 						}()
 					}
 				}
@@ -360,10 +389,10 @@ func groupByHost(trackers []string) [][]int {
 	return out
 }
 
-// usableTrackers keeps http(s) and udp trackers, each once.
-func usableTrackers(trs []string) []string {
+// usableTrackers keeps http(s) and udp trackers, each once, up to limit of them, and counts the
+// usable entries after those as dropped (without remembering them: the list may be huge).
+func usableTrackers(trs []string, limit int) (out []string, dropped int) {
 	seen := map[string]bool{}
-	var out []string
 	for _, tr := range trs {
 		tr = strings.TrimSpace(tr)
 		u, err := url.Parse(tr)
@@ -372,17 +401,22 @@ func usableTrackers(trs []string) []string {
 		}
 		switch u.Scheme {
 		case "http", "https", "udp", "udp4":
+			if len(out) >= limit {
+				dropped++
+				continue
+			}
 			seen[tr] = true
 			out = append(out, tr)
 		}
 	}
-	return out
+	return out, dropped
 }
 
 // chooseBindHost is 127.0.0.1 when every tracker, peer and DHT node is on loopback (tests, local
 // swarms), else 0.0.0.0.
 func chooseBindHost(tg Target) string {
-	for _, tr := range usableTrackers(tg.Trackers) {
+	trs, _ := usableTrackers(tg.Trackers, MaxTrackers)
+	for _, tr := range trs {
 		u, _ := url.Parse(tr)
 		if !isLoopbackHost(u.Hostname()) {
 			return "0.0.0.0"

@@ -322,7 +322,7 @@ func TestSwarmEverythingListensOnLoopback(t *testing.T) {
 	}
 	defer n.Close()
 	u, _ := url.Parse(s.UDPTracker)
-	ut, err := (&Trackers{}).dialUDP(u) // BindHost "" picks 127.0.0.1 for a loopback tracker
+	ut, err := (&Trackers{}).dialUDP(context.Background(), u) // BindHost "" picks 127.0.0.1 for a loopback tracker
 	if err != nil {
 		t.Fatal(err)
 	}

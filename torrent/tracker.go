@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -67,10 +68,25 @@ type Trackers struct {
 	HTTPBatch, UDPBatch int
 
 	requests atomic.Int64
+	// parent is the Trackers this one was copied from for one probe: requests count there.
+	parent *Trackers
 }
 
 // Requests is the number of tracker requests sent so far (HTTP requests plus UDP datagrams).
-func (tc *Trackers) Requests() int64 { return tc.requests.Load() }
+func (tc *Trackers) Requests() int64 { return tc.counter().Load() }
+
+func (tc *Trackers) counter() *atomic.Int64 {
+	if tc.parent != nil {
+		return tc.parent.counter()
+	}
+	return &tc.requests
+}
+
+// withBindHost returns a copy of tc binding UDP sockets to host, counting requests in tc.
+func (tc *Trackers) withBindHost(host string) *Trackers {
+	return &Trackers{HTTP: tc.HTTP, UserAgent: tc.UserAgent, BindHost: host, RequestTimeout: tc.RequestTimeout,
+		HTTPBatch: tc.HTTPBatch, UDPBatch: tc.UDPBatch, parent: tc}
+}
 
 func (tc *Trackers) timeout() time.Duration {
 	if tc.RequestTimeout > 0 {
@@ -165,7 +181,7 @@ func (tc *Trackers) Scrape(ctx context.Context, trackerURL string, ihs []string)
 			return tc.scrapeHTTP(ctx, su, hs)
 		}
 	case "udp", "udp4":
-		uc, err := tc.dialUDP(u)
+		uc, err := tc.dialUDP(ctx, u)
 		if err != nil {
 			return nil, err
 		}
@@ -237,7 +253,7 @@ func (tc *Trackers) get(ctx context.Context, u string) ([]byte, error) {
 		return nil, err
 	}
 	req.Header.Set("User-Agent", tc.userAgent())
-	tc.requests.Add(1)
+	tc.counter().Add(1)
 	resp, err := tc.httpClient().Do(req)
 	if err != nil {
 		return nil, err
@@ -316,10 +332,24 @@ type udpTracker struct {
 
 func (u *udpTracker) Close() error { return u.cc.Close() }
 
-func (tc *Trackers) dialUDP(u *url.URL) (*udpTracker, error) {
+// dialUDP opens a socket for one UDP tracker. The tracker's name is resolved here, under ctx: the
+// UDP client would otherwise resolve it on every datagram without a deadline, so a tracker whose
+// name server never answers held a goroutine past the probe's end.
+func (tc *Trackers) dialUDP(ctx context.Context, u *url.URL) (*udpTracker, error) {
 	host := u.Hostname()
 	if host == "" || u.Port() == "" {
 		return nil, fmt.Errorf("tracker %q: missing host or port", u.String())
+	}
+	addr := u.Host
+	if _, err := netip.ParseAddr(host); err != nil {
+		ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip4", host)
+		if err != nil {
+			return nil, fmt.Errorf("tracker %s: %w", u, err)
+		}
+		if len(ips) == 0 {
+			return nil, fmt.Errorf("tracker %s: %s has no IPv4 address", u, host)
+		}
+		addr = net.JoinHostPort(ips[0].Unmap().String(), u.Port())
 	}
 	bind := tc.BindHost
 	if bind == "" {
@@ -330,14 +360,14 @@ func (tc *Trackers) dialUDP(u *url.URL) (*udpTracker, error) {
 	}
 	cc, err := udp.NewConnClient(udp.NewConnClientOpts{
 		Network: "udp4",
-		Host:    u.Host,
+		Host:    addr,
 		Logger:  quietLogger(),
 		ListenPacket: func(string, string) (net.PacketConn, error) {
 			pc, err := net.ListenPacket("udp4", net.JoinHostPort(bind, "0"))
 			if err != nil {
 				return nil, err
 			}
-			return &countingPacketConn{PacketConn: pc, n: &tc.requests}, nil
+			return &countingPacketConn{PacketConn: pc, n: tc.counter()}, nil
 		},
 	})
 	if err != nil {
@@ -396,6 +426,10 @@ func (tc *Trackers) Announce(ctx context.Context, trackerURL, infoHash string, p
 	if err != nil {
 		return c, err
 	}
+	if err := ctx.Err(); err != nil {
+		// Stopped before the started announce went out: nothing to unannounce either.
+		return c, fmt.Errorf("announce %s: not sent: %w", trackerURL, context.Cause(ctx))
+	}
 	u, err := url.Parse(trackerURL)
 	if err != nil {
 		return c, fmt.Errorf("tracker %q: %w", trackerURL, err)
@@ -429,7 +463,7 @@ func (tc *Trackers) Announce(ctx context.Context, trackerURL, infoHash string, p
 			return tc.announceHTTP(ctx, u, r)
 		}
 	case "udp", "udp4":
-		ut, err := tc.dialUDP(u)
+		ut, err := tc.dialUDP(ctx, u)
 		if err != nil {
 			return c, err
 		}

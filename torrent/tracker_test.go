@@ -87,7 +87,7 @@ func TestParseAnnounceResponse(t *testing.T) {
 }
 
 func TestUsableTrackersAndBindHost(t *testing.T) {
-	got := usableTrackers([]string{"http://a/announce", "wss://b/announce", "udp://c:1/announce", "http://a/announce", " ", "dht://x"})
+	got, _ := usableTrackers([]string{"http://a/announce", "wss://b/announce", "udp://c:1/announce", "http://a/announce", " ", "dht://x"}, MaxTrackers)
 	if strings.Join(got, " ") != "http://a/announce udp://c:1/announce" {
 		t.Errorf("usable %q", got)
 	}

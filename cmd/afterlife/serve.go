@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -34,6 +35,9 @@ Listening on anything but loopback requires a token.`,
 		Example: `  afterlife serve --data ~/.local/share/afterlife --listen 127.0.0.1:8080`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			token := os.Getenv(f.tokenEnv)
+			if err := checkServeToken(token, f.tokenEnv); err != nil {
+				return err
+			}
 			if !render.IsLoopback(f.listen) && token == "" {
 				return fmt.Errorf("--listen %s is not loopback: set a token in $%s first", f.listen, f.tokenEnv)
 			}
@@ -59,4 +63,19 @@ Listening on anything but loopback requires a token.`,
 	cmd.Flags().StringVar(&f.listen, "listen", "127.0.0.1:8080", "address to listen on")
 	cmd.Flags().StringVar(&f.tokenEnv, "token-env", "AFTERLIFE_SERVE_TOKEN", "environment variable holding the access token (empty variable: no token)")
 	rootCmd.AddCommand(cmd)
+}
+
+// checkServeToken refuses a token that is only whitespace (a single space passed for a token)
+// or has whitespace around it (HTTP drops it from header values, so such a token could only
+// travel in URLs). An empty variable means no token.
+func checkServeToken(token, env string) error {
+	switch {
+	case token == "":
+		return nil
+	case strings.TrimSpace(token) == "":
+		return fmt.Errorf("$%s is blank (only whitespace): set a real token, or unset it for no token (loopback only)", env)
+	case strings.TrimSpace(token) != token:
+		return fmt.Errorf("$%s has whitespace around it: remove it (an HTTP header cannot carry it)", env)
+	}
+	return nil
 }

@@ -144,7 +144,15 @@ func runTorrentProbe(cmd *cobra.Command, arg string, f *torrentFlags) error {
 	}
 	enc := json.NewEncoder(cmd.OutOrStdout())
 	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	if err := enc.Encode(out); err != nil {
+		return err
+	}
+	if ctx.Err() != nil {
+		// A signal (not --timeout, which is the probe's own bound) stopped it: the result above
+		// is partial, and the exit status says so.
+		return fmt.Errorf("probe interrupted (%v): the result above is partial", context.Cause(ctx))
+	}
+	return nil
 }
 
 // swarmSink stores probes in the reports store.

@@ -30,7 +30,7 @@ var rf redisFlags
 
 func init() {
 	pf := rootCmd.PersistentFlags()
-	pf.StringVar(&rf.url, "redis", "", "Redis URL for the distributed mode: redis://[user:pass@]host:6379/0, rediss:// for TLS (env "+redisq.EnvURL+"; CA file for rediss in "+redisq.EnvCA+")")
+	pf.StringVar(&rf.url, "redis", "", "Redis URL for the distributed mode: redis://[user:pass@]host:6379/0, rediss:// for TLS (env "+redisq.EnvURL+"; CA file for rediss in "+redisq.EnvCA+"). A password given here shows in ps and shell history: put such a URL in "+redisq.EnvURL+" instead")
 	pf.StringVar(&rf.prefix, "redis-prefix", redisq.DefaultPrefix, "prefix of every Redis key Afterlife writes")
 	pf.DurationVar(&rf.lease, "lease", 30*time.Second, "distributed mode: a dead worker's jobs are reclaimed after this long without its heartbeat")
 	rootCmd.AddCommand(newWorkerCmd())

@@ -1,13 +1,14 @@
 package academictorrents
 
 import (
-	"bytes"
 	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/PuerkitoBio/goquery"
+
+	"github.com/afterlife-watch/afterlife/crawler"
 )
 
 // Details is what a /details/<infohash> page says about a torrent.
@@ -47,10 +48,11 @@ func ParseDetails(b []byte) (*Details, error) {
 	if len(b) > MaxDetailsBytes {
 		return nil, fmt.Errorf("academictorrents details: %d bytes is over the %d limit", len(b), MaxDetailsBytes)
 	}
-	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(b))
+	root, err := crawler.ParseHTML(b, crawler.HTMLLimits{}) // bounded depth, nodes and links
 	if err != nil {
 		return nil, fmt.Errorf("academictorrents details: %w", err)
 	}
+	doc := goquery.NewDocumentFromNode(root)
 	d := &Details{Seeders: -1, Leechers: -1}
 	d.Title = firstText(doc, "h1", "h2.title")
 	if d.Title == "" {
