@@ -1,7 +1,7 @@
 // Command crawl-bench measures the sources side by side, in one run, against the offline demo world
 // on 127.0.0.1 with politeness off:
 //
-//  1. the full Afterlife pipeline (monitor.Scan: frontier, fetch, parse, match, store into a fresh
+//  1. the full Afterlife pipeline (monitor.Run: frontier, fetch, parse, match, store into a fresh
 //     data directory), recording every URL the world served to it;
 //  2. a bare colly v2 collector fetching the same URLs with the same concurrency, no parsing;
 //  3. Scrapy (Debian's python3-scrapy, bench/crawl/spider.py) fetching the same URLs.
@@ -408,7 +408,7 @@ func (b *bench) scans(ctx context.Context, parent string, n int, check bool) (me
 			artifacts, newS, d.errStatus, crawl.Seconds(), float64(d.requests)/crawl.Seconds())}, nil
 }
 
-// scan is one monitor.Scan into dir (no reports rendered: fetch, parse, match, store).
+// scan is one monitor.Run (embedded backend) into dir (no reports rendered: fetch, parse, match, store).
 func (b *bench) scan(ctx context.Context, dir string, inc *monitor.Incremental) (monitor.Result, time.Duration, error) {
 	store, err := reports.OpenStore(filepath.Join(dir, reports.StoreFile))
 	if err != nil {
