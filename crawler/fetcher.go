@@ -51,6 +51,20 @@ type FetcherOptions struct {
 	// shared by every worker (distributed mode: *redisq.Limiter). Each attempt, retries included,
 	// takes its slots on it right before going out; a 429/503 holds the host and source on it.
 	Limiter Limiter
+
+	// Record, when set, wraps the transport the fetcher sends through — bounded, gzip already
+	// decoded — so it sees every exchange (retries and robots.txt included) as the adapters get it:
+	// `afterlife scan --record` puts a cassette there (crawler/cassette). Conditional requests are
+	// off while recording (Cache is not used), so the cassettes hold every body and replay into
+	// any data directory.
+	Record func(http.RoundTripper) http.RoundTripper
+	// Replay, when set, answers every request in place of the network (`afterlife scan --replay`:
+	// a cassette). No connection is ever dialled, so the dial guard has nothing to check; the
+	// fetcher's bounds, decoding and counters still apply. Nothing is waited for: no rate bucket,
+	// no backoff, no Retry-After within MaxWait (a longer one still fails the request with a
+	// RetryAfterError, as it did when recorded). Conditional requests are off, as with Record.
+	// Sources that reach the network outside the fetcher ask Offline and must not.
+	Replay http.RoundTripper
 }
 
 func (o *FetcherOptions) defaults() {
@@ -142,23 +156,33 @@ func NewFetcher(w *configs.Watch, opts FetcherOptions) (*HTTPFetcher, error) {
 	if ua == "" {
 		ua = UserAgent(opts.Version, w.Contact)
 	}
-	guard := Guard{AllowLoopback: w.AllowLoopback, AllowPrivate: w.AllowPrivate}
-	dialer := guard.Dialer(opts.DialTimeout)
-	if opts.Resolver != nil {
-		dialer.Resolver = opts.Resolver
+	if opts.Record != nil || opts.Replay != nil {
+		opts.Cache = nil // a cassette must hold every body: no 304 answered from a local cache
 	}
-	tr := &http.Transport{
-		Proxy:                 nil, // a proxy would bypass the dial guard
-		DialContext:           dialer.DialContext,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ResponseHeaderTimeout: opts.Timeout,
-		MaxIdleConnsPerHost:   4,
-		IdleConnTimeout:       90 * time.Second,
-		DisableCompression:    true, // meteredTransport decodes gzip with a bound
-		ForceAttemptHTTP2:     true,
+	var network http.RoundTripper = opts.Replay
+	if network == nil {
+		guard := Guard{AllowLoopback: w.AllowLoopback, AllowPrivate: w.AllowPrivate}
+		dialer := guard.Dialer(opts.DialTimeout)
+		if opts.Resolver != nil {
+			dialer.Resolver = opts.Resolver
+		}
+		network = &http.Transport{
+			Proxy:                 nil, // a proxy would bypass the dial guard
+			DialContext:           dialer.DialContext,
+			TLSHandshakeTimeout:   10 * time.Second,
+			ResponseHeaderTimeout: opts.Timeout,
+			MaxIdleConnsPerHost:   4,
+			IdleConnTimeout:       90 * time.Second,
+			DisableCompression:    true, // meteredTransport decodes gzip with a bound
+			ForceAttemptHTTP2:     true,
+		}
+	}
+	var transport http.RoundTripper = &meteredTransport{base: network, maxWire: opts.MaxBody, maxDecoded: opts.MaxDecompressed}
+	if opts.Record != nil {
+		transport = opts.Record(transport)
 	}
 	client := &http.Client{
-		Transport: &meteredTransport{base: tr, maxWire: opts.MaxBody, maxDecoded: opts.MaxDecompressed},
+		Transport: transport,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			if len(via) > opts.MaxRedirects {
 				return fmt.Errorf("%w: more than %d", ErrTooManyRedirects, opts.MaxRedirects)
@@ -183,7 +207,7 @@ func NewFetcher(w *configs.Watch, opts FetcherOptions) (*HTTPFetcher, error) {
 	c.SetRequestTimeout(opts.Timeout)
 	c.DisableCookies()
 
-	f := &HTTPFetcher{opts: opts, ua: ua, politeOff: w.PolitenessOff, base: c, lim: newLimiters(),
+	f := &HTTPFetcher{opts: opts, ua: ua, politeOff: w.PolitenessOff || opts.Replay != nil, base: c, lim: newLimiters(),
 		robots: newRobotsCache(), srcRate: map[string]configs.SourceConfig{}, stats: map[string]*counters{},
 		hostRateOf: map[string]float64{}}
 	for name, sc := range w.Sources {
@@ -207,6 +231,18 @@ func NewFetcher(w *configs.Watch, opts FetcherOptions) (*HTTPFetcher, error) {
 		}
 	}
 	return f, nil
+}
+
+// Offline reports whether the fetcher answers from recordings (FetcherOptions.Replay): a source
+// must then reach nothing outside it (UDP trackers, announces). See IsOffline.
+func (f *HTTPFetcher) Offline() bool { return f.opts.Replay != nil }
+
+// pause waits d, or not at all when replaying: recorded answers need no waiting.
+func (f *HTTPFetcher) pause(ctx context.Context, d time.Duration) error {
+	if f.opts.Replay != nil {
+		return ctx.Err()
+	}
+	return sleep(ctx, d)
 }
 
 // UserAgentString is the User-Agent the fetcher sends.
@@ -458,7 +494,7 @@ func (f *HTTPFetcher) attempts(ctx context.Context, log *slog.Logger, source, ra
 			if f.opts.Observer != nil {
 				f.opts.Observer.ObserveRateWait(source, backoff)
 			}
-			if err := sleep(ctx, backoff); err != nil {
+			if err := f.pause(ctx, backoff); err != nil {
 				return nil, err
 			}
 			continue
@@ -497,7 +533,7 @@ func (f *HTTPFetcher) attempts(ctx context.Context, log *slog.Logger, source, ra
 		if f.opts.Observer != nil {
 			f.opts.Observer.ObserveRateWait(source, wait)
 		}
-		if err := sleep(ctx, wait); err != nil {
+		if err := f.pause(ctx, wait); err != nil {
 			return nil, err
 		}
 	}
@@ -601,14 +637,15 @@ func transientNetErr(err error) bool {
 }
 
 // Permanent reports errors that retrying the same job will not fix: 4xx statuses, the dial guard,
-// robots.txt, size and redirect bounds, malformed URLs and unknown hosts.
+// robots.txt, size and redirect bounds, malformed URLs, unknown hosts, and what a replay cannot
+// answer (ErrOffline, ErrNotRecorded).
 func Permanent(err error) bool {
 	var se *StatusError
 	if errors.As(err, &se) {
 		return se.Permanent() || se.Status == 0
 	}
 	if errors.Is(err, ErrBlockedAddress) || errors.Is(err, ErrRobotsDisallowed) || errors.Is(err, ErrBodyTooLarge) ||
-		errors.Is(err, ErrTooManyRedirects) {
+		errors.Is(err, ErrTooManyRedirects) || errors.Is(err, ErrOffline) || errors.Is(err, ErrNotRecorded) {
 		return true
 	}
 	var dnsErr *net.DNSError

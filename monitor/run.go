@@ -58,7 +58,9 @@ type RunConfig struct {
 	NewLogger func(w io.Writer) *slog.Logger
 	// WriteReports renders the finished run; nil skips it. Coordinate only.
 	WriteReports func(ctx context.Context, runID string) ([]string, error)
-	// Fetcher options (bounds, backoff) for tests and benchmarks; zero: defaults.
+	// Fetcher options (bounds, backoff) for tests and benchmarks; zero: defaults. With
+	// FetcherOptions.Replay set (a replay from cassettes) failed jobs are handed back ready at
+	// once instead of after a backoff or a Retry-After (Worker.NoWait).
 	FetcherOptions crawler.FetcherOptions
 	// RetryBase is the first wait before a failed job is tried again (default 2s).
 	RetryBase time.Duration
@@ -257,7 +259,7 @@ func (c *crew) crawl(ctx context.Context, runID string, n int, retryMax *time.Du
 	}
 	err := Pool(ctx, runID, n, Worker{Name: c.b.Mode, Frontier: c.frontier, Fetcher: c.fetcher, Sources: c.sources,
 		Matcher: c.matcher, Recorder: c.b.Recorder, Stats: c.stats, Log: c.log, Observer: c.obs,
-		ExitWhenDrained: true, RetryBase: c.cfg.RetryBase, RetryMax: max})
+		ExitWhenDrained: true, RetryBase: c.cfg.RetryBase, RetryMax: max, NoWait: c.cfg.FetcherOptions.Replay != nil})
 	if err != nil {
 		return err
 	}

@@ -45,6 +45,9 @@ type Worker struct {
 	// worker fails that source's remaining jobs at once instead of hammering it (default 3; <0
 	// disables).
 	BreakAfter int
+	// NoWait hands failed jobs back ready at once (a replay: the answers come from cassettes, in
+	// their recorded order, so waiting changes nothing). The MaxRetryAfter cap still applies.
+	NoWait bool
 }
 
 func (w *Worker) defaults() {
@@ -319,6 +322,9 @@ func (w *Worker) retry(ctx context.Context, log *slog.Logger, l crawler.Lease, e
 		} else if d > wait {
 			wait = d
 		}
+	}
+	if w.NoWait {
+		wait = 0
 	}
 	log.Warn("job failed; will retry", "err", err, "wait", wait.Round(time.Millisecond))
 	w.Stats.jobError(l.Job.Source, err)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/afterlife-watch/afterlife/configs"
 	"github.com/afterlife-watch/afterlife/crawler"
+	"github.com/afterlife-watch/afterlife/crawler/cassette"
 	_ "github.com/afterlife-watch/afterlife/crawler/sources" // registers every source adapter
 	"github.com/afterlife-watch/afterlife/monitor"
 	"github.com/afterlife-watch/afterlife/reports"
@@ -26,6 +27,9 @@ type scanFlags struct {
 	out      string
 	workers  int
 	progress string
+	record   string // --record DIR: write every HTTP exchange as cassettes
+	replay   string // --replay DIR: answer every request from cassettes, no network
+	plan     bool   // --plan: print what the run would send, send nothing
 }
 
 func newScanCmd() *cobra.Command {
@@ -43,18 +47,44 @@ no queued work is lost and no finding is recorded twice. A source that fails (no
 bad responses) does not stop the run; the report says what failed and why.
 
 On a terminal a progress table per source is drawn on stderr. Standard output gets a summary:
-human-readable on a terminal, one JSON object otherwise.`,
+human-readable on a terminal, one JSON object otherwise.
+
+--record DIR writes every HTTP exchange of the run (method, URL, headers and body, status,
+response headers and body; tokens, keys and cookies redacted) as YAML cassettes, one per host,
+with the watch plan and registry the run used: attach it to a bug report. --replay DIR runs the
+whole pipeline against such a recording with no network, into the --data directory given (use a
+fresh one). A recorded or replayed run is a full run: no conditional requests, no incremental
+listing, so every body is in the cassettes. Exchanges outside HTTP (UDP trackers, announces) are
+not recorded; a replay fails those jobs.
+
+--plan sends nothing: it prints a JSON array, one object per source, with the requests the run
+will make, the rate limit it will respect, the expected duration and what it will skip.`,
 		Example: `  afterlife scan --out reports/
-  afterlife scan --config watch.yaml --data /var/lib/afterlife --workers 8 --out /srv/afterlife`,
+  afterlife scan --config watch.yaml --data /var/lib/afterlife --workers 8 --out /srv/afterlife
+  afterlife scan --record /tmp/run-cassettes
+  afterlife scan --replay /tmp/run-cassettes --data /tmp/replayed
+  afterlife scan --plan`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			reg, err := loadRegistry()
+			if f.record != "" && f.replay != "" {
+				return errors.New("--record and --replay: choose one")
+			}
+			var reg *configs.Registry
+			var w *configs.Watch
+			var err error
+			if f.replay != "" {
+				reg, w, err = replayPlan(f.replay)
+			} else {
+				reg, err = loadRegistry()
+				if err == nil {
+					w, err = loadWatch()
+				}
+			}
 			if err != nil {
 				return err
 			}
-			w, err := loadWatch()
-			if err != nil {
-				return err
+			if f.plan {
+				return runPlan(cmd.Context(), cmd.OutOrStdout(), reg, w, g.dataDir, f)
 			}
 			return runScan(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), reg, w, g.dataDir, f)
 		},
@@ -62,6 +92,9 @@ human-readable on a terminal, one JSON object otherwise.`,
 	cmd.Flags().StringVar(&f.out, "out", "", "directory for the reports (default: DATA/reports)")
 	cmd.Flags().IntVar(&f.workers, "workers", 0, "concurrent crawl workers (default: the watch config's workers, else 4)")
 	cmd.Flags().StringVar(&f.progress, "progress", "auto", "progress display: auto (on a terminal), always or never")
+	cmd.Flags().StringVar(&f.record, "record", "", "write every HTTP exchange of the run as cassettes (secrets redacted) into `DIR`")
+	cmd.Flags().StringVar(&f.replay, "replay", "", "run against the cassettes in `DIR` (from --record), with no network")
+	cmd.Flags().BoolVar(&f.plan, "plan", false, "send nothing: print the requests, rate limits and expected duration per source as JSON")
 	return cmd
 }
 
@@ -98,19 +131,34 @@ func runScan(ctx context.Context, stdout, stderr io.Writer, reg *configs.Registr
 		return err
 	}
 	defer b.Close()
+	tp, err := openTape(f, w)
+	if err != nil {
+		return err
+	}
+	incremental := monitor.DefaultIncremental()
+	var env crawler.Env
+	if tp != nil {
+		// A recorded or replayed run is a full run: the same requests whatever the data directory.
+		incremental, env = nil, tp.env
+	}
 	workers := f.workers
 	if b.Mode == "redis" && workers == 0 {
 		workers = -1 // the coordinator only plans and collects; worker processes crawl
 	}
 	res, err := monitor.Run(ctx, b, monitor.RunConfig{
-		Watch: w, Registry: reg, Workers: workers, Version: version, Observer: metricsObserver(),
-		FetcherOptions: crawler.FetcherOptions{Observer: fetchObserver()},
-		Incremental:    monitor.DefaultIncremental(),
+		Watch: w, Registry: reg, Workers: workers, Version: version, Observer: metricsObserver(), Env: env,
+		FetcherOptions: tp.fetcherOptions(crawler.FetcherOptions{Observer: fetchObserver()}),
+		Incremental:    incremental,
 		Log:            slog.Default(), Progress: stderr, ProgressTTY: scanShowProgress(f.progress, stderr), NewLogger: scanLogger,
 		WriteReports: func(ctx context.Context, runID string) ([]string, error) {
 			return render.Write(ctx, store, reg, runID, out)
 		},
 	})
+	if cerr := tp.Close(); cerr != nil {
+		err = errors.Join(err, fmt.Errorf("--record: %w", cerr))
+	} else if tp != nil && tp.mode == cassette.Record {
+		slog.Info("recorded the run's HTTP exchanges", "dir", f.record)
+	}
 	if err != nil {
 		return err
 	}

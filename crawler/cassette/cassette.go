@@ -51,7 +51,8 @@ const (
 )
 
 // ErrNotRecorded is wrapped by the error of a replayed request the cassettes have no answer for.
-var ErrNotRecorded = errors.New("not in the cassette")
+// It is crawler.ErrNotRecorded, so the fetcher and the run loop know the job cannot succeed.
+var ErrNotRecorded = crawler.ErrNotRecorded
 
 // Options tune a Transport.
 type Options struct {
@@ -155,6 +156,21 @@ func (t *Transport) recorderFor(host string) (*recorder.Recorder, error) {
 	t.recs[n] = r
 	return r, nil
 }
+
+// Wrap is t as the fetcher's recorder (crawler.FetcherOptions.Record): a recording sends every
+// request through real (the fetcher's bounded, decoding transport), so the cassettes hold bodies
+// as the adapters read them. Call it before the first request. A replay ignores real.
+func (t *Transport) Wrap(real http.RoundTripper) http.RoundTripper {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.mode == Record && real != nil {
+		t.opts.Real = real
+	}
+	return t
+}
+
+// Dir is the directory of the cassettes.
+func (t *Transport) Dir() string { return t.dir }
 
 // RoundTrip implements http.RoundTripper.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {

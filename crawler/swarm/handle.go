@@ -49,6 +49,11 @@ func (s *Source) Handle(ctx context.Context, job crawler.Job, f crawler.Fetcher)
 	ctx, cancel := context.WithTimeout(ctx, s.timeout*time.Duration(4+2*s.announceMax))
 	defer cancel()
 	u, _ := url.Parse(tr)
+	offline := crawler.IsOffline(f)
+	if offline && strings.HasPrefix(u.Scheme, "udp") {
+		// A replay reaches no network: only the fetcher's HTTP exchanges are in the cassettes.
+		return res, fmt.Errorf("swarm: UDP tracker %s: %w", tr, crawler.ErrOffline)
+	}
 	if !trusted && strings.HasPrefix(u.Scheme, "udp") {
 		// Crawled torrents name trackers: never let one aim our UDP socket at an internal address.
 		if err := checkHost(ctx, s.guard, u.Hostname()); err != nil {
@@ -60,6 +65,9 @@ func (s *Source) Handle(ctx context.Context, job crawler.Job, f crawler.Fetcher)
 	if errors.Is(err, torrent.ErrScrapeUnsupported) {
 		if !s.announce {
 			return res, &crawler.StatusError{URL: tr, Msg: "swarm: tracker has no scrape and options.announce is false"}
+		}
+		if offline {
+			return res, fmt.Errorf("swarm: tracker %s has no scrape; announcing: %w", tr, crawler.ErrOffline)
 		}
 		method = "announce"
 		var note string
