@@ -44,4 +44,3 @@ func runPlan(ctx context.Context, stdout io.Writer, reg *configs.Registry, w *co
 	enc.SetIndent("", "  ")
 	return enc.Encode(plans)
 }
-
