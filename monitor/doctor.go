@@ -203,7 +203,7 @@ func diagnose(ctx context.Context, name string, src crawler.Source, jobs []crawl
 	case rejected:
 		d.Status = DiagFail
 		d.Detail = fmt.Sprintf("reachable, but needs authentication (HTTP %d): set its token%s", d.HTTPStatus, budget)
-	case err != nil && (d.HTTPStatus == http.StatusTooManyRequests || isRateLimited(err)):
+	case err != nil && (d.HTTPStatus == http.StatusTooManyRequests || RateLimited(err)):
 		d.Status = DiagWarn
 		d.Detail = fmt.Sprintf("reachable, rate-limited now (%s)%s", Describe(err), budget)
 	case err != nil && pf.sent == 0 && !errors.Is(err, crawler.ErrOffline):
@@ -235,12 +235,6 @@ func diagnose(ctx context.Context, name string, src crawler.Source, jobs []crawl
 		}
 	}
 	return d
-}
-
-func isRateLimited(err error) bool {
-	var ra interface{ RetryAfter() time.Duration }
-	var se *crawler.StatusError
-	return errors.As(err, &ra) || (errors.As(err, &se) && se.Status == http.StatusTooManyRequests)
 }
 
 // budgetLow reports a successful answer whose headers say nothing is left.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"net/http"
 	"sort"
 	"strings"
 	"sync"
@@ -98,11 +99,21 @@ func (s *Stats) sightings(source string, n int) {
 	s.mu.Unlock()
 }
 
-// jobFailed feeds the circuit breaker: failures a retry might cure elsewhere (network, 5xx, bad
-// responses) count; a 4xx for one item (a model deleted since the listing) does not.
+// jobFailed feeds the circuit breaker, which is for sources that cannot be reached: failures a
+// retry might cure elsewhere (network, 5xx, bad responses) count; a 4xx for one item (a model
+// deleted since the listing) does not; and a rate limit (429, or any answer saying when to come
+// back: a Retry-After, a budget reset) proves the service is there, so it starts the count again.
+// A budget-limited source keeps its jobs: those the budget lets through are done, the others end
+// as dead letters after their attempts, and the source is degraded (partial), not failed.
 func (s *Stats) jobFailed(source string, err error) {
+	if RateLimited(err) {
+		s.mu.Lock()
+		s.src(source).consecutive = 0
+		s.mu.Unlock()
+		return
+	}
 	var se *crawler.StatusError
-	if errors.As(err, &se) && se.Status >= 400 && se.Status < 500 && se.Status != 429 {
+	if errors.As(err, &se) && se.Status >= 400 && se.Status < 500 {
 		return
 	}
 	s.mu.Lock()
@@ -110,6 +121,18 @@ func (s *Stats) jobFailed(source string, err error) {
 	st.consecutive++
 	st.cause = Describe(err)
 	s.mu.Unlock()
+}
+
+// RateLimited reports an error that is a rate limit: a 429 (crawler.StatusError, webapi's
+// RetryError), or any error with a RetryAfter() method (a Retry-After beyond the fetcher's wait,
+// an API's budget reset).
+func RateLimited(err error) bool {
+	var ra interface{ RetryAfter() time.Duration }
+	if errors.As(err, &ra) {
+		return true
+	}
+	var se *crawler.StatusError
+	return errors.As(err, &se) && se.Status == http.StatusTooManyRequests
 }
 
 // breakerOpen reports whether the source's remaining jobs should fail at once, why, and whether
