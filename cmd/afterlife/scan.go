@@ -131,6 +131,9 @@ func runScan(ctx context.Context, stdout, stderr io.Writer, reg *configs.Registr
 		return err
 	}
 	defer b.Close()
+	if b.Mode == "redis" && (f.record != "" || f.replay != "") {
+		return errors.New("--record and --replay run embedded only: worker processes on Redis would not record or replay")
+	}
 	tp, err := openTape(f, w)
 	if err != nil {
 		return err
