@@ -16,3 +16,7 @@ func IsOffline(f Fetcher) bool {
 	o, ok := f.(interface{ Offline() bool })
 	return ok && o.Offline()
 }
+
+// Offline forwards the wrapped fetcher's answer: the run loop hands adapters its fetcher wrapped
+// with the job's logger (WithLog), and a replay must stay offline through it.
+func (l logFetcher) Offline() bool { return IsOffline(l.f) }

@@ -168,11 +168,16 @@ func (c *Coordinator) Begin(ctx context.Context) (runID string, resumed bool, er
 
 // plan asks a source for its seed jobs, with its incremental plan when it can filter by date.
 func (c *Coordinator) plan(ctx context.Context, name string) ([]crawler.Job, error) {
-	src := c.Sources.Active[name]
+	return planSource(ctx, c.Sources.Active[name], c.Datasets, c.Listing[name])
+}
+
+// planSource asks src for its seed jobs over datasets, with its incremental plan when it can
+// filter by date (crawler.IncrementalPlanner). The run and `scan --plan` plan alike.
+func planSource(ctx context.Context, src crawler.Source, datasets []*configs.Dataset, inc crawler.Incremental) ([]crawler.Job, error) {
 	if ip, ok := src.(crawler.IncrementalPlanner); ok {
-		return ip.PlanIncremental(ctx, c.Datasets, c.Listing[name])
+		return ip.PlanIncremental(ctx, datasets, inc)
 	}
-	return src.Plan(ctx, c.Datasets)
+	return src.Plan(ctx, datasets)
 }
 
 // WaitDrained returns when nothing is pending or in flight in the run (or ctx is done).

@@ -129,7 +129,7 @@ func Diagnose(ctx context.Context, cfg DoctorConfig) ([]Diagnosis, error) {
 		for key, r := range crawler.RatesOf(src) {
 			fetcher.SetRate(key, r.PerSecond, r.Burst)
 		}
-		jobs, err := src.Plan(ctx, datasets)
+		jobs, err := planSource(ctx, src, datasets, crawler.Incremental{})
 		if err != nil {
 			d.Status, d.Detail = DiagFail, "planning: "+oneLine(err.Error())
 			out = append(out, d)

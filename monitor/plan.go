@@ -121,13 +121,13 @@ func PlanRun(ctx context.Context, cfg PlanConfig) ([]SourcePlan, error) {
 			names = append(names, n)
 		}
 	}
-	pctx := ctx
+	var listing map[string]crawler.Incremental // nil: every source lists in full
 	if cfg.Incremental != nil && cfg.History != nil {
 		ip, err := cfg.Incremental.PlanFor(ctx, cfg.History, cfg.DataDir, names, ids)
 		if err != nil {
 			return nil, err
 		}
-		pctx = ip.Context(ctx)
+		listing = ip.Sources
 	}
 	var out []SourcePlan
 	for _, name := range cfg.Watch.SourceNames() {
@@ -160,7 +160,7 @@ func PlanRun(ctx context.Context, cfg PlanConfig) ([]SourcePlan, error) {
 			out = append(out, p)
 			continue
 		}
-		jobs, err := src.Plan(pctx, datasets)
+		jobs, err := planSource(ctx, src, datasets, listing[name])
 		if err != nil {
 			p.RateLimit = "-"
 			p.Notes = append(p.Notes, "fails: planning: "+oneLine(err.Error()))
