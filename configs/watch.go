@@ -38,6 +38,9 @@ type Watch struct {
 	// besides the plan's regular runs.
 	DatasetSchedules map[string]string       `yaml:"dataset_schedules,omitempty"`
 	Sources          map[string]SourceConfig `yaml:"sources"`
+	// Demo marks a plan that points at the demo world (`afterlife demo --write-config` writes it):
+	// its runs go only into stores that hold demo data, never into a real one.
+	Demo bool `yaml:"demo,omitempty"`
 
 	File string `yaml:"-"`
 }

@@ -93,6 +93,9 @@ func runScan(ctx context.Context, stdout, stderr io.Writer, reg *configs.Registr
 		return err
 	}
 	defer store.Close()
+	if err := claimDataKind(ctx, store, dataDir, w.Demo); err != nil {
+		return err
+	}
 	b, err := openBackend(ctx, dataDir, store, 0)
 	if err != nil {
 		return err
@@ -118,6 +121,23 @@ func runScan(ctx context.Context, stdout, stderr io.Writer, reg *configs.Registr
 		return err
 	}
 	return printScanSummary(stdout, res, out)
+}
+
+// claimDataKind marks the store as holding demo or real data (the watch plan says which), or
+// refuses a run that would mix them. A store from before the mark is demo data when an earlier
+// demo left its world's address in the data directory.
+func claimDataKind(ctx context.Context, store *reports.SQLiteStore, dataDir string, demo bool) error {
+	kind, unmarked := reports.DataReal, reports.DataReal
+	if demo {
+		kind = reports.DataDemo
+	}
+	if _, err := os.Stat(filepath.Join(dataDir, demoAddrFile)); err == nil {
+		unmarked = reports.DataDemo
+	}
+	if err := store.ClaimDataKind(ctx, kind, unmarked); err != nil {
+		return fmt.Errorf("--data: %w", err)
+	}
+	return nil
 }
 
 // prepareDataDir creates the data directory and returns the reports directory (out, else
