@@ -40,7 +40,9 @@ written to --out.
 
 An interrupted scan (Ctrl-C, kill -9) resumes where it stopped when run again with the same --data:
 no queued work is lost and no finding is recorded twice. A source that fails (no network, 5xx,
-bad responses) does not stop the run; the report says what failed and why.
+bad responses) does not stop the run; the report says first what could not be checked, and
+groups the failures by source and cause. A run in which every enabled source failed exits with
+status 2: nothing was checked.
 
 On a terminal a progress table per source is drawn on stderr. Standard output gets a summary:
 human-readable on a terminal, one JSON object otherwise.`,
@@ -76,6 +78,8 @@ type scanSummary struct {
 	Sources []reports.SourceStat `json:"sources"`
 	Reports []string             `json:"reports"`
 	Out     string               `json:"out"`
+	// Coverage says what the run could check (state all, partial or none) and what is unknown.
+	Coverage *render.Coverage `json:"coverage,omitempty"`
 }
 
 // runScan is one monitoring run, shared by scan and demo: embedded, or on Redis when --redis or
@@ -120,8 +124,18 @@ func runScan(ctx context.Context, stdout, stderr io.Writer, reg *configs.Registr
 	if err := notifyScanWebhooks(ctx, store, reg, res.Run.ID); err != nil {
 		return err
 	}
-	return printScanSummary(stdout, res, out)
+	if err := printScanSummary(stdout, res, out); err != nil {
+		return err
+	}
+	if c := render.CoverageOf(res.Run.Sources); c != nil && c.State == render.CoverageNone {
+		// The reports are written and say so first; the exit status says it to scripts and cron.
+		return &exitError{code: exitNothingChecked, err: fmt.Errorf("run %s: %s", res.Run.ID, c.Headline)}
+	}
+	return nil
 }
+
+// exitNothingChecked is the exit status of a run in which every enabled source failed.
+const exitNothingChecked = 2
 
 // claimDataKind marks the store as holding demo or real data (the watch plan says which), or
 // refuses a run that would mix them. A store from before the mark is demo data when an earlier
@@ -199,7 +213,7 @@ func scanShowProgress(mode string, w io.Writer) bool {
 
 func printScanSummary(w io.Writer, res monitor.Result, out string) error {
 	sum := scanSummary{RunID: res.Run.ID, Resumed: res.Resumed, New: res.Run.New, Gone: res.Run.Gone,
-		Sources: res.Run.Sources, Reports: res.Reports, Out: out}
+		Sources: res.Run.Sources, Reports: res.Reports, Out: out, Coverage: render.CoverageOf(res.Run.Sources)}
 	if sum.Sources == nil {
 		sum.Sources = []reports.SourceStat{}
 	}
@@ -214,6 +228,9 @@ func printScanSummary(w io.Writer, res monitor.Result, out string) error {
 	how := "finished"
 	if res.Resumed {
 		how = "finished (resumed after an interruption)"
+	}
+	if c := sum.Coverage; c != nil && c.State != render.CoverageAll {
+		fmt.Fprintf(w, "%s\n", c.Headline)
 	}
 	fmt.Fprintf(w, "Run %s %s: %d new sightings, %d gone.\n", sum.RunID, how, sum.New, sum.Gone)
 	for _, s := range sum.Sources {

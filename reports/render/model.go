@@ -37,8 +37,13 @@ type RunView struct {
 	New      int                  `json:"new"`
 	Gone     int                  `json:"gone"`
 	Sources  []reports.SourceStat `json:"sources"`
+	// Coverage says what the run could check (nil for a run without sources: an artifacts file).
+	Coverage *Coverage `json:"coverage,omitempty"`
 	// Failures names each URL the run could not use and why (stores implementing FailureLister).
 	Failures []reports.JobFailure `json:"failures,omitempty"`
+	// FailureGroups are the failures by source and cause: one row per cause, with a count and
+	// examples.
+	FailureGroups []FailureGroup `json:"failure_groups,omitempty"`
 }
 
 // At is when the run's data is as of: its end, or its start while it runs.
@@ -230,6 +235,9 @@ func Build(ctx context.Context, st reports.Store, reg *configs.Registry, runID s
 		if rep.Run.Failures, err = fl.Failures(ctx, run.ID); err != nil {
 			return nil, fmt.Errorf("build report: %w", err)
 		}
+		if len(rep.Run.Failures) > 0 {
+			rep.Run.FailureGroups = GroupFailures(rep.Run.Failures)
+		}
 	}
 	for i := len(hist) - 1; i >= 0; i-- {
 		rep.Runs = append(rep.Runs, viewRun(hist[i]))
@@ -298,6 +306,9 @@ func viewRun(r reports.Run) RunView {
 	}
 	if v.Sources == nil {
 		v.Sources = []reports.SourceStat{}
+	}
+	if v.Finished != nil { // sources get their status when the run finishes
+		v.Coverage = CoverageOf(v.Sources)
 	}
 	return v
 }

@@ -59,6 +59,7 @@ func WriteDatasetMarkdown(w io.Writer, rep *Report, d *DatasetReport) error {
 		p(" since %s", mdText(d.RetractedOn))
 	}
 	p(" · run %s · generated %s\n\n", mdText(rep.Run.ID), fmtTime(rep.GeneratedAt))
+	writeCoverageMarkdown(b, rep.Run.Coverage)
 	if d.Reason != "" {
 		p("%s\n\n", mdText(d.Reason))
 	}
@@ -226,6 +227,8 @@ func WriteIndexMarkdown(w io.Writer, rep *Report) error {
 		p(" · not finished")
 	}
 	p(" · %d new, %d gone\n\n", rep.Run.New, rep.Run.Gone)
+	writeCoverageMarkdown(b, rep.Run.Coverage)
+	nothingChecked := rep.Run.Coverage != nil && rep.Run.Coverage.State == CoverageNone
 	for _, retracted := range []bool{true, false} {
 		var ds []DatasetReport
 		for _, d := range rep.Datasets {
@@ -239,7 +242,9 @@ func WriteIndexMarkdown(w io.Writer, rep *Report) error {
 			p("## Context entries\n\nNot retractions (re-releases, look-alikes, datasets with a warning): listed so matches can be checked, never counted as afterlife.\n\n")
 		}
 		if len(ds) == 0 {
-			if retracted {
+			if retracted && nothingChecked {
+				p("Nothing was checked in this run, so it cannot say whether retracted datasets live on.\n\n")
+			} else if retracted {
 				p("No sighting of a retracted dataset.\n\n")
 			}
 			continue
@@ -256,11 +261,33 @@ func WriteIndexMarkdown(w io.Writer, rep *Report) error {
 	for _, st := range rep.Run.Sources {
 		p("| %s | %s | %d | %d | %d | %s |\n", mdText(st.Name), mdText(st.Status), st.Requests, st.Bytes, st.Errors, mdText(st.Message))
 	}
-	if len(rep.Run.Failures) > 0 {
-		p("\n## Failures\n\n| source | URL | attempts | given up | error |\n|---|---|---:|---|---|\n")
-		for _, f := range rep.Run.Failures {
-			p("| %s | %s | %d | %v | %s |\n", mdText(f.Source), mdText(f.URL), f.Attempts, f.Final, mdText(f.Error))
+	if len(rep.Run.FailureGroups) > 0 {
+		p("\n## Failures by source and cause\n\n| source | cause | URLs | given up | for example |\n|---|---|---:|---:|---|\n")
+		for _, f := range rep.Run.FailureGroups {
+			ex := make([]string, len(f.Examples))
+			for i, u := range f.Examples {
+				ex[i] = mdText(u)
+			}
+			p("| %s | %s | %d | %d | %s |\n", mdText(f.Source), mdText(f.Cause), f.Count, f.GivenUp, strings.Join(ex, "<br>"))
 		}
+		p("\nEvery failed URL is in report.json (`run.failures`).\n")
 	}
 	return b.Flush()
+}
+
+// writeCoverageMarkdown puts what the run could not check first (nothing for a run that checked
+// everything).
+func writeCoverageMarkdown(b *bufio.Writer, c *Coverage) {
+	if c == nil || c.State == CoverageAll {
+		return
+	}
+	fmt.Fprintf(b, "> **%s**\n>\n", mdText(c.Headline))
+	for _, g := range c.Gaps {
+		fmt.Fprintf(b, "> - **%s** (%s", mdText(g.Source), mdText(g.Status))
+		if g.Reason != "" {
+			fmt.Fprintf(b, ": %s", mdText(g.Reason))
+		}
+		fmt.Fprintf(b, "): not known — %s.\n", mdText(g.Unknown))
+	}
+	b.WriteString("\n")
 }
