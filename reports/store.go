@@ -34,6 +34,8 @@ type Run struct {
 	Sources  []SourceStat `json:"sources"`
 	New      int          `json:"new"`
 	Gone     int          `json:"gone"`
+	// Reappeared counts sightings that had gone and were seen again in the run.
+	Reappeared int `json:"reappeared"`
 	// Complete is false for a run that was interrupted and not resumed.
 	Complete bool `json:"complete"`
 }
@@ -71,6 +73,11 @@ type SightingQuery struct {
 type RecordResult struct {
 	NewSightings int
 	Reappeared   int
+}
+
+// EventLister is implemented by stores that list what each run changed (SQLiteStore).
+type EventLister interface {
+	Events(ctx context.Context, q EventQuery) ([]Event, error)
 }
 
 // Store is the sightings store. The embedded backend is SQLite under the data directory.

@@ -157,16 +157,18 @@ func ingestArtifacts(ctx context.Context, st *reports.SQLiteStore, reg *configs.
 }
 
 func deliverWebhooks(ctx context.Context, rep *render.Report, hooks []render.Webhook, wait time.Duration) {
-	p := render.NewSightingsPayload(rep)
-	if p == nil {
-		slog.Info("no new sightings: no webhook sent")
+	ps := render.Payloads(rep)
+	if len(ps) == 0 {
+		slog.Info("no new or reappeared sightings: no webhook sent")
 		return
 	}
 	n := &render.Notifier{Hooks: hooks, Client: &http.Client{Timeout: 30 * time.Second}}
 	wctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	go n.Run(wctx)
-	n.Notify(p)
+	for _, p := range ps {
+		n.Notify(p)
+	}
 	n.Close()
 	if err := n.Wait(wctx); err != nil {
 		slog.Warn("webhooks not delivered in time", "wait", wait)

@@ -29,14 +29,16 @@ type Report struct {
 
 // RunView is a run as reports show it.
 type RunView struct {
-	ID       string               `json:"id"`
-	Started  time.Time            `json:"started"`
-	Finished *time.Time           `json:"finished"`
-	Mode     string               `json:"mode,omitempty"`
-	Complete bool                 `json:"complete"`
-	New      int                  `json:"new"`
-	Gone     int                  `json:"gone"`
-	Sources  []reports.SourceStat `json:"sources"`
+	ID       string     `json:"id"`
+	Started  time.Time  `json:"started"`
+	Finished *time.Time `json:"finished"`
+	Mode     string     `json:"mode,omitempty"`
+	Complete bool       `json:"complete"`
+	New      int        `json:"new"`
+	Gone     int        `json:"gone"`
+	// Reappeared counts sightings that had gone and came back in this run.
+	Reappeared int                  `json:"reappeared"`
+	Sources    []reports.SourceStat `json:"sources"`
 	// Coverage says what the run could check (nil for a run without sources: an artifacts file).
 	Coverage *Coverage `json:"coverage,omitempty"`
 	// Failures names each URL the run could not use and why (stores implementing FailureLister).
@@ -91,6 +93,8 @@ type Summary struct {
 	// NewSinceLastRun and GoneSinceLastRun are the changes the report's run made.
 	NewSinceLastRun  int `json:"new_since_last_run"`
 	GoneSinceLastRun int `json:"gone_since_last_run"`
+	// ReappearedSinceLastRun counts sightings that had gone and are live again since the last run.
+	ReappearedSinceLastRun int `json:"reappeared_since_last_run"`
 }
 
 // ArtifactRef is the part of an artifact a report shows.
@@ -125,6 +129,11 @@ type SightingView struct {
 	// New is true when the report's run first saw it; GoneNow when the run saw it go.
 	New     bool `json:"new"`
 	GoneNow bool `json:"gone_now"`
+	// Reappeared is true when the report's run saw it again after it had gone (a re-upload of a
+	// taken-down copy): ReappearedAt is when, WasGoneSince when it had gone.
+	Reappeared   bool       `json:"reappeared"`
+	ReappearedAt *time.Time `json:"reappeared_at,omitempty"`
+	WasGoneSince *time.Time `json:"was_gone_since,omitempty"`
 }
 
 // HostActions is what a steward can do about one host.
@@ -257,6 +266,10 @@ func Build(ctx context.Context, st reports.Store, reg *configs.Registry, runID s
 		}
 		probes = probesAsOf(probes, rep.Run) // swarm_series.go
 	}
+	back, err := reappearances(ctx, st, rep.Run)
+	if err != nil {
+		return nil, err
+	}
 	byDS := map[string][]reports.Sighting{}
 	for _, s := range all {
 		if rep.Run.Finished != nil {
@@ -290,7 +303,7 @@ func Build(ctx context.Context, st reports.Store, reg *configs.Registry, runID s
 		if !ok {
 			d = &configs.Dataset{ID: id, Name: id, Status: "unknown"}
 		}
-		rep.Datasets = append(rep.Datasets, buildDataset(d, reg.ContactsFor(id), byDS[id], rep, probes))
+		rep.Datasets = append(rep.Datasets, buildDataset(d, reg.ContactsFor(id), byDS[id], rep, probes, back))
 	}
 	if rep.Datasets == nil {
 		rep.Datasets = []DatasetReport{}
@@ -299,7 +312,8 @@ func Build(ctx context.Context, st reports.Store, reg *configs.Registry, runID s
 }
 
 func viewRun(r reports.Run) RunView {
-	v := RunView{ID: r.ID, Started: r.Started.UTC(), Mode: r.Mode, Complete: r.Complete, New: r.New, Gone: r.Gone, Sources: r.Sources}
+	v := RunView{ID: r.ID, Started: r.Started.UTC(), Mode: r.Mode, Complete: r.Complete, New: r.New, Gone: r.Gone,
+		Reappeared: r.Reappeared, Sources: r.Sources}
 	if !r.Finished.IsZero() {
 		f := r.Finished.UTC()
 		v.Finished = &f
@@ -330,7 +344,7 @@ func isPostRetraction(s *reports.Sighting, d *configs.Dataset) bool {
 	return p != "" && d.RetractedOn != "" && p >= d.RetractedOn
 }
 
-func buildDataset(d *configs.Dataset, contacts []configs.Contact, ss []reports.Sighting, rep *Report, probes []reports.SwarmProbe) DatasetReport {
+func buildDataset(d *configs.Dataset, contacts []configs.Contact, ss []reports.Sighting, rep *Report, probes []reports.SwarmProbe, back map[eventKey]reappearance) DatasetReport {
 	run := rep.Run
 	dr := DatasetReport{ID: d.ID, Name: d.Name, Status: d.Status, Retracted: d.IsRetraction(), RetractedOn: d.RetractedOn, Reason: d.Reason,
 		AnnouncementURL: d.AnnouncementURL}
@@ -366,6 +380,15 @@ func buildDataset(d *configs.Dataset, contacts []configs.Contact, ss []reports.S
 			g := x.GoneSince.UTC()
 			v.GoneSince = &g
 			v.GoneNow = !g.Before(run.Started) && (run.Finished == nil || !g.After(*run.Finished))
+		}
+		if r, ok := back[eventKey{x.Artifact.ID, x.Dataset, x.Relation}]; ok && !x.Gone {
+			at := r.at
+			v.Reappeared, v.ReappearedAt = true, &at
+			if !r.wasGone.IsZero() {
+				g := r.wasGone
+				v.WasGoneSince = &g
+			}
+			s.ReappearedSinceLastRun++
 		}
 		dr.Sightings = append(dr.Sightings, v)
 		s.Total++
@@ -558,4 +581,47 @@ func evidenceOrEmpty(e []extract.Evidence) []extract.Evidence {
 		return []extract.Evidence{}
 	}
 	return e
+}
+
+// eventKey names one sighting in the store's events.
+type eventKey struct {
+	artifact, dataset string
+	relation          extract.Relation
+}
+
+// reappearance is a sighting the run saw again after it had gone.
+type reappearance struct {
+	at, wasGone time.Time
+}
+
+// reappearances returns the sightings that came back in run (a "reappeared" event of the run),
+// each with when it had gone (its last "gone" event before the run). Stores that keep no events
+// have none.
+func reappearances(ctx context.Context, st reports.Store, run RunView) (map[eventKey]reappearance, error) {
+	el, ok := st.(reports.EventLister)
+	if !ok || run.Reappeared == 0 {
+		return nil, nil
+	}
+	evs, err := el.Events(ctx, reports.EventQuery{RunID: run.ID, Kind: reports.EventReappeared})
+	if err != nil || len(evs) == 0 {
+		return nil, err
+	}
+	out := make(map[eventKey]reappearance, len(evs))
+	for _, e := range evs {
+		out[eventKey{e.ArtifactID, e.Dataset, e.Relation}] = reappearance{at: e.At.UTC()}
+	}
+	gones, err := el.Events(ctx, reports.EventQuery{Kind: reports.EventGone})
+	if err != nil {
+		return nil, fmt.Errorf("build report: %w", err)
+	}
+	for _, e := range gones { // newest first: the first before the run is the last time it went
+		k := eventKey{e.ArtifactID, e.Dataset, e.Relation}
+		r, ok := out[k]
+		if !ok || !r.wasGone.IsZero() || e.RunID == run.ID || e.At.After(run.Started) {
+			continue
+		}
+		r.wasGone = e.At.UTC()
+		out[k] = r
+	}
+	return out, nil
 }

@@ -66,10 +66,23 @@ func WriteDatasetMarkdown(w io.Writer, rep *Report, d *DatasetReport) error {
 	if d.AnnouncementURL != "" {
 		p("Announcement: %s\n\n", mdLink(d.AnnouncementURL, d.AnnouncementURL))
 	}
+	var back []SightingView
+	for _, x := range d.Sightings {
+		if x.Reappeared {
+			back = append(back, x)
+		}
+	}
+	if len(back) > 0 {
+		p("## Back online since the last run (%d)\n\nThese had gone (taken down, or removed) and are live again: a re-upload of a taken-down copy is the first thing to act on.\n\n", len(back))
+		for _, x := range back {
+			p("- %s\n", mdBackItem(x))
+		}
+		p("\n")
+	}
 	s := d.Summary
-	p("## Summary\n\n| live copies | derivatives | trained-on models | papers since retraction | swarms alive | new since last run | gone since last run |\n|---:|---:|---:|---:|---:|---:|---:|\n")
-	p("| %d | %d | %d | %d | %d / %d | %d | %d |\n\n", s.LiveCopies, s.Derivatives, s.TrainedOnModels, s.PapersSinceRetraction,
-		s.SwarmsAlive, s.Torrents, s.NewSinceLastRun, s.GoneSinceLastRun)
+	p("## Summary\n\n| live copies | derivatives | trained-on models | papers since retraction | swarms alive | new since last run | gone since last run | back online since last run |\n|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	p("| %d | %d | %d | %d | %d / %d | %d | %d | %d |\n\n", s.LiveCopies, s.Derivatives, s.TrainedOnModels, s.PapersSinceRetraction,
+		s.SwarmsAlive, s.Torrents, s.NewSinceLastRun, s.GoneSinceLastRun, s.ReappearedSinceLastRun)
 	p("%d sightings in all: %d live, %d gone; %d studies and %d mentions are listed but not counted as afterlife.\n\n", s.Total, s.Live, s.Gone, s.Studies, s.Mentions)
 
 	var news, gones []SightingView
@@ -143,6 +156,9 @@ func WriteDatasetMarkdown(w io.Writer, rep *Report, d *DatasetReport) error {
 			}
 			if x.New {
 				state += ", new"
+			}
+			if x.Reappeared {
+				state += ", back online"
 			}
 			p("| %s<br>%s | %s | %s | %.2f | %s | %s | %s | %s |\n", mdLink(x.Artifact.Title, x.Artifact.URL), mdText(x.Artifact.ID),
 				mdText(x.Artifact.Source), mdText(x.Artifact.Host), x.Confidence, fmtDay(x.FirstSeen), fmtDay(x.LastSeen), state,
@@ -226,8 +242,15 @@ func WriteIndexMarkdown(w io.Writer, rep *Report) error {
 	} else {
 		p(" · not finished")
 	}
-	p(" · %d new, %d gone\n\n", rep.Run.New, rep.Run.Gone)
+	p(" · %d new, %d gone, %d back online\n\n", rep.Run.New, rep.Run.Gone, rep.Run.Reappeared)
 	writeCoverageMarkdown(b, rep.Run.Coverage)
+	if back := backOnline(rep); len(back) > 0 {
+		p("## Back online since the last run (%d)\n\nThese had gone (taken down, or removed) and are live again: a re-upload of a taken-down copy is the first thing to act on.\n\n", len(back))
+		for _, x := range back {
+			p("- [%s](%s.md) · %s\n", mdText(x.DatasetName), fileID(x.DatasetID), mdBackItem(x.S))
+		}
+		p("\n")
+	}
 	nothingChecked := rep.Run.Coverage != nil && rep.Run.Coverage.State == CoverageNone
 	for _, retracted := range []bool{true, false} {
 		var ds []DatasetReport
@@ -249,11 +272,11 @@ func WriteIndexMarkdown(w io.Writer, rep *Report) error {
 			}
 			continue
 		}
-		p("| dataset | status | live copies | derivatives | trained-on models | papers since retraction | swarms alive | new | gone |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n")
+		p("| dataset | status | live copies | derivatives | trained-on models | papers since retraction | swarms alive | new | gone | back |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 		for _, d := range ds {
 			s := d.Summary
-			p("| [%s](%s.md) | %s | %d | %d | %d | %d | %d | %d | %d |\n", mdText(d.Name), fileID(d.ID), mdText(d.Status), s.LiveCopies, s.Derivatives,
-				s.TrainedOnModels, s.PapersSinceRetraction, s.SwarmsAlive, s.NewSinceLastRun, s.GoneSinceLastRun)
+			p("| [%s](%s.md) | %s | %d | %d | %d | %d | %d | %d | %d | %d |\n", mdText(d.Name), fileID(d.ID), mdText(d.Status), s.LiveCopies, s.Derivatives,
+				s.TrainedOnModels, s.PapersSinceRetraction, s.SwarmsAlive, s.NewSinceLastRun, s.GoneSinceLastRun, s.ReappearedSinceLastRun)
 		}
 		p("\n")
 	}
@@ -290,4 +313,17 @@ func writeCoverageMarkdown(b *bufio.Writer, c *Coverage) {
 		fmt.Fprintf(b, "): not known — %s.\n", mdText(g.Unknown))
 	}
 	b.WriteString("\n")
+}
+
+// mdBackItem is one reappeared sighting: what, where, when it had gone and when it came back.
+func mdBackItem(x SightingView) string {
+	t := fmt.Sprintf("%s: %s (%s) on %s —", mdText(string(x.Relation)), mdLink(x.Artifact.Title, x.Artifact.URL), mdText(x.Artifact.ID), mdText(x.Artifact.Host))
+	if x.WasGoneSince != nil {
+		t += " gone since " + fmtDay(*x.WasGoneSince) + ","
+	}
+	t += " live again"
+	if x.ReappearedAt != nil {
+		t += " " + fmtDay(*x.ReappearedAt)
+	}
+	return t
 }
