@@ -44,7 +44,8 @@ func init() {
   sightings.csv, timeseries.csv    for researchers
   feeds/<dataset>.atom        new sightings per dataset
 
-By default it reads the sightings store under --data and renders the latest run (or --run ID).
+By default it reads the sightings store under --data (read-only: a read-only data directory
+works, with --out elsewhere) and renders the latest run (or --run ID).
 With --artifacts FILE.jsonl (or - for stdin) it matches an artifacts file in the interchange format
 against the registry and renders it directly: no crawl, no prior store.
 
@@ -108,7 +109,7 @@ func runReport(cmd *cobra.Command, f reportFlags) error {
 		if out == "" {
 			out = filepath.Join(g.dataDir, "reports")
 		}
-		st, err = reports.OpenStore(path)
+		st, err = reports.OpenStoreReadOnly(path)
 		if err != nil {
 			return err
 		}
@@ -120,6 +121,9 @@ func runReport(cmd *cobra.Command, f reportFlags) error {
 	}
 	files, err := render.WriteAll(ctx, rep, reg, out)
 	if err != nil {
+		if f.out == "" && f.artifacts == "" {
+			return fmt.Errorf("%w (reports go to DATA/reports by default; give --out DIR for a read-only data directory)", err)
+		}
 		return err
 	}
 	hooks, err := render.WebhooksFromEnv(os.Getenv)
