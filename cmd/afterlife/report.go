@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/afterlife-watch/afterlife/artifact"
 	"github.com/afterlife-watch/afterlife/configs"
 	"github.com/afterlife-watch/afterlife/reports"
 	"github.com/afterlife-watch/afterlife/reports/render"
@@ -47,7 +48,9 @@ func init() {
 By default it reads the sightings store under --data (read-only: a read-only data directory
 works, with --out elsewhere) and renders the latest run (or --run ID).
 With --artifacts FILE.jsonl (or - for stdin) it matches an artifacts file in the interchange format
-against the registry and renders it directly: no crawl, no prior store.
+against the registry and renders it directly: no crawl, no prior store. A bad line is skipped and
+counted (the first 5 are shown with their line numbers) and the exit status is then 1, as with
+'afterlife match'.
 
 --webhook URL posts the run's new sightings as JSON; --slack-webhook URL posts a Slack message.
 Webhook URLs usually carry secrets: prefer the environment, AFTERLIFE_WEBHOOKS and
@@ -80,6 +83,7 @@ func runReport(cmd *cobra.Command, f reportFlags) error {
 		}
 	}
 	var st *reports.SQLiteStore
+	var bad *badLines // bad lines of --artifacts
 	runID := f.run
 	out := f.out
 	if f.artifacts != "" {
@@ -94,7 +98,8 @@ func runReport(cmd *cobra.Command, f reportFlags) error {
 			return err
 		}
 		defer st.Close()
-		runID, err = ingestArtifacts(ctx, st, reg, f.artifacts, cmd.InOrStdin())
+		bad = &badLines{w: cmd.ErrOrStderr(), cmd: "report"}
+		runID, err = ingestArtifacts(ctx, st, reg, f.artifacts, cmd.InOrStdin(), bad)
 		if err != nil {
 			return err
 		}
@@ -139,14 +144,21 @@ func runReport(cmd *cobra.Command, f reportFlags) error {
 	if len(hooks) > 0 {
 		deliverWebhooks(ctx, rep, hooks, f.hookWait)
 	}
-	return printReportSummary(cmd.OutOrStdout(), rep, out, files)
+	if err := printReportSummary(cmd.OutOrStdout(), rep, out, files); err != nil {
+		return err
+	}
+	if bad != nil {
+		return bad.err(f.artifacts)
+	}
+	return nil
 }
 
 // ingestArtifacts records an artifacts file (or stdin) in st as one run. A file's modification
 // time is the run's time, so the same file renders the same bytes.
-func ingestArtifacts(ctx context.Context, st *reports.SQLiteStore, reg *configs.Registry, name string, stdin io.Reader) (string, error) {
+func ingestArtifacts(ctx context.Context, st *reports.SQLiteStore, reg *configs.Registry, name string, stdin io.Reader, bad *badLines) (string, error) {
+	opt := render.IngestOptions{BadLine: func(le *artifact.LineError) { bad.add(le) }}
 	if name == "-" {
-		return render.IngestArtifacts(ctx, st, reg, stdin, "<stdin>", time.Now().UTC())
+		return render.IngestArtifactsWith(ctx, st, reg, stdin, "<stdin>", time.Now().UTC(), opt)
 	}
 	fh, err := os.Open(name)
 	if err != nil {
@@ -157,7 +169,7 @@ func ingestArtifacts(ctx context.Context, st *reports.SQLiteStore, reg *configs.
 	if fi, err := fh.Stat(); err == nil {
 		at = fi.ModTime().UTC().Truncate(time.Second)
 	}
-	return render.IngestArtifacts(ctx, st, reg, fh, name, at)
+	return render.IngestArtifactsWith(ctx, st, reg, fh, name, at, opt)
 }
 
 func deliverWebhooks(ctx context.Context, rep *render.Report, hooks []render.Webhook, wait time.Duration) {
