@@ -57,8 +57,8 @@ Webhook URLs usually carry secrets: prefer the environment, AFTERLIFE_WEBHOOKS a
 AFTERLIFE_SLACK_WEBHOOKS (comma-separated). Deliveries are retried with backoff for up to
 --webhook-wait.`,
 		Args: cobra.NoArgs,
-		Example: `  afterlife report --data ~/.local/share/afterlife --out ./report
-  afterlife report --artifacts my-crawl.jsonl --out ./report`,
+		Example: `  afterlife report --data ~/.local/share/afterlife --out ~/afterlife-report
+  afterlife report --artifacts my-crawl.jsonl --out ~/afterlife-report`,
 		RunE: func(cmd *cobra.Command, args []string) error { return runReport(cmd, f) },
 	}
 	fl := cmd.Flags()

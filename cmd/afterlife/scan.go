@@ -46,7 +46,7 @@ status 2: nothing was checked.
 
 On a terminal a progress table per source is drawn on stderr. Standard output gets a summary:
 human-readable on a terminal, one JSON object otherwise.`,
-		Example: `  afterlife scan --out reports/
+		Example: `  afterlife scan --out ~/afterlife-reports
   afterlife scan --config watch.yaml --data /var/lib/afterlife --workers 8 --out /srv/afterlife`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
