@@ -1,0 +1,233 @@
+package render
+
+import (
+	"bytes"
+	"context"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/afterlife-watch/afterlife/reports"
+)
+
+// What a steward sees first, and that nothing is wider than the screen, checked in headless
+// Chromium on the static report files at 1280 x 900 (issue 17: "Done when" browser checks).
+
+const viewW, viewH = 1280, 900
+
+func fileURL(dir, name string) string {
+	return (&url.URL{Scheme: "file", Path: filepath.Join(dir, name)}).String()
+}
+
+// box is an element's place on the page (document coordinates) and its text.
+type box struct {
+	Found  bool    `json:"found"`
+	Top    float64 `json:"top"`
+	Height float64 `json:"height"`
+	Text   string  `json:"text"`
+}
+
+func (b *browser) box(t *testing.T, css string) box {
+	t.Helper()
+	return get(t, b, chromedp.Evaluate[box](`(() => { const e = document.querySelector(` + jsString(css) + `);
+		if (!e) return {found: false};
+		const r = e.getBoundingClientRect(), s = getComputedStyle(e);
+		return {found: s.display !== "none" && s.visibility !== "hidden" && r.height > 0, top: r.top + scrollY, height: r.height, text: e.innerText}; })()`))
+}
+
+// headingTop is the document top of the first h2 whose text starts with prefix (-1: none).
+func (b *browser) headingTop(t *testing.T, prefix string) float64 {
+	t.Helper()
+	return get(t, b, chromedp.Evaluate[float64](`(() => { for (const h of document.querySelectorAll("h2")) {
+		if (h.innerText.startsWith(` + jsString(prefix) + `)) return h.getBoundingClientRect().top + scrollY; } return -1; })()`))
+}
+
+func jsString(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
+	return `"` + r.Replace(s) + `"`
+}
+
+// overflow is how far the page is wider than the viewport, and the widest element that sticks out.
+type overflow struct {
+	ScrollWidth float64 `json:"scroll_width"`
+	Inner       float64 `json:"inner"`
+	Culprit     string  `json:"culprit"`
+}
+
+func (b *browser) overflow(t *testing.T) overflow {
+	t.Helper()
+	return get(t, b, chromedp.Evaluate[overflow](`(() => {
+		let culprit = "";
+		for (const e of document.querySelectorAll("body *")) {
+			const r = e.getBoundingClientRect();
+			if (r.right > innerWidth + 1 && !e.closest(".scroll")) { culprit = e.tagName + "." + e.className + ": " + (e.innerText || "").slice(0, 80); break; }
+		}
+		return {scroll_width: document.documentElement.scrollWidth, inner: innerWidth, culprit}; })()`))
+}
+
+// brokenWords lists the words in table cells that the browser broke across lines mid-word: a run
+// of letters and digits (3 to 30 of them: URLs and hashes may wrap at their punctuation) whose
+// characters lie on more than one line. Card excerpts (pre) wrap their long tokens and are left
+// out.
+func (b *browser) brokenWords(t *testing.T) []string {
+	t.Helper()
+	return get(t, b, chromedp.Evaluate[[]string](`(() => {
+		const bad = [];
+		for (const cell of document.querySelectorAll("th, td")) {
+			const walk = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+			for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+				if (n.parentElement.closest("pre")) continue; // a card excerpt: wraps its long tokens
+				for (const m of n.data.matchAll(/(?<![\p{L}\p{N}])[\p{L}\p{N}]{3,30}(?![\p{L}\p{N}])/gu)) {
+					const r = document.createRange();
+					r.setStart(n, m.index); r.setEnd(n, m.index + m[0].length);
+					const tops = new Set([...r.getClientRects()].filter(x => x.width > 0).map(x => Math.round(x.top)));
+					if (tops.size > 1) bad.push(m[0] + " in " + cell.tagName.toLowerCase() + " " + Math.round(cell.getBoundingClientRect().width) + "px (" + n.parentElement.tagName.toLowerCase() + ": " + JSON.stringify(n.data.slice(Math.max(0, m.index - 30), m.index + 40)) + ")");
+				}
+			}
+		}
+		return bad; })()`))
+}
+
+func (b *browser) open(t *testing.T, u string) {
+	t.Helper()
+	b.do(t, chromedp.EmulateViewport(viewW, viewH), chromedp.Navigate(u), chromedp.WaitVisible(chromedp.CSS("h1")))
+}
+
+// A run that checked nothing: the first thing on the overview and on a dataset page, within the
+// first screen, is that nothing could be checked.
+func TestBrowserNothingCheckedHeadlineComesFirst(t *testing.T) {
+	s := coverageStore(t, map[string]string{"huggingface": "failed", "github": "failed"})
+	out := t.TempDir()
+	if _, err := Write(context.Background(), s, registry(t), "", out); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t)
+	for page, next := range map[string]string{"index.html": "Retracted datasets", "ms-celeb-1m.html": "Summary"} {
+		b.open(t, fileURL(out, page))
+		c := b.box(t, "#coverage")
+		if !c.Found || !strings.Contains(c.Text, "Nothing could be checked") {
+			t.Errorf("%s: no visible nothing-checked headline (%+v)", page, c)
+			continue
+		}
+		if c.Top > viewH/2 {
+			t.Errorf("%s: the headline starts at %.0fpx, not in the first half screen", page, c.Top)
+		}
+		if h := b.headingTop(t, next); h < 0 || c.Top > h {
+			t.Errorf("%s: the headline (at %.0f) is not above %q (at %.0f)", page, c.Top, next, h)
+		}
+		if body := get(t, b, chromedp.Evaluate[string](`document.querySelector("main").innerText`)); strings.Contains(body, "No sighting of a retracted dataset") {
+			t.Errorf("%s says there is no sighting although nothing was checked", page)
+		}
+	}
+	for _, ev := range b.takeEvents() {
+		t.Errorf("browser event: %s", ev)
+	}
+}
+
+// A copy back online: its own section, in the first screen, above the dataset tables and the
+// summary, listing the copy.
+func TestBrowserReappearedSectionComesFirst(t *testing.T) {
+	s := reappearedStore(t)
+	out := t.TempDir()
+	if _, err := Write(context.Background(), s, registry(t), "", out); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t)
+	for page, next := range map[string]string{"index.html": "Retracted datasets", "ms-celeb-1m.html": "Summary"} {
+		b.open(t, fileURL(out, page))
+		r := b.box(t, "#reappeared")
+		if !r.Found || !strings.Contains(r.Text, "Back online since the last run") || !strings.Contains(r.Text, "ms1m-reupload") {
+			t.Errorf("%s: no visible back-online section listing the copy (%+v)", page, r)
+			continue
+		}
+		if r.Top > viewH/2 {
+			t.Errorf("%s: the back-online section starts at %.0fpx, not in the first half screen", page, r.Top)
+		}
+		if h := b.headingTop(t, next); h < 0 || r.Top > h {
+			t.Errorf("%s: the back-online section (at %.0f) is not above %q (at %.0f)", page, r.Top, next, h)
+		}
+	}
+	// In the dataset's table the copy is live, with a badge, not struck through as gone.
+	b.open(t, fileURL(out, "ms-celeb-1m.html"))
+	row := get(t, b, chromedp.Evaluate[string](`(() => { for (const tr of document.querySelectorAll("tr")) if (tr.innerText.includes("ms1m-reupload")) return tr.className + "|" + tr.innerText; return ""; })()`))
+	if !strings.Contains(row, "back online") || strings.HasPrefix(row, "gone") || strings.Contains(row, "gone 20") {
+		t.Errorf("the copy's table row is not live and marked back online: %q", row)
+	}
+}
+
+// No page of a report is wider than a 1280px screen (tables scroll inside their box, long URLs
+// and ids wrap) and no table cell breaks a word mid-word. Checked on the fixture, the two stories above and the demo world's afterlife.
+func TestBrowserNoHorizontalOverflowAt1280(t *testing.T) {
+	ctx := context.Background()
+	reg := registry(t)
+	dirs := map[string]string{}
+	out, _ := writeFixture(t)
+	dirs["fixture"] = out
+	for name, s := range map[string]*reports.SQLiteStore{
+		"nothing-checked": coverageStore(t, map[string]string{"huggingface": "failed", "github": "failed"}),
+		"reappeared":      reappearedStore(t),
+	} {
+		d := t.TempDir()
+		if _, err := Write(ctx, s, reg, "", d); err != nil {
+			t.Fatal(err)
+		}
+		dirs[name] = d
+	}
+	// The demo world's planted afterlife, ingested.
+	files, _ := filepath.Glob("../../internal/demoworld/planted/*.jsonl")
+	if len(files) == 0 {
+		t.Fatal("no demo artifacts")
+	}
+	var all bytes.Buffer
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all.Write(b)
+	}
+	st := openTest(t)
+	if _, err := IngestArtifacts(ctx, st, reg, &all, "demo.jsonl", t0); err != nil {
+		t.Fatal(err)
+	}
+	d := t.TempDir()
+	if _, err := Write(ctx, st, reg, "", d); err != nil {
+		t.Fatal(err)
+	}
+	dirs["demo"] = d
+
+	b := newBrowser(t)
+	// Control: the same checks catch a page that is too wide and a table that breaks words.
+	ctl := filepath.Join(t.TempDir(), "control.html")
+	os.WriteFile(ctl, []byte(`<!doctype html><html><body><h1>control</h1><div style="width:2000px">wide</div>`+
+		`<table style="width:300px"><tr><td style="width:10px;overflow-wrap:anywhere">Afterlife</td><td>x</td></tr></table></body></html>`), 0o644)
+	b.open(t, "file://"+ctl)
+	if o := b.overflow(t); o.ScrollWidth <= o.Inner || o.Culprit == "" {
+		t.Fatalf("control: a 2000px page not seen as overflowing: %+v", o)
+	}
+	if w := b.brokenWords(t); len(w) == 0 {
+		t.Fatal("control: a word broken in a 10px cell not seen")
+	}
+	checked := 0
+	for name, dir := range dirs {
+		pages, _ := filepath.Glob(filepath.Join(dir, "*.html"))
+		for _, p := range pages {
+			b.open(t, fileURL(dir, filepath.Base(p)))
+			o := b.overflow(t)
+			checked++
+			if o.ScrollWidth > o.Inner || o.Culprit != "" {
+				t.Errorf("%s/%s: page is %.0fpx wide in a %.0fpx window; sticking out: %s", name, filepath.Base(p), o.ScrollWidth, o.Inner, o.Culprit)
+			}
+			if w := b.brokenWords(t); len(w) > 0 {
+				t.Errorf("%s/%s: table cells break words mid-word: %v", name, filepath.Base(p), w)
+			}
+		}
+	}
+	if checked < 15 {
+		t.Errorf("only %d pages checked", checked)
+	}
+}
