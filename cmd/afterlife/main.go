@@ -64,6 +64,8 @@ func init() {
 			return err
 		},
 	})
+	rootCmd.Version = version // afterlife --version
+	rootCmd.SetVersionTemplate("afterlife {{.Version}}\n")
 	rootCmd.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return fmt.Errorf("%w\nRun '%s --help' for usage", err, cmd.CommandPath())
 	})

@@ -73,3 +73,14 @@ func TestExamplesWriteOutsideTheSourceTree(t *testing.T) {
 	}
 	walk(rootCmd)
 }
+
+// `afterlife --version` and `afterlife version` print the same line.
+func TestVersionFlag(t *testing.T) {
+	defer rootCmd.Flags().Set("version", "false") // flags keep their values between in-process runs
+	for _, args := range [][]string{{"--version"}, {"version"}} {
+		out, err := runReportCLI(t, args...)
+		if err != nil || out != "afterlife "+version+"\n" {
+			t.Errorf("afterlife %v: %q, %v", args, out, err)
+		}
+	}
+}
