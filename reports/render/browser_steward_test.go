@@ -231,3 +231,61 @@ func TestBrowserNoHorizontalOverflowAt1280(t *testing.T) {
 		t.Errorf("only %d pages checked", checked)
 	}
 }
+
+// chartCheck is what the browser measured of one chart.
+type chartCheck struct {
+	Label    string   `json:"label"`
+	XTitle   string   `json:"x_title"`
+	YTitle   string   `json:"y_title"`
+	YTicks   []string `json:"y_ticks"`
+	XTicks   int      `json:"x_ticks"`
+	Values   int      `json:"values"`
+	Outside  []string `json:"outside"`
+	Overlaps []string `json:"overlaps"`
+	Ascends  bool     `json:"ascends"`
+}
+
+// Charts (sightings over time, papers per year, swarm health) have both axes titled, numbered
+// y ticks going up, x tick labels and the values written on them, all text inside the chart and
+// no two labels on top of each other.
+func TestBrowserChartsHaveLabelledAxes(t *testing.T) {
+	out, _ := writeFixture(t)
+	b := newBrowser(t)
+	b.open(t, fileURL(out, "ms-celeb-1m.html"))
+	charts := get(t, b, chromedp.Evaluate[[]chartCheck](`[...document.querySelectorAll("svg.chart")].map(svg => {
+		const box = svg.getBoundingClientRect();
+		const texts = [...svg.querySelectorAll("text")].map(e => ({e, r: e.getBoundingClientRect(), s: e.textContent}));
+		const yt = [...svg.querySelectorAll(".axis-y .tick")].map(e => ({s: e.textContent, y: e.getBoundingClientRect().top}));
+		const out = {label: svg.getAttribute("aria-label"),
+			x_title: (svg.querySelector(".axis-x-title") || {}).textContent || "",
+			y_title: (svg.querySelector(".axis-y .axis-title") || {}).textContent || "",
+			y_ticks: yt.map(t => t.s), x_ticks: svg.querySelectorAll(":scope > .tick").length,
+			values: svg.querySelectorAll(".value").length, outside: [], overlaps: [],
+			ascends: yt.length >= 2 && yt.every((t, i) => i == 0 || (+t.s > +yt[i-1].s && t.y < yt[i-1].y))};
+		for (const t of texts) {
+			if (t.r.width == 0) continue;
+			if (t.r.left < box.left - 1 || t.r.right > box.right + 1 || t.r.top < box.top - 1 || t.r.bottom > box.bottom + 1) out.outside.push(t.s);
+		}
+		for (let i = 0; i < texts.length; i++) for (let j = i + 1; j < texts.length; j++) {
+			const a = texts[i].r, c = texts[j].r;
+			if (a.width && c.width && a.left < c.right - 1 && c.left < a.right - 1 && a.top < c.bottom - 1 && c.top < a.bottom - 1) out.overlaps.push(texts[i].s + " / " + texts[j].s);
+		}
+		return out; })`))
+	if len(charts) < 3 {
+		t.Fatalf("%d charts on the dataset page, want the timeline, papers per year and swarm health: %+v", len(charts), charts)
+	}
+	for _, c := range charts {
+		if c.XTitle == "" || c.YTitle == "" {
+			t.Errorf("%s: axis titles x %q y %q", c.Label, c.XTitle, c.YTitle)
+		}
+		if len(c.YTicks) < 2 || !c.Ascends {
+			t.Errorf("%s: y ticks %v do not go up from 0", c.Label, c.YTicks)
+		}
+		if c.XTicks < 1 || c.Values < 1 {
+			t.Errorf("%s: %d x tick labels, %d value labels", c.Label, c.XTicks, c.Values)
+		}
+		if len(c.Outside) > 0 || len(c.Overlaps) > 0 {
+			t.Errorf("%s: text outside the chart %v, overlapping %v", c.Label, c.Outside, c.Overlaps)
+		}
+	}
+}

@@ -135,6 +135,7 @@ type page struct {
 	Reapp    []SightingView
 	Timeline template.HTML
 	Papers   template.HTML
+	SwarmSVG template.HTML
 	Rels     []relGroup
 	Hosts    []HostStat
 	// graph page
@@ -208,6 +209,7 @@ func writeDatasetHTML(w io.Writer, l linker, rep *Report, d *DatasetReport) erro
 		p.Timeline = timelineSVG(d.Timeline)
 	}
 	p.Papers = papersSVG(d.PapersPerYear, d.retractionYear)
+	p.SwarmSVG = swarmSVG(d.Swarms)
 	for _, rel := range extract.Relations {
 		g := relGroup{Title: relTitle[rel]}
 		for _, x := range d.Sightings {
