@@ -39,6 +39,9 @@ func (s *SQLiteStore) Sightings(ctx context.Context, q SightingQuery) ([]Sightin
 	if q.Gone != nil {
 		where, args = append(where, "s.gone=?"), append(args, b2i(*q.Gone))
 	}
+	if q.MinConfidence > 0 {
+		where, args = append(where, "s.confidence>=?"), append(args, q.MinConfidence)
+	}
 	query := `SELECT ` + sightingCols + ` FROM sightings s JOIN artifacts a ON a.id=s.artifact_id`
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")

@@ -66,7 +66,9 @@ type SightingQuery struct {
 	Source   string
 	Text     string // substring of title, id or url
 	Gone     *bool
-	Limit    int
+	// MinConfidence keeps sightings at least this confident (0: any).
+	MinConfidence float64
+	Limit         int
 }
 
 // RecordResult says what recording an artifact changed.

@@ -95,7 +95,7 @@ func WriteAtom(w io.Writer, rep *Report, d *DatasetReport) error {
 			Updated:   x.LastSeen.UTC().Format(time.RFC3339),
 			Published: x.FirstSeen.UTC().Format(time.RFC3339),
 			Summary: atomText{"text", fmt.Sprintf("%s %s on %s (%s), confidence %.2f. Evidence: %s", x.Artifact.Kind, oneLine(x.Artifact.ID),
-				x.Artifact.Host, x.Artifact.Source, x.Confidence, oneLine(evidenceText(x.Evidence)))},
+				x.Artifact.Host, x.Artifact.Source, x.Confidence, oneLine(plainEvidenceText(x.Evidence)))},
 		}
 		if k.back {
 			e.Title.Body = fmt.Sprintf("[back online] [%s] %s", x.Relation, oneLine(x.Artifact.Title))

@@ -90,6 +90,8 @@ var funcs = template.FuncMap{
 	"join":     strings.Join,
 	"safe":     safeURL,
 	"spark":    sparkSVG,
+	"plain":    PlainEvidence,
+	"confword": ConfidenceWord,
 	"mdname":   func(id string) string { return fileID(id) + ".md" },
 	"feedname": func(id string) string { return "feeds/" + fileID(id) + ".atom" },
 	"host":     func(a artifact.Artifact) string { return a.Host() },

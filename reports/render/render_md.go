@@ -134,6 +134,9 @@ func WriteDatasetMarkdown(w io.Writer, rep *Report, d *DatasetReport) error {
 		p("\n")
 	}
 
+	if len(d.Sightings) > 0 {
+		p("Confidence: **strong** (0.90 and over) — a file, a torrent or a declared training set of the original release; **likely** (0.60 to 0.89) — named in the title or description with signs of use; **weak** (under 0.60) — a bare or ambiguous mention: check it by hand. A weak sign on its own lowers it; a matching file, hash or declared training set raises it.\n\n")
+	}
 	for _, rel := range extract.Relations {
 		var rows []SightingView
 		for _, x := range d.Sightings {
@@ -160,9 +163,9 @@ func WriteDatasetMarkdown(w io.Writer, rep *Report, d *DatasetReport) error {
 			if x.Reappeared {
 				state += ", back online"
 			}
-			p("| %s<br>%s | %s | %s | %.2f | %s | %s | %s | %s |\n", mdLink(x.Artifact.Title, x.Artifact.URL), mdText(x.Artifact.ID),
-				mdText(x.Artifact.Source), mdText(x.Artifact.Host), x.Confidence, fmtDay(x.FirstSeen), fmtDay(x.LastSeen), state,
-				mdText(evidenceText(x.Evidence)))
+			p("| %s<br>%s | %s | %s | %.2f %s | %s | %s | %s | %s |\n", mdLink(x.Artifact.Title, x.Artifact.URL), mdText(x.Artifact.ID),
+				mdText(x.Artifact.Source), mdText(x.Artifact.Host), x.Confidence, ConfidenceWord(x.Confidence), fmtDay(x.FirstSeen), fmtDay(x.LastSeen), state,
+				mdText(plainEvidenceText(x.Evidence)))
 		}
 		if total > len(rows) {
 			p("\n%d of %d shown; every sighting is in sightings.csv and report.json.\n", len(rows), total)
