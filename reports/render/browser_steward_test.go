@@ -289,3 +289,58 @@ func TestBrowserChartsHaveLabelledAxes(t *testing.T) {
 		}
 	}
 }
+
+// The demo's dataset pages show, under "Actions by host", the registry's takedown route for each
+// host it knows, although the demo world serves every source on 127.0.0.1: the planted artifacts
+// are ingested with the addresses the demo world gives them.
+func TestBrowserDemoShowsTakedownRoutes(t *testing.T) {
+	ctx := context.Background()
+	reg := registry(t)
+	files, _ := filepath.Glob("../../internal/demoworld/planted/*.jsonl")
+	var all bytes.Buffer
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all.Write(b)
+	}
+	local := strings.NewReplacer("https://huggingface.co/", "http://127.0.0.1:8700/huggingface/", "https://github.com/", "http://127.0.0.1:8700/github/",
+		"https://zenodo.org/", "http://127.0.0.1:8700/zenodo/", "https://www.kaggle.com/", "http://127.0.0.1:8700/kaggle/",
+		"https://academictorrents.com/", "http://127.0.0.1:8700/academictorrents/").Replace(all.String())
+	st := openTest(t)
+	if _, err := IngestArtifacts(ctx, st, reg, strings.NewReader(local), "demo.jsonl", t0); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	if _, err := Write(ctx, st, reg, "", out); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t)
+	routes := map[string]string{}
+	for _, page := range []string{"ms-celeb-1m.html", "books3.html", "laion-5b.html", "dukemtmc.html"} {
+		b.open(t, fileURL(out, page))
+		got := get(t, b, chromedp.Evaluate[map[string]string](`(() => { const out = {};
+			const start = [...document.querySelectorAll("h2")].find(h => h.innerText.startsWith("Actions by host"));
+			for (let e = start.nextElementSibling; e && e.tagName != "H2"; e = e.nextElementSibling) {
+				if (e.tagName != "H3") continue;
+				const p = e.nextElementSibling, a = p && p.querySelector("a[href]");
+				out[e.innerText.split(" ")[0]] = a ? a.href : "";
+			}
+			return out; })()`))
+		for h, u := range got {
+			routes[h] = u
+		}
+	}
+	for host, want := range map[string]string{"huggingface.co": "https://huggingface.co/content-policy", "github.com": "https://github.com/contact/dmca",
+		"kaggle.com": "https://www.kaggle.com/contact", "zenodo.org": "https://zenodo.org/support"} {
+		if routes[host] != want {
+			t.Errorf("demo pages: actions for %s link %q, want the registry's route %q (all: %v)", host, routes[host], want, routes)
+		}
+	}
+	for h := range routes {
+		if strings.HasPrefix(h, "127.0.0.1") {
+			t.Errorf("an action group is headed by the demo world's address %s instead of the source's host", h)
+		}
+	}
+}

@@ -138,7 +138,10 @@ type SightingView struct {
 
 // HostActions is what a steward can do about one host.
 type HostActions struct {
-	Host    string `json:"host"`
+	Host string `json:"host"`
+	// ServedAt is the address the copies were found at when it is not Host's own (the demo world
+	// serves every source on 127.0.0.1): the route is the one of the source's host.
+	ServedAt string `json:"served_at,omitempty"`
 	How     string `json:"how"`
 	URL     string `json:"url,omitempty"`
 	Contact bool   `json:"contact_known"`
@@ -492,21 +495,35 @@ func contactFor(contacts []configs.Contact, host string) (configs.Contact, bool)
 	return out, best >= 0
 }
 
+// sourceHosts are the hosts of the sources' artifacts, for a copy found at another address.
+var sourceHosts = map[string]string{
+	artifact.SourceHuggingFace: "huggingface.co", artifact.SourceGitHub: "github.com", artifact.SourceZenodo: "zenodo.org",
+	artifact.SourceKaggle: "kaggle.com", artifact.SourceAcademicTorrents: "academictorrents.com",
+}
+
 func actions(contacts []configs.Contact, ss []SightingView) []HostActions {
 	by := map[string]*HostActions{}
 	for _, s := range ss {
 		if s.Gone || !actionable(s.Relation) {
 			continue
 		}
-		h := by[s.Artifact.Host]
+		host, servedAt := s.Artifact.Host, ""
+		c, ok := contactFor(contacts, host)
+		if sh := sourceHosts[s.Artifact.Source]; !ok && sh != "" && sh != host {
+			if c, ok = contactFor(contacts, sh); ok {
+				host, servedAt = sh, s.Artifact.Host
+			}
+		}
+		key := host + "\x00" + servedAt
+		h := by[key]
 		if h == nil {
-			h = &HostActions{Host: s.Artifact.Host, Items: []ActionItem{}}
-			if c, ok := contactFor(contacts, s.Artifact.Host); ok {
+			h = &HostActions{Host: host, ServedAt: servedAt, Items: []ActionItem{}}
+			if ok {
 				h.How, h.URL, h.Contact, h.Uncertain = c.How, c.URL, true, c.Uncertain
 			} else {
 				h.How = "No contact for this host in the registry: use the host's abuse or takedown process."
 			}
-			by[s.Artifact.Host] = h
+			by[key] = h
 		}
 		h.Items = append(h.Items, ActionItem{ArtifactID: s.Artifact.ID, URL: s.Artifact.URL, Title: s.Artifact.Title, Relation: s.Relation})
 	}
@@ -518,7 +535,10 @@ func actions(contacts []configs.Contact, ss []SightingView) []HostActions {
 		if len(out[i].Items) != len(out[j].Items) {
 			return len(out[i].Items) > len(out[j].Items)
 		}
-		return out[i].Host < out[j].Host
+		if out[i].Host != out[j].Host {
+			return out[i].Host < out[j].Host
+		}
+		return out[i].ServedAt < out[j].ServedAt
 	})
 	return out
 }

@@ -120,7 +120,11 @@ func WriteDatasetMarkdown(w io.Writer, rep *Report, d *DatasetReport) error {
 		p("No live copy, derivative or model to report.\n\n")
 	}
 	for _, h := range d.Actions {
-		p("### %s (%d)\n\n%s", mdText(h.Host), len(h.Items), mdText(h.How))
+		p("### %s (%d)", mdText(h.Host), len(h.Items))
+		if h.ServedAt != "" {
+			p(" · found at %s", mdText(h.ServedAt))
+		}
+		p("\n\n%s", mdText(h.How))
 		if h.URL != "" {
 			p(" %s", mdLink(h.URL, h.URL))
 		}
