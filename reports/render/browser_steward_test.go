@@ -33,7 +33,7 @@ type box struct {
 
 func (b *browser) box(t *testing.T, css string) box {
 	t.Helper()
-	return get(t, b, chromedp.Evaluate[box](`(() => { const e = document.querySelector(` + jsString(css) + `);
+	return get(t, b, chromedp.Evaluate[box](`(() => { const e = document.querySelector(`+jsString(css)+`);
 		if (!e) return {found: false};
 		const r = e.getBoundingClientRect(), s = getComputedStyle(e);
 		return {found: s.display !== "none" && s.visibility !== "hidden" && r.height > 0, top: r.top + scrollY, height: r.height, text: e.innerText}; })()`))
@@ -43,7 +43,7 @@ func (b *browser) box(t *testing.T, css string) box {
 func (b *browser) headingTop(t *testing.T, prefix string) float64 {
 	t.Helper()
 	return get(t, b, chromedp.Evaluate[float64](`(() => { for (const h of document.querySelectorAll("h2")) {
-		if (h.innerText.startsWith(` + jsString(prefix) + `)) return h.getBoundingClientRect().top + scrollY; } return -1; })()`))
+		if (h.innerText.startsWith(`+jsString(prefix)+`)) return h.getBoundingClientRect().top + scrollY; } return -1; })()`))
 }
 
 func jsString(s string) string {

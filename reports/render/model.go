@@ -142,9 +142,9 @@ type HostActions struct {
 	// ServedAt is the address the copies were found at when it is not Host's own (the demo world
 	// serves every source on 127.0.0.1): the route is the one of the source's host.
 	ServedAt string `json:"served_at,omitempty"`
-	How     string `json:"how"`
-	URL     string `json:"url,omitempty"`
-	Contact bool   `json:"contact_known"`
+	How      string `json:"how"`
+	URL      string `json:"url,omitempty"`
+	Contact  bool   `json:"contact_known"`
 	// Uncertain marks a route the registry has not verified.
 	Uncertain bool         `json:"uncertain,omitempty"`
 	Items     []ActionItem `json:"items"`
