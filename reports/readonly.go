@@ -68,5 +68,6 @@ func OpenStoreReadOnly(path string) (*SQLiteStore, error) {
 		db.Close()
 		return nil, fmt.Errorf("open store %s read-only: %w", path, err)
 	}
+	s.goneHow = hasTable(ctx, db, "gone_reasons")
 	return s, nil
 }

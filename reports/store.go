@@ -54,6 +54,8 @@ type Sighting struct {
 	LastSeen       time.Time          `json:"last_seen"`
 	Gone           bool               `json:"gone"`
 	GoneSince      time.Time          `json:"gone_since,omitzero"`
+	// GoneHow says how it was found gone (GoneHTTP, or missing from complete listings).
+	GoneHow string `json:"gone_how,omitempty"`
 	// FirstRun and LastRun are the runs that first and last saw it.
 	FirstRun string `json:"first_run,omitempty"`
 	LastRun  string `json:"last_run,omitempty"`

@@ -51,3 +51,14 @@ func TestActionsByHostGiveTheRegistryRoute(t *testing.T) {
 		}
 	}
 }
+
+// A gone sighting says how it was found gone, in every format.
+func TestGoneSaysHowInEveryFormat(t *testing.T) {
+	out, _ := writeFixture(t) // run-2 saw the mirror answer 404
+	for _, name := range []string{"ms-celeb-1m.html", "ms-celeb-1m.md", "report.json", "feeds/ms-celeb-1m.atom"} {
+		body := strings.ReplaceAll(readOut(t, out, name), `\`, "")
+		if !strings.Contains(body, "the host answered 404/410: no longer at its address") {
+			t.Errorf("%s does not say how the mirror was found gone", name)
+		}
+	}
+}

@@ -110,7 +110,11 @@ func WriteAtom(w io.Writer, rep *Report, d *DatasetReport) error {
 			e.Summary.Body = "Back online" + gone + ", seen again " + fmtDay(k.at) + ": " + e.Summary.Body
 		}
 		if x.Gone && x.GoneSince != nil {
-			e.Summary.Body += " Gone since " + fmtDay(*x.GoneSince) + "."
+			e.Summary.Body += " Gone since " + fmtDay(*x.GoneSince)
+			if x.GoneHow != "" {
+				e.Summary.Body += ": " + x.GoneHow
+			}
+			e.Summary.Body += "."
 		}
 		if u := safeURL(x.Artifact.URL); u != "" {
 			e.Link = &atomLink{Href: u, Rel: "alternate"}

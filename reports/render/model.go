@@ -124,6 +124,9 @@ type SightingView struct {
 	LastRun        string             `json:"last_run,omitempty"`
 	Gone           bool               `json:"gone"`
 	GoneSince      *time.Time         `json:"gone_since"`
+	// GoneHow says how it was found gone: the host answered 404/410, or it was missing from the
+	// source's complete listings.
+	GoneHow string `json:"gone_how,omitempty"`
 	// Excerpt is the start of the artifact's text (model card, abstract), for the HTML pages.
 	Excerpt string `json:"-"`
 	// New is true when the report's run first saw it; GoneNow when the run saw it go.
@@ -381,7 +384,7 @@ func buildDataset(d *configs.Dataset, contacts []configs.Contact, ss []reports.S
 		}
 		if x.Gone {
 			g := x.GoneSince.UTC()
-			v.GoneSince = &g
+			v.GoneSince, v.GoneHow = &g, x.GoneHow
 			v.GoneNow = !g.Before(run.Started) && (run.Finished == nil || !g.After(*run.Finished))
 		}
 		if r, ok := back[eventKey{x.Artifact.ID, x.Dataset, x.Relation}]; ok && !x.Gone {

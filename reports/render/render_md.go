@@ -109,7 +109,11 @@ func WriteDatasetMarkdown(w io.Writer, rep *Report, d *DatasetReport) error {
 		p("Nothing went.\n\n")
 	}
 	for _, x := range gones {
-		p("- %s: %s (%s)\n", mdText(string(x.Relation)), mdLink(x.Artifact.Title, x.Artifact.URL), mdText(x.Artifact.ID))
+		p("- %s: %s (%s)", mdText(string(x.Relation)), mdLink(x.Artifact.Title, x.Artifact.URL), mdText(x.Artifact.ID))
+		if x.GoneHow != "" {
+			p(" — %s", mdText(x.GoneHow))
+		}
+		p("\n")
 	}
 	if len(gones) > 0 {
 		p("\n")
@@ -160,6 +164,9 @@ func WriteDatasetMarkdown(w io.Writer, rep *Report, d *DatasetReport) error {
 			state := "live"
 			if x.Gone {
 				state = "gone since " + fmtDay(*x.GoneSince)
+				if x.GoneHow != "" {
+					state += " (" + mdText(x.GoneHow) + ")"
+				}
 			}
 			if x.New {
 				state += ", new"
