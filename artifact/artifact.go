@@ -5,11 +5,13 @@ package artifact
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 )
 
 // Sources an artifact may come from.
@@ -123,44 +125,93 @@ type LineError struct {
 func (e *LineError) Error() string { return fmt.Sprintf("%s:%d: %v", e.Name, e.Line, e.Err) }
 func (e *LineError) Unwrap() error { return e.Err }
 
-// Reader streams artifacts from JSON Lines. Blank lines are skipped.
+// Reader streams artifacts from JSON Lines. Blank lines are skipped; a bad line (invalid JSON,
+// binary data, an invalid artifact, a line longer than MaxLine) is a *LineError and the reader
+// goes on with the next line.
 type Reader struct {
 	name string
-	sc   *bufio.Scanner
+	br   *bufio.Reader
 	line int
 }
 
 // NewReader reads JSON Lines from r; name is used in errors.
 func NewReader(r io.Reader, name string) *Reader {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), MaxLine)
-	return &Reader{name: name, sc: sc}
+	return &Reader{name: name, br: bufio.NewReaderSize(r, 64<<10)}
+}
+
+// readLine returns the next line without its newline; a line longer than MaxLine is read through
+// and dropped (long is true).
+func (r *Reader) readLine() (b []byte, long bool, err error) {
+	for {
+		frag, err := r.br.ReadSlice('\n')
+		if !long {
+			if len(b)+len(frag) > MaxLine+2 {
+				long, b = true, nil
+			} else {
+				b = append(b, frag...)
+			}
+		}
+		switch {
+		case err == bufio.ErrBufferFull:
+			continue
+		case err == io.EOF:
+			if len(b) == 0 && !long {
+				return nil, false, io.EOF
+			}
+			return b, long, nil
+		case err != nil:
+			return nil, false, err
+		}
+		b = bytes.TrimSuffix(bytes.TrimSuffix(b, []byte("\n")), []byte("\r"))
+		return b, long, nil
+	}
 }
 
 // Next returns the next artifact, io.EOF at the end, or a *LineError for a bad line. After a
-// *LineError the reader can go on with the next line.
+// *LineError the reader goes on with the next line (a read error other than a bad line is
+// returned as is).
 func (r *Reader) Next() (Artifact, error) {
-	for r.sc.Scan() {
+	for {
+		b, long, err := r.readLine()
+		if err == io.EOF {
+			return Artifact{}, io.EOF
+		}
+		if err != nil {
+			return Artifact{}, fmt.Errorf("read %s: %w", r.name, err)
+		}
 		r.line++
-		b := r.sc.Bytes()
-		if len(strings.TrimSpace(string(b))) == 0 {
+		if long {
+			return Artifact{}, &LineError{Name: r.name, Line: r.line, Err: fmt.Errorf("line longer than %d bytes", MaxLine)}
+		}
+		if len(bytes.TrimSpace(b)) == 0 {
 			continue
 		}
-		var a Artifact
-		dec := json.NewDecoder(strings.NewReader(string(b)))
-		if err := dec.Decode(&a); err != nil {
-			return Artifact{}, &LineError{Name: r.name, Line: r.line, Err: fmt.Errorf("invalid JSON: %w", err)}
-		}
-		if err := a.Validate(); err != nil {
+		a, err := ParseLine(b)
+		if err != nil {
 			return Artifact{}, &LineError{Name: r.name, Line: r.line, Err: err}
 		}
 		return a, nil
 	}
-	if err := r.sc.Err(); err != nil {
-		return Artifact{}, &LineError{Name: r.name, Line: r.line + 1, Err: err}
-	}
-	return Artifact{}, io.EOF
 }
+
+// ParseLine decodes and validates one JSON line. A line that is binary data (a NUL byte, or not
+// UTF-8) is said to be so, without echoing it.
+func ParseLine(b []byte) (Artifact, error) {
+	var a Artifact
+	if err := json.Unmarshal(b, &a); err != nil {
+		if LooksBinary(b) {
+			return Artifact{}, errors.New("binary data, not a JSON line (is this an artifacts JSONL file?)")
+		}
+		return Artifact{}, fmt.Errorf("invalid JSON: %w", err)
+	}
+	if err := a.Validate(); err != nil {
+		return Artifact{}, err
+	}
+	return a, nil
+}
+
+// LooksBinary reports whether b holds a NUL byte or is not UTF-8.
+func LooksBinary(b []byte) bool { return bytes.IndexByte(b, 0) >= 0 || !utf8.Valid(b) }
 
 // ReadAll reads every artifact; it stops at the first bad line.
 func ReadAll(r io.Reader, name string) ([]Artifact, error) {

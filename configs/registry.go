@@ -8,9 +8,11 @@ import (
 	_ "embed"
 	"fmt"
 	"os"
+	"reflect"
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -240,19 +242,16 @@ func (v ValidationErrors) Error() string {
 
 // ParseRegistry decodes and validates a registry; name is used in errors.
 func ParseRegistry(b []byte, name string) (*Registry, error) {
-	var root yaml.Node
-	if err := yaml.Unmarshal(b, &root); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	if len(root.Content) == 0 {
-		return nil, &FieldError{File: name, Line: 1, Field: "datasets", Msg: "empty registry"}
+	root, err := parseYAML(b, name, "a registry needs `datasets:` with at least one entry (see `afterlife registry list`)", reflect.TypeOf(Registry{}))
+	if err != nil {
+		return nil, err
 	}
 	doc := root.Content[0]
 	var reg Registry
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(&reg); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, decodeError(name, err)
 	}
 	reg.File = name
 	lines := datasetNodes(doc)
@@ -338,8 +337,8 @@ func (r *Registry) validate(nodes []*yaml.Node) ValidationErrors {
 		if !statuses[d.Status] {
 			bad("status", "%q is not one of %s", d.Status, strings.Join(sortedKeys(statuses), ", "))
 		}
-		if d.RetractedOn != "" && !dateRE.MatchString(d.RetractedOn) {
-			bad("retracted_on", "%q is not YYYY-MM-DD, YYYY-MM or YYYY", d.RetractedOn)
+		if d.RetractedOn != "" && !validDate(d.RetractedOn) {
+			bad("retracted_on", "%q is not a date: YYYY-MM-DD, YYYY-MM or YYYY (e.g. 2019-06-06)", d.RetractedOn)
 		}
 		if d.IsRetraction() && d.RetractedOn == "" && !d.DateUnknown {
 			bad("retracted_on", "a retracted dataset needs a date")
@@ -390,6 +389,16 @@ func (r *Registry) validate(nodes []*yaml.Node) ValidationErrors {
 		}
 	}
 	return errs
+}
+
+// validDate reports whether s is a real date as YYYY-MM-DD, YYYY-MM or YYYY (2021-13-45 is not).
+func validDate(s string) bool {
+	if !dateRE.MatchString(s) {
+		return false
+	}
+	layout := map[int]string{4: "2006", 7: "2006-01", 10: "2006-01-02"}[len(s)]
+	_, err := time.Parse(layout, s)
+	return err == nil
 }
 
 // Line returns the line of the entry in its registry file (0 if unknown).

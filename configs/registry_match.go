@@ -65,7 +65,7 @@ func (r *Registry) validateMatching(d *Dataset, i int, n *yaml.Node) ValidationE
 			if strings.TrimSpace(ar.Alias) == "" {
 				bad(append(p, "alias"), "missing")
 			}
-			if ar.Before != "" && !dateRE.MatchString(ar.Before) {
+			if ar.Before != "" && !validDate(ar.Before) {
 				bad(append(p, "before"), "%q is not YYYY-MM-DD, YYYY-MM or YYYY", ar.Before)
 			}
 			for k, w := range ar.Requires {

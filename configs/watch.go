@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"reflect"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -38,8 +41,13 @@ type Watch struct {
 	// besides the plan's regular runs.
 	DatasetSchedules map[string]string       `yaml:"dataset_schedules,omitempty"`
 	Sources          map[string]SourceConfig `yaml:"sources"`
+	// Demo marks a plan that points at the demo world (`afterlife demo --write-config` writes it):
+	// its runs go only into stores that hold demo data, never into a real one.
+	Demo bool `yaml:"demo,omitempty"`
 
 	File string `yaml:"-"`
+	// sourceLines are the lines of the source names under sources:, for errors.
+	sourceLines map[string]int
 }
 
 // SourceConfig configures one source adapter.
@@ -80,21 +88,50 @@ func LoadWatch(path string) (*Watch, error) {
 	return ParseWatch(b, path)
 }
 
-// ParseWatch decodes and validates a watch plan.
+// ParseWatch decodes and validates a watch plan. Every problem is one line naming the file, the
+// line, the key and what is allowed; nothing is decoded from a file with an unknown key.
 func ParseWatch(b []byte, name string) (*Watch, error) {
+	root, err := parseYAML(b, name, "a watch config needs `sources:` with at least one enabled source (`afterlife demo --write-config FILE` writes an example)", reflect.TypeOf(Watch{}))
+	if err != nil {
+		return nil, err
+	}
 	var w Watch
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(&w); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, decodeError(name, err)
 	}
 	w.File = name
-	var root yaml.Node
-	_ = yaml.Unmarshal(b, &root)
-	if err := w.validate(&root); err != nil {
+	if err := w.validate(root); err != nil {
 		return nil, err
 	}
 	return &w, nil
+}
+
+// CheckSources refuses source names that are not in known (the source adapters of this build),
+// naming the nearest known one: a misspelt source would otherwise be skipped in silence.
+func (w *Watch) CheckSources(known []string) error {
+	var errs ValidationErrors
+	ks := append([]string(nil), known...)
+	sort.Strings(ks)
+	for _, name := range w.SourceNames() {
+		if slices.Contains(ks, name) {
+			continue
+		}
+		msg := fmt.Sprintf("unknown source %q", name)
+		if near := Nearest(name, ks); near != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", near)
+		}
+		line := w.sourceLines[name]
+		if line == 0 {
+			line = 1
+		}
+		errs = append(errs, &FieldError{File: w.File, Line: line, Field: "sources." + name, Msg: msg + "; known sources: " + strings.Join(ks, ", ")})
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
 }
 
 func (w *Watch) validate(root *yaml.Node) error {
@@ -108,13 +145,19 @@ func (w *Watch) validate(root *yaml.Node) error {
 			}
 		}
 	}
+	w.sourceLines = map[string]int{}
+	enabled := 0
 	for _, name := range w.SourceNames() {
 		sc := w.Sources[name]
+		if sc.Enabled {
+			enabled++
+		}
 		var n *yaml.Node
-		if srcs != nil {
+		if srcs != nil && srcs.Kind == yaml.MappingNode {
 			for i := 0; i+1 < len(srcs.Content); i += 2 {
 				if srcs.Content[i].Value == name {
 					n = srcs.Content[i+1]
+					w.sourceLines[name] = srcs.Content[i].Line
 				}
 			}
 		}
@@ -134,6 +177,13 @@ func (w *Watch) validate(root *yaml.Node) error {
 	}
 	if w.Workers < 0 {
 		errs = append(errs, &FieldError{File: w.File, Line: fieldLine(doc, "workers"), Field: "workers", Msg: "negative"})
+	}
+	if enabled == 0 {
+		msg := "no source is enabled, so a run would check nothing: set `enabled: true` under at least one source"
+		if len(w.Sources) > 0 {
+			msg += " (" + strings.Join(w.SourceNames(), ", ") + ")"
+		}
+		errs = append(errs, &FieldError{File: w.File, Line: fieldLine(doc, "sources"), Field: "sources", Msg: msg})
 	}
 	if len(errs) > 0 {
 		return errs

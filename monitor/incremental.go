@@ -220,7 +220,10 @@ func (p IncrementalPlan) Record(dataDir, runID string) error {
 
 // EnqueueRechecks enqueues, for every active source that can look artifacts up
 // (crawler.Rechecker), the detail jobs of its live sighted artifacts that runID has not seen yet,
-// least recently seen first. Job ids dedup: enqueueing again (a resumed run) adds nothing.
+// least recently seen first, then of its gone ones, most recently gone first: a taken-down copy
+// that is back at its address (a restored repository, a re-upload) is seen again — it reappears —
+// even when no listing shows it (an incremental listing shows only what changed). Job ids dedup:
+// enqueueing again (a resumed run) adds nothing.
 func (p *Incremental) EnqueueRechecks(ctx context.Context, store SightingLister, fr crawler.Frontier, sources map[string]crawler.Source, runID string, log *slog.Logger) (int, error) {
 	pol := p.defaults()
 	if pol.MaxRechecks < 0 {
@@ -232,33 +235,55 @@ func (p *Incremental) EnqueueRechecks(ctx context.Context, store SightingLister,
 	}
 	sort.Strings(names)
 	total := 0
-	live := false
 	for _, name := range names {
 		rc, ok := sources[name].(crawler.Rechecker)
 		if !ok {
 			continue
 		}
-		sg, err := store.Sightings(ctx, reports.SightingQuery{Source: name, Gone: &live})
+		sg, err := store.Sightings(ctx, reports.SightingQuery{Source: name})
 		if err != nil {
 			return total, fmt.Errorf("re-checks of %s: %w", name, err)
 		}
-		lastSeen := map[string]time.Time{}
+		type cand struct {
+			gone bool
+			at   time.Time // live: last seen (oldest first); gone: gone since (newest first)
+		}
+		cands := map[string]cand{}
 		for _, s := range sg {
 			id := s.Artifact.ID
 			if s.LastRun == runID {
 				continue // seen by this run's listings
 			}
-			if t, ok := lastSeen[id]; !ok || s.LastSeen.Before(t) {
-				lastSeen[id] = s.LastSeen
+			c := cand{gone: s.Gone, at: s.LastSeen}
+			if s.Gone {
+				c.at = s.GoneSince
 			}
+			old, seen := cands[id]
+			switch {
+			case !seen:
+			case old.gone != c.gone: // one of its sightings is live: the artifact is live
+				c = cand{at: s.LastSeen}
+				if !old.gone {
+					c = old
+				}
+			case !c.gone && !c.at.Before(old.at), c.gone && !c.at.After(old.at):
+				c = old
+			}
+			cands[id] = c
 		}
-		ids := make([]string, 0, len(lastSeen))
-		for id := range lastSeen {
+		ids := make([]string, 0, len(cands))
+		for id := range cands {
 			ids = append(ids, id)
 		}
 		sort.Slice(ids, func(i, j int) bool {
-			if !lastSeen[ids[i]].Equal(lastSeen[ids[j]]) {
-				return lastSeen[ids[i]].Before(lastSeen[ids[j]])
+			a, b := cands[ids[i]], cands[ids[j]]
+			switch {
+			case a.gone != b.gone:
+				return !a.gone
+			case !a.at.Equal(b.at) && !a.gone:
+				return a.at.Before(b.at)
+			case !a.at.Equal(b.at):
+				return a.at.After(b.at)
 			}
 			return ids[i] < ids[j]
 		})
@@ -326,8 +351,8 @@ func (p *Incremental) begin(ctx context.Context, co *Coordinator, dataDir string
 	return runID, resumed, nil
 }
 
-// recheck runs after the listings drained: it enqueues the re-checks of live sighted artifacts
-// the run has not seen and crawls again until they drained (nil policy: nothing).
+// recheck runs after the listings drained: it enqueues the re-checks of sighted artifacts (live,
+// then gone) the run has not seen and crawls again until they drained (nil policy: nothing).
 func (p *Incremental) recheck(ctx context.Context, co *Coordinator, runID string, crawl func() error) error {
 	if p == nil {
 		return nil

@@ -4,10 +4,14 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/afterlife-watch/afterlife/artifact"
+	"github.com/afterlife-watch/afterlife/configs"
 	"github.com/afterlife-watch/afterlife/crawler"
+	"github.com/afterlife-watch/afterlife/extract"
 	"github.com/afterlife-watch/afterlife/monitor"
 	"github.com/afterlife-watch/afterlife/reports"
 )
@@ -120,4 +124,77 @@ func join(xs []string) string {
 		out += x
 	}
 	return out
+}
+
+// recheckSource re-checks any artifact by a job whose URL is its id.
+type recheckSource struct{}
+
+func (recheckSource) Name() string { return "github" }
+func (recheckSource) Plan(context.Context, []*configs.Dataset) ([]crawler.Job, error) {
+	return nil, nil
+}
+func (recheckSource) Handle(context.Context, crawler.Job, crawler.Fetcher) (crawler.Result, error) {
+	return crawler.Result{}, nil
+}
+func (recheckSource) Recheck(id string) (crawler.Job, bool) {
+	return crawler.Job{ID: "recheck|" + id, Source: "github", Kind: "detail", URL: "https://example.org/" + id}, true
+}
+
+// enqueueLog is a frontier that only remembers what was enqueued.
+type enqueueLog struct {
+	crawler.Frontier
+	urls []string
+}
+
+func (e *enqueueLog) Enqueue(_ context.Context, jobs ...crawler.Job) (int, error) {
+	for _, j := range jobs {
+		e.urls = append(e.urls, strings.TrimPrefix(j.URL, "https://example.org/"))
+	}
+	return len(jobs), nil
+}
+
+// Issue 17, item 3: re-checks cover gone artifacts too (after the live ones, most recently gone
+// first), so a taken-down copy that is back at its address reappears even when no listing shows
+// it; the live ones keep the priority under MaxRechecks.
+func TestRechecksIncludeGoneArtifactsAfterLiveOnes(t *testing.T) {
+	ctx := context.Background()
+	st, err := reports.OpenStore(filepath.Join(t.TempDir(), reports.StoreFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	if err := st.BeginRun(ctx, reports.Run{ID: "r1", Started: t0}); err != nil {
+		t.Fatal(err)
+	}
+	for i, id := range []string{"gh:repo:a/live-old", "gh:repo:a/live-new", "gh:repo:a/gone-early", "gh:repo:a/gone-late"} {
+		a := artifact.Artifact{ID: id, Source: "github", Kind: artifact.KindRepository, URL: "https://github.com/" + id}
+		f := extract.Finding{ArtifactID: id, Dataset: "ms-celeb-1m", Relation: extract.Copy, Confidence: 0.9}
+		if _, err := st.Record(ctx, "r1", t0.Add(time.Duration(i)*time.Minute), a, []extract.Finding{f}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.MarkGone(ctx, "r1", []string{"gh:repo:a/gone-early"}, t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.MarkGone(ctx, "r1", []string{"gh:repo:a/gone-late"}, t0.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	srcs := map[string]crawler.Source{"github": recheckSource{}}
+	for _, c := range []struct {
+		max  int
+		want string
+	}{
+		{10, "gh:repo:a/live-old gh:repo:a/live-new gh:repo:a/gone-late gh:repo:a/gone-early"},
+		{3, "gh:repo:a/live-old gh:repo:a/live-new gh:repo:a/gone-late"},
+	} {
+		fr := &enqueueLog{}
+		p := &monitor.Incremental{MaxRechecks: c.max}
+		if _, err := p.EnqueueRechecks(ctx, st, fr, srcs, "r2", nil); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(fr.urls, " "); got != c.want {
+			t.Errorf("MaxRechecks %d: re-checked %q, want %q", c.max, got, c.want)
+		}
+	}
 }

@@ -26,6 +26,7 @@ type SQLiteStore struct {
 	path    string
 	wmu     sync.Mutex // serialises write transactions inside this process
 	cleanup func()
+	goneHow bool // the file has the gone_reasons table
 }
 
 var _ Store = (*SQLiteStore)(nil)
@@ -62,6 +63,7 @@ func OpenStore(path string) (*SQLiteStore, error) {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
+	s.goneHow = true
 	return s, nil
 }
 

@@ -18,6 +18,9 @@ import (
 const sightingCols = `s.artifact_id, s.dataset, s.relation, s.confidence, s.evidence, s.via, s.chain, s.post_retraction,
 	s.first_seen, s.last_seen, s.first_run, s.last_run, s.gone, s.gone_since, a.doc`
 
+// goneHowCol and goneHowJoin add how a sighting went (stores without the table: nothing).
+const goneHowJoin = ` LEFT JOIN gone_reasons g ON g.artifact_id=s.artifact_id`
+
 // Sightings returns the sightings matching q ordered by dataset, artifact id and relation.
 func (s *SQLiteStore) Sightings(ctx context.Context, q SightingQuery) ([]Sighting, error) {
 	var where []string
@@ -39,7 +42,13 @@ func (s *SQLiteStore) Sightings(ctx context.Context, q SightingQuery) ([]Sightin
 	if q.Gone != nil {
 		where, args = append(where, "s.gone=?"), append(args, b2i(*q.Gone))
 	}
-	query := `SELECT ` + sightingCols + ` FROM sightings s JOIN artifacts a ON a.id=s.artifact_id`
+	if q.MinConfidence > 0 {
+		where, args = append(where, "s.confidence>=?"), append(args, q.MinConfidence)
+	}
+	query := `SELECT ` + sightingCols + `, ''` + ` FROM sightings s JOIN artifacts a ON a.id=s.artifact_id`
+	if s.goneHow {
+		query = `SELECT ` + sightingCols + `, COALESCE(g.how, '') FROM sightings s JOIN artifacts a ON a.id=s.artifact_id` + goneHowJoin
+	}
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -74,13 +83,17 @@ func scanSighting(rows *sql.Rows, docs map[string]artifact.Artifact) (Sighting, 
 	var post, gone int
 	var first, last, goneSince int64
 	var doc []byte
+	var how string
 	if err := rows.Scan(&id, &sg.Dataset, &rel, &sg.Confidence, &ev, &sg.Via, &chain, &post,
-		&first, &last, &sg.FirstRun, &sg.LastRun, &gone, &goneSince, &doc); err != nil {
+		&first, &last, &sg.FirstRun, &sg.LastRun, &gone, &goneSince, &doc, &how); err != nil {
 		return sg, fmt.Errorf("sightings: %w", err)
 	}
 	sg.Relation = extract.Relation(rel)
 	sg.PostRetraction, sg.Gone = post == 1, gone == 1
 	sg.FirstSeen, sg.LastSeen, sg.GoneSince = fromNanos(first), fromNanos(last), fromNanos(goneSince)
+	if sg.Gone {
+		sg.GoneHow = how
+	}
 	if err := json.Unmarshal([]byte(ev), &sg.Evidence); err != nil {
 		return sg, fmt.Errorf("sighting %s evidence: %w", id, err)
 	}

@@ -124,7 +124,7 @@ const (
 	sqlListingMax  = `SELECT MAX(ord) FROM listings WHERE scope=?`
 	sqlListingGone = `SELECT m.artifact_id FROM listing_members m
 			JOIN artifacts a ON a.id=m.artifact_id
-			WHERE m.scope=? AND ?-m.last_ord >= ? AND a.gone=0 ORDER BY m.artifact_id`
+			WHERE m.scope=? AND ?-m.last_ord >= ? AND a.gone=0 AND a.kind<>'paper' ORDER BY m.artifact_id`
 )
 
 // runExistsStmt is runExists through the prepared statement.
@@ -334,7 +334,7 @@ func (s *SQLiteStore) MarkGone(ctx context.Context, runID string, artifactIDs []
 			return fmt.Errorf("mark gone: %w", err)
 		}
 		for _, id := range artifactIDs {
-			if err := markGone(ctx, tx, runID, id, nanos(at)); err != nil {
+			if err := markGone(ctx, tx, runID, id, nanos(at), GoneHTTP); err != nil {
 				return err
 			}
 		}
@@ -342,7 +342,7 @@ func (s *SQLiteStore) MarkGone(ctx context.Context, runID string, artifactIDs []
 	})
 }
 
-func markGone(ctx context.Context, tx *sql.Tx, runID, id string, at int64) error {
+func markGone(ctx context.Context, tx *sql.Tx, runID, id string, at int64, how string) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE artifacts SET gone=1, gone_since=? WHERE id=? AND gone=0`, at, id); err != nil {
 		return fmt.Errorf("mark gone %s: %w", id, err)
 	}
@@ -365,6 +365,11 @@ func markGone(ctx context.Context, tx *sql.Tx, runID, id string, at int64) error
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("mark gone %s: %w", id, err)
 	}
+	if len(changed) > 0 {
+		if err := noteGoneHow(ctx, tx, id, how, at); err != nil {
+			return err
+		}
+	}
 	for _, x := range changed {
 		if err := addEvent(ctx, tx, runID, id, x.d, x.r, EventGone, at); err != nil {
 			return err
@@ -376,8 +381,9 @@ func markGone(ctx context.Context, tx *sql.Tx, runID, id string, at int64) error
 // RecordListing notes a complete listing of scope in runID (one listing per scope and run:
 // recording it again in the same run adds the ids to it and counts no extra miss). An artifact
 // listed in an earlier complete listing of the scope and missing from the last missAfter listings
-// is marked gone; its id is returned (each id once). Listing an artifact does not revive it: the
-// adapter's Record does.
+// is marked gone; its id is returned (each id once). Papers never go this way (a listing page that
+// moved says nothing about a paper; a re-check's 404 does). Listing an artifact does not revive
+// it: the adapter's Record does.
 func (s *SQLiteStore) RecordListing(ctx context.Context, runID, scope string, ids []string, at time.Time, missAfter int) ([]string, error) {
 	if scope == "" {
 		return nil, errors.New("record listing: empty scope")
@@ -432,7 +438,7 @@ func (s *SQLiteStore) RecordListing(ctx context.Context, runID, scope string, id
 			return fmt.Errorf("record listing %s: %w", scope, err)
 		}
 		for _, id := range gone {
-			if err := markGone(ctx, tx, runID, id, nanos(at)); err != nil {
+			if err := markGone(ctx, tx, runID, id, nanos(at), fmt.Sprintf(goneListing, missAfter)); err != nil {
 				return err
 			}
 		}

@@ -115,8 +115,9 @@ func (s *SQLiteStore) GetRun(ctx context.Context, runID string) (Run, error) {
 	var complete int
 	err := s.db.QueryRowContext(ctx, `SELECT id, started, finished, mode, complete,
 			(SELECT COUNT(*) FROM events e WHERE e.run_id=runs.id AND e.kind='new'),
-			(SELECT COUNT(*) FROM events e WHERE e.run_id=runs.id AND e.kind='gone')
-		FROM runs WHERE id=?`, runID).Scan(&r.ID, &started, &finished, &r.Mode, &complete, &r.New, &r.Gone)
+			(SELECT COUNT(*) FROM events e WHERE e.run_id=runs.id AND e.kind='gone'),
+			(SELECT COUNT(*) FROM events e WHERE e.run_id=runs.id AND e.kind='reappeared')
+		FROM runs WHERE id=?`, runID).Scan(&r.ID, &started, &finished, &r.Mode, &complete, &r.New, &r.Gone, &r.Reappeared)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Run{}, fmt.Errorf("run %q: %w", runID, ErrNotFound)
 	}

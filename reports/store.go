@@ -34,6 +34,8 @@ type Run struct {
 	Sources  []SourceStat `json:"sources"`
 	New      int          `json:"new"`
 	Gone     int          `json:"gone"`
+	// Reappeared counts sightings that had gone and were seen again in the run.
+	Reappeared int `json:"reappeared"`
 	// Complete is false for a run that was interrupted and not resumed.
 	Complete bool `json:"complete"`
 }
@@ -52,6 +54,8 @@ type Sighting struct {
 	LastSeen       time.Time          `json:"last_seen"`
 	Gone           bool               `json:"gone"`
 	GoneSince      time.Time          `json:"gone_since,omitzero"`
+	// GoneHow says how it was found gone (GoneHTTP, or missing from complete listings).
+	GoneHow string `json:"gone_how,omitempty"`
 	// FirstRun and LastRun are the runs that first and last saw it.
 	FirstRun string `json:"first_run,omitempty"`
 	LastRun  string `json:"last_run,omitempty"`
@@ -64,13 +68,20 @@ type SightingQuery struct {
 	Source   string
 	Text     string // substring of title, id or url
 	Gone     *bool
-	Limit    int
+	// MinConfidence keeps sightings at least this confident (0: any).
+	MinConfidence float64
+	Limit         int
 }
 
 // RecordResult says what recording an artifact changed.
 type RecordResult struct {
 	NewSightings int
 	Reappeared   int
+}
+
+// EventLister is implemented by stores that list what each run changed (SQLiteStore).
+type EventLister interface {
+	Events(ctx context.Context, q EventQuery) ([]Event, error)
 }
 
 // Store is the sightings store. The embedded backend is SQLite under the data directory.

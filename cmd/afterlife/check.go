@@ -48,7 +48,7 @@ Exit status: 0 no manuscript uses retracted data; 3 at least one does; 1 a manus
 read (and none uses retracted data) or the command was misused.`,
 		Example: `  afterlife check paper.pdf
   afterlife check --format json paper.tar.gz refs.bib
-  afterlife check --batch submissions/ --out verdicts.csv`,
+  afterlife check --batch submissions/ --out ~/verdicts.csv`,
 		RunE: func(cmd *cobra.Command, args []string) error { return runCheck(cmd, args, &f) },
 	}
 	fl := cmd.Flags()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -13,6 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/afterlife-watch/afterlife/internal/demoworld"
+	"github.com/afterlife-watch/afterlife/reports"
 )
 
 type demoFlags struct {
@@ -35,15 +37,18 @@ func newDemoCmd() *cobra.Command {
 		Short: "Serve the offline demo world, scan it and write the reports",
 		Long: `Demo starts the demo world — a local server on 127.0.0.1 that speaks each implemented source's
 real API formats and holds a planted afterlife of retracted datasets — runs a scan against it into
---data, writes the reports to --out and prints where they are. No internet is needed.
+a data directory of its own (OUT/data, or --data when given: never the default data directory, so
+planted findings cannot mix with real ones), writes the reports to --out and prints where they
+are. No internet is needed. A data directory remembers that it holds demo data: 'afterlife scan'
+refuses to record a real run in it, and the demo refuses a directory that holds real data.
 
 --world-only serves the world until stopped (Ctrl-C); with --write-config FILE it also writes a
 watch config pointing every demo source at it, for 'afterlife scan --config FILE'.
 --latency adds a delay to every response (so a run lasts long enough to interrupt); --epoch picks
 the world's state (artifacts appear and disappear between epochs).`,
-		Example: `  afterlife demo --out out/demo
-  afterlife demo --world-only --listen 127.0.0.1:8700 --write-config demo-watch.yaml
-  afterlife scan --config demo-watch.yaml --data /tmp/afterlife-demo --out out/demo`,
+		Example: `  afterlife demo --out /tmp/afterlife-demo
+  afterlife demo --world-only --listen 127.0.0.1:8700 --write-config /tmp/demo-watch.yaml
+  afterlife scan --config /tmp/demo-watch.yaml --data /tmp/afterlife-demo-data --out /tmp/afterlife-demo2`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runDemo(cmd, f) },
 	}
@@ -69,13 +74,26 @@ func runDemo(cmd *cobra.Command, f *demoFlags) error {
 	if f.latency < 0 {
 		return fmt.Errorf("--latency: %s is negative", f.latency)
 	}
+	if g.configFile != "" {
+		return errors.New("--config: demo scans the demo world with its own watch config; use --write-config to get it")
+	}
+	reg, err := loadRegistry()
+	if err != nil {
+		return err
+	}
+	// The demo never touches a real data directory: its data lives under --out unless --data is
+	// given explicitly ($AFTERLIFE_DATA names the real one and does not count).
+	dataDir := demoDataDir(cmd, f.scan.out)
+	if !f.worldOnly && dataDir == "" {
+		return errors.New("--out: empty; the demo needs a directory for its reports (and its data, unless --data is given)")
+	}
 	world, err := demoworld.New(demoworld.Options{Epoch: f.epoch, Latency: f.latency})
 	if err != nil {
 		return fmt.Errorf("demo world: %w", err)
 	}
 	addr := f.listen
 	if addr == "" && !f.worldOnly {
-		addr = rememberedDemoAddr(g.dataDir)
+		addr = rememberedDemoAddr(dataDir)
 	}
 	srv, err := demoworld.Start(world, addr)
 	if err != nil && addr != f.listen {
@@ -105,18 +123,13 @@ func runDemo(cmd *cobra.Command, f *demoFlags) error {
 		<-ctx.Done()
 		return nil
 	}
-	if err := os.MkdirAll(g.dataDir, 0o755); err == nil {
-		_ = os.WriteFile(filepath.Join(g.dataDir, demoAddrFile), []byte(strings.TrimPrefix(srv.URL, "http://")+"\n"), 0o644)
-	}
-	reg, err := loadRegistry()
-	if err != nil {
+	// Refuse a data directory that holds real data before writing anything into it.
+	if err := claimDemoDataDir(ctx, dataDir); err != nil {
 		return err
 	}
-	if g.configFile != "" {
-		return errors.New("--config: demo scans the demo world with its own watch config; use --write-config to get it")
-	}
-	fmt.Fprintf(cmd.ErrOrStderr(), "Demo world on %s; scanning into %s\n", srv.URL, g.dataDir)
-	if err := runScan(ctx, cmd.OutOrStdout(), cmd.ErrOrStderr(), reg, wc, g.dataDir, &f.scan); err != nil {
+	_ = os.WriteFile(filepath.Join(dataDir, demoAddrFile), []byte(strings.TrimPrefix(srv.URL, "http://")+"\n"), 0o644)
+	fmt.Fprintf(cmd.ErrOrStderr(), "Demo world on %s; scanning into %s\n", srv.URL, dataDir)
+	if err := runScan(ctx, cmd.OutOrStdout(), cmd.ErrOrStderr(), reg, wc, dataDir, &f.scan); err != nil {
 		return err
 	}
 	if o, ok := out.(*os.File); !ok || !term.IsTerminal(int(o.Fd())) {
@@ -125,6 +138,32 @@ func runDemo(cmd *cobra.Command, f *demoFlags) error {
 			filepath.Join(f.scan.out, "index.html"), filepath.Join(f.scan.out, "report.json"))
 	}
 	return nil
+}
+
+// demoDataDir is the demo's data directory: --data when given on the command line, else
+// OUT/data.
+func demoDataDir(cmd *cobra.Command, out string) string {
+	if fl := cmd.Flag("data"); fl != nil && fl.Changed {
+		return g.dataDir
+	}
+	if out == "" {
+		return ""
+	}
+	return filepath.Join(out, "data")
+}
+
+// claimDemoDataDir creates the demo's data directory and marks its store as demo data, or refuses
+// a store that holds real data.
+func claimDemoDataDir(ctx context.Context, dataDir string) error {
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return fmt.Errorf("--data: %w", err)
+	}
+	st, err := reports.OpenStore(filepath.Join(dataDir, reports.StoreFile))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return claimDataKind(ctx, st, dataDir, true)
 }
 
 // rememberedDemoAddr returns the address an earlier demo in dataDir served on, if it was loopback.

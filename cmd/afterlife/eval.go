@@ -53,10 +53,7 @@ The last line is exactly: eval: precision=P recall=R f1=F n=N`,
 			if err := extract.WriteReport(cmd.OutOrStdout(), main, base); err != nil {
 				return err
 			}
-			if bad > 0 {
-				return &exitError{code: 1, err: fmt.Errorf("eval: %d bad line(s) in %s were skipped", bad, corpus)}
-			}
-			return nil
+			return (&badLines{cmd: "eval", n: bad}).err(corpus)
 		},
 	}
 	cmd.Flags().StringVar(&corpus, "corpus", "", "labelled artifacts JSONL (required)")
@@ -68,23 +65,19 @@ The last line is exactly: eval: precision=P recall=R f1=F n=N`,
 func readCorpus(r io.Reader, name string, errw io.Writer) ([]artifact.Artifact, int, error) {
 	rd := artifact.NewReader(r, name)
 	var out []artifact.Artifact
-	bad := 0
+	bad := &badLines{w: errw, cmd: "eval"}
 	for {
 		a, err := rd.Next()
 		if err == io.EOF {
-			return out, bad, nil
+			return out, bad.n, nil
 		}
 		var le *artifact.LineError
 		if errors.As(err, &le) {
-			bad++
-			fmt.Fprintln(errw, "afterlife:", le)
-			if le.Line > 0 && errors.Is(le.Err, io.ErrUnexpectedEOF) {
-				return out, bad, nil
-			}
+			bad.add(le)
 			continue
 		}
 		if err != nil {
-			return out, bad, err
+			return out, bad.n, err
 		}
 		out = append(out, a)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/afterlife-watch/afterlife/configs"
+	"github.com/afterlife-watch/afterlife/crawler"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -63,6 +64,8 @@ func init() {
 			return err
 		},
 	})
+	rootCmd.Version = version // afterlife --version
+	rootCmd.SetVersionTemplate("afterlife {{.Version}}\n")
 	rootCmd.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return fmt.Errorf("%w\nRun '%s --help' for usage", err, cmd.CommandPath())
 	})
@@ -102,8 +105,18 @@ func setupLogging(w io.Writer) error {
 // loadRegistry loads the registry named by --registry (or the embedded one).
 func loadRegistry() (*configs.Registry, error) { return configs.LoadRegistry(g.registryFile) }
 
-// loadWatch loads the watch config named by --config (or the embedded one).
-func loadWatch() (*configs.Watch, error) { return configs.LoadWatch(g.configFile) }
+// loadWatch loads the watch config named by --config (or the embedded one) and refuses source
+// names this build has no adapter for. It runs before anything is created on disk.
+func loadWatch() (*configs.Watch, error) {
+	w, err := configs.LoadWatch(g.configFile)
+	if err != nil {
+		return nil, err
+	}
+	if err := w.CheckSources(crawler.Registered()); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
 
 // exitError carries a specific exit code (e.g. `afterlife check` gating a pipeline).
 type exitError struct {

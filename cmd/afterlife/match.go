@@ -25,9 +25,9 @@ func init() {
 		Long: `Read artifacts as JSON Lines (the interchange format; evaluation corpora with "expect" work
 as is) from FILE or stdin and write one JSON object per finding to stdout: artifact_id, dataset,
 relation, confidence, evidence (field, offsets, snippet, rule), via, chain, post_retraction.
-Every line is decoded and validated: a bad line is reported on stderr with its line number and
-the rest goes on; the count of bad lines is reported at the end and the exit status is then
-non-zero. --fast first scans each raw line with the matcher's automaton and skips, after only a
+Every line is decoded and validated: a bad line is skipped and counted, the first 5 are shown on
+stderr with their line numbers (a binary file does not print a line per "line"), and the exit
+status is then non-zero — the same policy as 'report --artifacts' and 'eval'. --fast first scans each raw line with the matcher's automaton and skips, after only a
 light structure check, the lines that name nothing in the registry: faster on corpora where most
 artifacts name nothing, but such a line that is invalid JSON in a way the structure check cannot
 see is skipped without an error (it could not have produced a finding).
@@ -60,10 +60,7 @@ afterlife of retracted datasets (copy, derivative, trained-on, uses).`,
 				return err
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "match: %d artifacts, %d findings, %d bad lines\n", stats.artifacts, stats.findings, stats.bad)
-			if stats.bad > 0 {
-				return &exitError{code: 1, err: fmt.Errorf("match: %d bad line(s) in %s", stats.bad, name)}
-			}
-			return nil
+			return (&badLines{cmd: "match", n: stats.bad}).err(name)
 		},
 	}
 	cmd.Flags().IntVar(&workers, "workers", runtime.GOMAXPROCS(0), "matching goroutines (output order is the input order)")
@@ -89,7 +86,7 @@ type matchBatch struct {
 	block []byte // the input block the lines point into
 	done  chan struct{}
 	out   []byte
-	errs  []string
+	errs  []error
 	arts  int
 	finds int
 	fast  bool // prefilter raw lines (ScanLine) before decoding
@@ -127,12 +124,13 @@ func matchStreamOpts(in io.Reader, name string, out, errw io.Writer, m *extract.
 	var werr error
 	writerDone := make(chan struct{})
 	bw := bufio.NewWriterSize(out, 256<<10)
+	bad := &badLines{w: errw, cmd: "match"}
 	go func() {
 		defer close(writerDone)
 		for j := range ordered {
 			<-j.done
 			for _, e := range j.errs {
-				fmt.Fprintln(errw, "afterlife: match:", e)
+				bad.add(e)
 			}
 			stats.bad += len(j.errs)
 			stats.artifacts += j.arts
@@ -229,7 +227,7 @@ func (j *matchBatch) run(name string, m *extract.Matcher, keep func(extract.Find
 	enc := json.NewEncoder(&sliceWriter{&j.out})
 	for _, l := range j.lines {
 		if l.b == nil { // longer than artifact.MaxLine
-			j.errs = append(j.errs, (&artifact.LineError{Name: name, Line: l.n, Err: errLineTooLong}).Error())
+			j.errs = append(j.errs, &artifact.LineError{Name: name, Line: l.n, Err: errLineTooLong})
 			continue
 		}
 		if len(bytes.TrimSpace(l.b)) == 0 {
@@ -241,13 +239,9 @@ func (j *matchBatch) run(name string, m *extract.Matcher, keep func(extract.Find
 				continue
 			}
 		}
-		var a artifact.Artifact
-		if err := json.Unmarshal(l.b, &a); err != nil {
-			j.errs = append(j.errs, (&artifact.LineError{Name: name, Line: l.n, Err: fmt.Errorf("invalid JSON: %w", err)}).Error())
-			continue
-		}
-		if err := a.Validate(); err != nil {
-			j.errs = append(j.errs, (&artifact.LineError{Name: name, Line: l.n, Err: err}).Error())
+		a, err := artifact.ParseLine(l.b)
+		if err != nil {
+			j.errs = append(j.errs, &artifact.LineError{Name: name, Line: l.n, Err: err})
 			continue
 		}
 		j.arts++

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/afterlife-watch/afterlife/artifact"
 	"github.com/afterlife-watch/afterlife/configs"
 	"github.com/afterlife-watch/afterlife/reports"
 	"github.com/afterlife-watch/afterlife/reports/render"
@@ -44,17 +45,20 @@ func init() {
   sightings.csv, timeseries.csv    for researchers
   feeds/<dataset>.atom        new sightings per dataset
 
-By default it reads the sightings store under --data and renders the latest run (or --run ID).
+By default it reads the sightings store under --data (read-only: a read-only data directory
+works, with --out elsewhere) and renders the latest run (or --run ID).
 With --artifacts FILE.jsonl (or - for stdin) it matches an artifacts file in the interchange format
-against the registry and renders it directly: no crawl, no prior store.
+against the registry and renders it directly: no crawl, no prior store. A bad line is skipped and
+counted (the first 5 are shown with their line numbers) and the exit status is then 1, as with
+'afterlife match'.
 
 --webhook URL posts the run's new sightings as JSON; --slack-webhook URL posts a Slack message.
 Webhook URLs usually carry secrets: prefer the environment, AFTERLIFE_WEBHOOKS and
 AFTERLIFE_SLACK_WEBHOOKS (comma-separated). Deliveries are retried with backoff for up to
 --webhook-wait.`,
 		Args: cobra.NoArgs,
-		Example: `  afterlife report --data ~/.local/share/afterlife --out ./report
-  afterlife report --artifacts my-crawl.jsonl --out ./report`,
+		Example: `  afterlife report --data ~/.local/share/afterlife --out ~/afterlife-report
+  afterlife report --artifacts my-crawl.jsonl --out ~/afterlife-report`,
 		RunE: func(cmd *cobra.Command, args []string) error { return runReport(cmd, f) },
 	}
 	fl := cmd.Flags()
@@ -79,6 +83,7 @@ func runReport(cmd *cobra.Command, f reportFlags) error {
 		}
 	}
 	var st *reports.SQLiteStore
+	var bad *badLines // bad lines of --artifacts
 	runID := f.run
 	out := f.out
 	if f.artifacts != "" {
@@ -93,7 +98,8 @@ func runReport(cmd *cobra.Command, f reportFlags) error {
 			return err
 		}
 		defer st.Close()
-		runID, err = ingestArtifacts(ctx, st, reg, f.artifacts, cmd.InOrStdin())
+		bad = &badLines{w: cmd.ErrOrStderr(), cmd: "report"}
+		runID, err = ingestArtifacts(ctx, st, reg, f.artifacts, cmd.InOrStdin(), bad)
 		if err != nil {
 			return err
 		}
@@ -108,7 +114,7 @@ func runReport(cmd *cobra.Command, f reportFlags) error {
 		if out == "" {
 			out = filepath.Join(g.dataDir, "reports")
 		}
-		st, err = reports.OpenStore(path)
+		st, err = reports.OpenStoreReadOnly(path)
 		if err != nil {
 			return err
 		}
@@ -120,6 +126,9 @@ func runReport(cmd *cobra.Command, f reportFlags) error {
 	}
 	files, err := render.WriteAll(ctx, rep, reg, out)
 	if err != nil {
+		if f.out == "" && f.artifacts == "" {
+			return fmt.Errorf("%w (reports go to DATA/reports by default; give --out DIR for a read-only data directory)", err)
+		}
 		return err
 	}
 	hooks, err := render.WebhooksFromEnv(os.Getenv)
@@ -135,14 +144,21 @@ func runReport(cmd *cobra.Command, f reportFlags) error {
 	if len(hooks) > 0 {
 		deliverWebhooks(ctx, rep, hooks, f.hookWait)
 	}
-	return printReportSummary(cmd.OutOrStdout(), rep, out, files)
+	if err := printReportSummary(cmd.OutOrStdout(), rep, out, files); err != nil {
+		return err
+	}
+	if bad != nil {
+		return bad.err(f.artifacts)
+	}
+	return nil
 }
 
 // ingestArtifacts records an artifacts file (or stdin) in st as one run. A file's modification
 // time is the run's time, so the same file renders the same bytes.
-func ingestArtifacts(ctx context.Context, st *reports.SQLiteStore, reg *configs.Registry, name string, stdin io.Reader) (string, error) {
+func ingestArtifacts(ctx context.Context, st *reports.SQLiteStore, reg *configs.Registry, name string, stdin io.Reader, bad *badLines) (string, error) {
+	opt := render.IngestOptions{BadLine: func(le *artifact.LineError) { bad.add(le) }}
 	if name == "-" {
-		return render.IngestArtifacts(ctx, st, reg, stdin, "<stdin>", time.Now().UTC())
+		return render.IngestArtifactsWith(ctx, st, reg, stdin, "<stdin>", time.Now().UTC(), opt)
 	}
 	fh, err := os.Open(name)
 	if err != nil {
@@ -153,20 +169,22 @@ func ingestArtifacts(ctx context.Context, st *reports.SQLiteStore, reg *configs.
 	if fi, err := fh.Stat(); err == nil {
 		at = fi.ModTime().UTC().Truncate(time.Second)
 	}
-	return render.IngestArtifacts(ctx, st, reg, fh, name, at)
+	return render.IngestArtifactsWith(ctx, st, reg, fh, name, at, opt)
 }
 
 func deliverWebhooks(ctx context.Context, rep *render.Report, hooks []render.Webhook, wait time.Duration) {
-	p := render.NewSightingsPayload(rep)
-	if p == nil {
-		slog.Info("no new sightings: no webhook sent")
+	ps := render.Payloads(rep)
+	if len(ps) == 0 {
+		slog.Info("no new or reappeared sightings: no webhook sent")
 		return
 	}
 	n := &render.Notifier{Hooks: hooks, Client: &http.Client{Timeout: 30 * time.Second}}
 	wctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	go n.Run(wctx)
-	n.Notify(p)
+	for _, p := range ps {
+		n.Notify(p)
+	}
 	n.Close()
 	if err := n.Wait(wctx); err != nil {
 		slog.Warn("webhooks not delivered in time", "wait", wait)

@@ -95,7 +95,7 @@ func runRuns(cmd *cobra.Command, f *runsFlags) error {
 		}
 		return fmt.Errorf("--data: %w", err)
 	}
-	store, err := reports.OpenStore(path)
+	store, err := reports.OpenStoreReadOnly(path)
 	if err != nil {
 		return err
 	}

@@ -44,7 +44,9 @@ written to --out.
 
 An interrupted scan (Ctrl-C, kill -9) resumes where it stopped when run again with the same --data:
 no queued work is lost and no finding is recorded twice. A source that fails (no network, 5xx,
-bad responses) does not stop the run; the report says what failed and why.
+bad responses) does not stop the run; the report says first what could not be checked, and
+groups the failures by source and cause. A run in which every enabled source failed exits with
+status 2: nothing was checked.
 
 On a terminal a progress table per source is drawn on stderr. Standard output gets a summary:
 human-readable on a terminal, one JSON object otherwise.
@@ -59,7 +61,7 @@ not recorded; a replay fails those jobs.
 
 --plan sends nothing: it prints a JSON array, one object per source, with the requests the run
 will make, the rate limit it will respect, the expected duration and what it will skip.`,
-		Example: `  afterlife scan --out reports/
+		Example: `  afterlife scan --out ~/afterlife-reports
   afterlife scan --config watch.yaml --data /var/lib/afterlife --workers 8 --out /srv/afterlife
   afterlife scan --record /tmp/run-cassettes
   afterlife scan --replay /tmp/run-cassettes --data /tmp/replayed
@@ -109,6 +111,8 @@ type scanSummary struct {
 	Sources []reports.SourceStat `json:"sources"`
 	Reports []string             `json:"reports"`
 	Out     string               `json:"out"`
+	// Coverage says what the run could check (state all, partial or none) and what is unknown.
+	Coverage *render.Coverage `json:"coverage,omitempty"`
 }
 
 // runScan is one monitoring run, shared by scan and demo: embedded, or on Redis when --redis or
@@ -126,6 +130,9 @@ func runScan(ctx context.Context, stdout, stderr io.Writer, reg *configs.Registr
 		return err
 	}
 	defer store.Close()
+	if err := claimDataKind(ctx, store, dataDir, w.Demo); err != nil {
+		return err
+	}
 	b, err := openBackend(ctx, dataDir, store, 0)
 	if err != nil {
 		return err
@@ -168,7 +175,34 @@ func runScan(ctx context.Context, stdout, stderr io.Writer, reg *configs.Registr
 	if err := notifyScanWebhooks(ctx, store, reg, res.Run.ID); err != nil {
 		return err
 	}
-	return printScanSummary(stdout, res, out)
+	if err := printScanSummary(stdout, res, out); err != nil {
+		return err
+	}
+	if c := render.CoverageOf(res.Run.Sources); c != nil && c.State == render.CoverageNone {
+		// The reports are written and say so first; the exit status says it to scripts and cron.
+		return &exitError{code: exitNothingChecked, err: fmt.Errorf("run %s: %s", res.Run.ID, c.Headline)}
+	}
+	return nil
+}
+
+// exitNothingChecked is the exit status of a run in which every enabled source failed.
+const exitNothingChecked = 2
+
+// claimDataKind marks the store as holding demo or real data (the watch plan says which), or
+// refuses a run that would mix them. A store from before the mark is demo data when an earlier
+// demo left its world's address in the data directory.
+func claimDataKind(ctx context.Context, store *reports.SQLiteStore, dataDir string, demo bool) error {
+	kind, unmarked := reports.DataReal, reports.DataReal
+	if demo {
+		kind = reports.DataDemo
+	}
+	if _, err := os.Stat(filepath.Join(dataDir, demoAddrFile)); err == nil {
+		unmarked = reports.DataDemo
+	}
+	if err := store.ClaimDataKind(ctx, kind, unmarked); err != nil {
+		return fmt.Errorf("--data: %w", err)
+	}
+	return nil
 }
 
 // prepareDataDir creates the data directory and returns the reports directory (out, else
@@ -230,7 +264,7 @@ func scanShowProgress(mode string, w io.Writer) bool {
 
 func printScanSummary(w io.Writer, res monitor.Result, out string) error {
 	sum := scanSummary{RunID: res.Run.ID, Resumed: res.Resumed, New: res.Run.New, Gone: res.Run.Gone,
-		Sources: res.Run.Sources, Reports: res.Reports, Out: out}
+		Sources: res.Run.Sources, Reports: res.Reports, Out: out, Coverage: render.CoverageOf(res.Run.Sources)}
 	if sum.Sources == nil {
 		sum.Sources = []reports.SourceStat{}
 	}
@@ -245,6 +279,9 @@ func printScanSummary(w io.Writer, res monitor.Result, out string) error {
 	how := "finished"
 	if res.Resumed {
 		how = "finished (resumed after an interruption)"
+	}
+	if c := sum.Coverage; c != nil && c.State != render.CoverageAll {
+		fmt.Fprintf(w, "%s\n", c.Headline)
 	}
 	fmt.Fprintf(w, "Run %s %s: %d new sightings, %d gone.\n", sum.RunID, how, sum.New, sum.Gone)
 	for _, s := range sum.Sources {

@@ -97,7 +97,10 @@ type summary struct {
 		Message string `json:"message"`
 		Errors  int    `json:"errors"`
 	} `json:"sources"`
-	Reports []string `json:"reports"`
+	Reports  []string `json:"reports"`
+	Coverage struct {
+		State string `json:"state"`
+	} `json:"coverage"`
 }
 
 func runScanOK(ctx context.Context, t *testing.T, cfg, data, out string) summary {
@@ -231,7 +234,8 @@ func TestScanKilledMidRunResumesToTheSameReport(t *testing.T) {
 }
 
 // With nothing reachable (every source pointed at a closed port, as with no network) a scan ends
-// promptly and its report says, per source, that it failed and why.
+// promptly, its report says, per source, that it failed and why, and — issue 17, item 2 — it
+// exits non-zero (2) saying that nothing could be checked.
 func TestScanWithNoNetworkEndsPromptlyWithFailedSources(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -250,8 +254,21 @@ func TestScanWithNoNetworkEndsPromptlyWithFailedSources(t *testing.T) {
 	os.WriteFile(cfg, b, 0o644)
 	tmp := t.TempDir()
 	start := time.Now()
-	s := runScanOK(ctx, t, cfg, filepath.Join(tmp, "data"), filepath.Join(tmp, "out"))
+	cmd := scanCmd(ctx, t, cfg, filepath.Join(tmp, "data"), filepath.Join(tmp, "out"))
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err = cmd.Run()
 	took := time.Since(start)
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 || !strings.Contains(stderr.String(), "Nothing could be checked") {
+		t.Fatalf("scan with every source failing: %v (want exit status 2 saying nothing could be checked)\nstderr:\n%s", err, stderr.String())
+	}
+	var s summary
+	if err := json.Unmarshal(stdout.Bytes(), &s); err != nil {
+		t.Fatalf("scan stdout is not one JSON summary: %v\n%s", err, stdout.String())
+	}
+	if s.Coverage.State != "none" {
+		t.Errorf("summary coverage %q, want none", s.Coverage.State)
+	}
 	if len(s.Sources) != len(demoworld.Sources()) {
 		t.Fatalf("%d sources in the summary, want %d", len(s.Sources), len(demoworld.Sources()))
 	}
@@ -266,6 +283,13 @@ func TestScanWithNoNetworkEndsPromptlyWithFailedSources(t *testing.T) {
 	}
 	if !strings.Contains(string(b), `"failed"`) {
 		t.Fatal("report.json does not record the failed sources")
+	}
+	idx, err := os.ReadFile(filepath.Join(tmp, "out", "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if i := strings.Index(string(idx), "Nothing could be checked"); i < 0 || strings.Contains(string(idx), "No sighting of a retracted dataset") {
+		t.Errorf("index.html does not say first that nothing could be checked")
 	}
 	// Generous bound for a loaded machine; the run itself takes seconds (3 attempts with backoff).
 	if took > 2*time.Minute {

@@ -49,7 +49,7 @@ Listening on anything but loopback requires a token.`,
 			if err != nil {
 				return err
 			}
-			st, err := reports.OpenStore(path)
+			st, err := reports.OpenStoreReadOnly(path)
 			if err != nil {
 				return err
 			}

@@ -251,6 +251,7 @@ func (s *Server) WatchConfig() *configs.Watch {
 	w := &configs.Watch{
 		Contact:       "https://github.com/afterlife-watch/afterlife (demo)",
 		AllowLoopback: true,
+		Demo:          true,
 		Workers:       4,
 		Sources:       map[string]configs.SourceConfig{},
 	}

@@ -51,49 +51,70 @@ func sightingKey(datasetID string, x SightingView) string {
 	return hex.EncodeToString(h[:16])
 }
 
-// WriteAtom writes the Atom feed of a dataset's sightings, newest first. Every string is
-// text-typed and escaped by encoding/xml; links are only http(s).
+// WriteAtom writes the Atom feed of a dataset's sightings, newest first: one entry per sighting
+// when it was first seen, and one more, of its own, when a sighting that had gone came back in the
+// report's run (a re-upload of a taken-down copy). Every string is text-typed and escaped by
+// encoding/xml; links are only http(s).
 func WriteAtom(w io.Writer, rep *Report, d *DatasetReport) error {
 	type keyed struct {
-		key string
-		s   *SightingView
+		key  string
+		at   time.Time
+		back bool
+		s    *SightingView
 	}
-	ks := make([]keyed, len(d.Sightings))
+	ks := make([]keyed, 0, len(d.Sightings))
 	for i := range d.Sightings {
-		ks[i] = keyed{sightingKey(d.ID, d.Sightings[i]), &d.Sightings[i]}
+		x := &d.Sightings[i]
+		key := sightingKey(d.ID, *x)
+		ks = append(ks, keyed{key: key, at: x.FirstSeen, s: x})
+		if x.Reappeared && x.ReappearedAt != nil {
+			ks = append(ks, keyed{key: key + ":back:" + rep.Run.ID, at: *x.ReappearedAt, back: true, s: x})
+		}
 	}
 	sort.Slice(ks, func(i, j int) bool {
-		a, b := ks[i].s, ks[j].s
-		if !a.FirstSeen.Equal(b.FirstSeen) {
-			return a.FirstSeen.After(b.FirstSeen)
+		a, b := ks[i], ks[j]
+		if !a.at.Equal(b.at) {
+			return a.at.After(b.at)
 		}
-		return ks[i].key < ks[j].key
+		return a.key < b.key
 	})
 	if len(ks) > FeedEntries {
 		ks = ks[:FeedEntries]
 	}
-	ss := make([]SightingView, len(ks))
-	keys := make([]string, len(ks))
-	for i, k := range ks {
-		ss[i], keys[i] = *k.s, k.key
-	}
 	f := atomFeed{ID: "urn:afterlife:dataset:" + fileID(d.ID), Title: atomText{"text", "Afterlife of " + d.Name + ": new sightings"}}
 	f.Author.Name = "Afterlife"
 	updated := rep.GeneratedAt
-	if len(ss) > 0 {
-		updated = ss[0].FirstSeen
+	if len(ks) > 0 {
+		updated = ks[0].at
 	}
 	f.Updated = updated.UTC().Format(time.RFC3339)
-	for i, x := range ss {
-		e := atomEntry{ID: "urn:afterlife:sighting:" + keys[i],
+	for _, k := range ks {
+		x := *k.s
+		e := atomEntry{ID: "urn:afterlife:sighting:" + k.key,
 			Title:     atomText{"text", fmt.Sprintf("[%s] %s", x.Relation, oneLine(x.Artifact.Title))},
 			Updated:   x.LastSeen.UTC().Format(time.RFC3339),
 			Published: x.FirstSeen.UTC().Format(time.RFC3339),
 			Summary: atomText{"text", fmt.Sprintf("%s %s on %s (%s), confidence %.2f. Evidence: %s", x.Artifact.Kind, oneLine(x.Artifact.ID),
-				x.Artifact.Host, x.Artifact.Source, x.Confidence, oneLine(evidenceText(x.Evidence)))},
+				x.Artifact.Host, x.Artifact.Source, x.Confidence, oneLine(plainEvidenceText(x.Evidence)))},
+		}
+		if k.back {
+			e.Title.Body = fmt.Sprintf("[back online] [%s] %s", x.Relation, oneLine(x.Artifact.Title))
+			e.Published = k.at.UTC().Format(time.RFC3339)
+			if e.Updated < e.Published {
+				e.Updated = e.Published
+			}
+			gone := ""
+			if x.WasGoneSince != nil {
+				gone = " (gone since " + fmtDay(*x.WasGoneSince) + ")"
+			}
+			e.Summary.Body = "Back online" + gone + ", seen again " + fmtDay(k.at) + ": " + e.Summary.Body
 		}
 		if x.Gone && x.GoneSince != nil {
-			e.Summary.Body += " Gone since " + fmtDay(*x.GoneSince) + "."
+			e.Summary.Body += " Gone since " + fmtDay(*x.GoneSince)
+			if x.GoneHow != "" {
+				e.Summary.Body += ": " + x.GoneHow
+			}
+			e.Summary.Body += "."
 		}
 		if u := safeURL(x.Artifact.URL); u != "" {
 			e.Link = &atomLink{Href: u, Rel: "alternate"}
@@ -101,6 +122,11 @@ func WriteAtom(w io.Writer, rep *Report, d *DatasetReport) error {
 		e.Category = append(e.Category, struct {
 			Term string `xml:"term,attr"`
 		}{string(x.Relation)})
+		if k.back {
+			e.Category = append(e.Category, struct {
+				Term string `xml:"term,attr"`
+			}{"reappeared"})
+		}
 		f.Entries = append(f.Entries, e)
 	}
 	if _, err := io.WriteString(w, xml.Header); err != nil {

@@ -2,6 +2,7 @@ package render
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -21,9 +22,35 @@ import (
 // second time, so lineage through base models that appear later in the stream is seen. A bad
 // line stops the ingest with an error naming the line, before anything is recorded.
 func IngestArtifacts(ctx context.Context, st reports.Store, reg *configs.Registry, r io.Reader, name string, at time.Time) (string, error) {
-	arts, err := artifact.ReadAll(r, name)
-	if err != nil {
-		return "", fmt.Errorf("artifacts: %w", err)
+	return IngestArtifactsWith(ctx, st, reg, r, name, at, IngestOptions{})
+}
+
+// IngestOptions tune IngestArtifactsWith.
+type IngestOptions struct {
+	// BadLine, when set, is told of every line that is not a valid artifact, and the line is
+	// skipped (`afterlife report --artifacts`: skip, count, show the first few). When nil, a bad
+	// line stops the ingest before anything is recorded.
+	BadLine func(*artifact.LineError)
+}
+
+// IngestArtifactsWith is IngestArtifacts with options.
+func IngestArtifactsWith(ctx context.Context, st reports.Store, reg *configs.Registry, r io.Reader, name string, at time.Time, opt IngestOptions) (string, error) {
+	var arts []artifact.Artifact
+	rd := artifact.NewReader(r, name)
+	for {
+		a, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		var le *artifact.LineError
+		if errors.As(err, &le) && opt.BadLine != nil {
+			opt.BadLine(le)
+			continue
+		}
+		if err != nil {
+			return "", fmt.Errorf("artifacts: %w", err)
+		}
+		arts = append(arts, a)
 	}
 	if at.IsZero() {
 		at = time.Now().UTC()

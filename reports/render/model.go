@@ -29,16 +29,23 @@ type Report struct {
 
 // RunView is a run as reports show it.
 type RunView struct {
-	ID       string               `json:"id"`
-	Started  time.Time            `json:"started"`
-	Finished *time.Time           `json:"finished"`
-	Mode     string               `json:"mode,omitempty"`
-	Complete bool                 `json:"complete"`
-	New      int                  `json:"new"`
-	Gone     int                  `json:"gone"`
-	Sources  []reports.SourceStat `json:"sources"`
+	ID       string     `json:"id"`
+	Started  time.Time  `json:"started"`
+	Finished *time.Time `json:"finished"`
+	Mode     string     `json:"mode,omitempty"`
+	Complete bool       `json:"complete"`
+	New      int        `json:"new"`
+	Gone     int        `json:"gone"`
+	// Reappeared counts sightings that had gone and came back in this run.
+	Reappeared int                  `json:"reappeared"`
+	Sources    []reports.SourceStat `json:"sources"`
+	// Coverage says what the run could check (nil for a run without sources: an artifacts file).
+	Coverage *Coverage `json:"coverage,omitempty"`
 	// Failures names each URL the run could not use and why (stores implementing FailureLister).
 	Failures []reports.JobFailure `json:"failures,omitempty"`
+	// FailureGroups are the failures by source and cause: one row per cause, with a count and
+	// examples.
+	FailureGroups []FailureGroup `json:"failure_groups,omitempty"`
 }
 
 // At is when the run's data is as of: its end, or its start while it runs.
@@ -86,6 +93,8 @@ type Summary struct {
 	// NewSinceLastRun and GoneSinceLastRun are the changes the report's run made.
 	NewSinceLastRun  int `json:"new_since_last_run"`
 	GoneSinceLastRun int `json:"gone_since_last_run"`
+	// ReappearedSinceLastRun counts sightings that had gone and are live again since the last run.
+	ReappearedSinceLastRun int `json:"reappeared_since_last_run"`
 }
 
 // ArtifactRef is the part of an artifact a report shows.
@@ -115,19 +124,30 @@ type SightingView struct {
 	LastRun        string             `json:"last_run,omitempty"`
 	Gone           bool               `json:"gone"`
 	GoneSince      *time.Time         `json:"gone_since"`
+	// GoneHow says how it was found gone: the host answered 404/410, or it was missing from the
+	// source's complete listings.
+	GoneHow string `json:"gone_how,omitempty"`
 	// Excerpt is the start of the artifact's text (model card, abstract), for the HTML pages.
 	Excerpt string `json:"-"`
 	// New is true when the report's run first saw it; GoneNow when the run saw it go.
 	New     bool `json:"new"`
 	GoneNow bool `json:"gone_now"`
+	// Reappeared is true when the report's run saw it again after it had gone (a re-upload of a
+	// taken-down copy): ReappearedAt is when, WasGoneSince when it had gone.
+	Reappeared   bool       `json:"reappeared"`
+	ReappearedAt *time.Time `json:"reappeared_at,omitempty"`
+	WasGoneSince *time.Time `json:"was_gone_since,omitempty"`
 }
 
 // HostActions is what a steward can do about one host.
 type HostActions struct {
-	Host    string `json:"host"`
-	How     string `json:"how"`
-	URL     string `json:"url,omitempty"`
-	Contact bool   `json:"contact_known"`
+	Host string `json:"host"`
+	// ServedAt is the address the copies were found at when it is not Host's own (the demo world
+	// serves every source on 127.0.0.1): the route is the one of the source's host.
+	ServedAt string `json:"served_at,omitempty"`
+	How      string `json:"how"`
+	URL      string `json:"url,omitempty"`
+	Contact  bool   `json:"contact_known"`
 	// Uncertain marks a route the registry has not verified.
 	Uncertain bool         `json:"uncertain,omitempty"`
 	Items     []ActionItem `json:"items"`
@@ -230,6 +250,9 @@ func Build(ctx context.Context, st reports.Store, reg *configs.Registry, runID s
 		if rep.Run.Failures, err = fl.Failures(ctx, run.ID); err != nil {
 			return nil, fmt.Errorf("build report: %w", err)
 		}
+		if len(rep.Run.Failures) > 0 {
+			rep.Run.FailureGroups = GroupFailures(rep.Run.Failures)
+		}
 	}
 	for i := len(hist) - 1; i >= 0; i-- {
 		rep.Runs = append(rep.Runs, viewRun(hist[i]))
@@ -248,6 +271,10 @@ func Build(ctx context.Context, st reports.Store, reg *configs.Registry, runID s
 			return nil, fmt.Errorf("build report: %w", err)
 		}
 		probes = probesAsOf(probes, rep.Run) // swarm_series.go
+	}
+	back, err := reappearances(ctx, st, rep.Run)
+	if err != nil {
+		return nil, err
 	}
 	byDS := map[string][]reports.Sighting{}
 	for _, s := range all {
@@ -282,7 +309,7 @@ func Build(ctx context.Context, st reports.Store, reg *configs.Registry, runID s
 		if !ok {
 			d = &configs.Dataset{ID: id, Name: id, Status: "unknown"}
 		}
-		rep.Datasets = append(rep.Datasets, buildDataset(d, reg.ContactsFor(id), byDS[id], rep, probes))
+		rep.Datasets = append(rep.Datasets, buildDataset(d, reg.ContactsFor(id), byDS[id], rep, probes, back))
 	}
 	if rep.Datasets == nil {
 		rep.Datasets = []DatasetReport{}
@@ -291,13 +318,17 @@ func Build(ctx context.Context, st reports.Store, reg *configs.Registry, runID s
 }
 
 func viewRun(r reports.Run) RunView {
-	v := RunView{ID: r.ID, Started: r.Started.UTC(), Mode: r.Mode, Complete: r.Complete, New: r.New, Gone: r.Gone, Sources: r.Sources}
+	v := RunView{ID: r.ID, Started: r.Started.UTC(), Mode: r.Mode, Complete: r.Complete, New: r.New, Gone: r.Gone,
+		Reappeared: r.Reappeared, Sources: r.Sources}
 	if !r.Finished.IsZero() {
 		f := r.Finished.UTC()
 		v.Finished = &f
 	}
 	if v.Sources == nil {
 		v.Sources = []reports.SourceStat{}
+	}
+	if v.Finished != nil { // sources get their status when the run finishes
+		v.Coverage = CoverageOf(v.Sources)
 	}
 	return v
 }
@@ -319,7 +350,7 @@ func isPostRetraction(s *reports.Sighting, d *configs.Dataset) bool {
 	return p != "" && d.RetractedOn != "" && p >= d.RetractedOn
 }
 
-func buildDataset(d *configs.Dataset, contacts []configs.Contact, ss []reports.Sighting, rep *Report, probes []reports.SwarmProbe) DatasetReport {
+func buildDataset(d *configs.Dataset, contacts []configs.Contact, ss []reports.Sighting, rep *Report, probes []reports.SwarmProbe, back map[eventKey]reappearance) DatasetReport {
 	run := rep.Run
 	dr := DatasetReport{ID: d.ID, Name: d.Name, Status: d.Status, Retracted: d.IsRetraction(), RetractedOn: d.RetractedOn, Reason: d.Reason,
 		AnnouncementURL: d.AnnouncementURL}
@@ -353,8 +384,17 @@ func buildDataset(d *configs.Dataset, contacts []configs.Contact, ss []reports.S
 		}
 		if x.Gone {
 			g := x.GoneSince.UTC()
-			v.GoneSince = &g
+			v.GoneSince, v.GoneHow = &g, x.GoneHow
 			v.GoneNow = !g.Before(run.Started) && (run.Finished == nil || !g.After(*run.Finished))
+		}
+		if r, ok := back[eventKey{x.Artifact.ID, x.Dataset, x.Relation}]; ok && !x.Gone {
+			at := r.at
+			v.Reappeared, v.ReappearedAt = true, &at
+			if !r.wasGone.IsZero() {
+				g := r.wasGone
+				v.WasGoneSince = &g
+			}
+			s.ReappearedSinceLastRun++
 		}
 		dr.Sightings = append(dr.Sightings, v)
 		s.Total++
@@ -458,21 +498,35 @@ func contactFor(contacts []configs.Contact, host string) (configs.Contact, bool)
 	return out, best >= 0
 }
 
+// sourceHosts are the hosts of the sources' artifacts, for a copy found at another address.
+var sourceHosts = map[string]string{
+	artifact.SourceHuggingFace: "huggingface.co", artifact.SourceGitHub: "github.com", artifact.SourceZenodo: "zenodo.org",
+	artifact.SourceKaggle: "kaggle.com", artifact.SourceAcademicTorrents: "academictorrents.com",
+}
+
 func actions(contacts []configs.Contact, ss []SightingView) []HostActions {
 	by := map[string]*HostActions{}
 	for _, s := range ss {
 		if s.Gone || !actionable(s.Relation) {
 			continue
 		}
-		h := by[s.Artifact.Host]
+		host, servedAt := s.Artifact.Host, ""
+		c, ok := contactFor(contacts, host)
+		if sh := sourceHosts[s.Artifact.Source]; !ok && sh != "" && sh != host {
+			if c, ok = contactFor(contacts, sh); ok {
+				host, servedAt = sh, s.Artifact.Host
+			}
+		}
+		key := host + "\x00" + servedAt
+		h := by[key]
 		if h == nil {
-			h = &HostActions{Host: s.Artifact.Host, Items: []ActionItem{}}
-			if c, ok := contactFor(contacts, s.Artifact.Host); ok {
+			h = &HostActions{Host: host, ServedAt: servedAt, Items: []ActionItem{}}
+			if ok {
 				h.How, h.URL, h.Contact, h.Uncertain = c.How, c.URL, true, c.Uncertain
 			} else {
 				h.How = "No contact for this host in the registry: use the host's abuse or takedown process."
 			}
-			by[s.Artifact.Host] = h
+			by[key] = h
 		}
 		h.Items = append(h.Items, ActionItem{ArtifactID: s.Artifact.ID, URL: s.Artifact.URL, Title: s.Artifact.Title, Relation: s.Relation})
 	}
@@ -484,7 +538,10 @@ func actions(contacts []configs.Contact, ss []SightingView) []HostActions {
 		if len(out[i].Items) != len(out[j].Items) {
 			return len(out[i].Items) > len(out[j].Items)
 		}
-		return out[i].Host < out[j].Host
+		if out[i].Host != out[j].Host {
+			return out[i].Host < out[j].Host
+		}
+		return out[i].ServedAt < out[j].ServedAt
 	})
 	return out
 }
@@ -547,4 +604,47 @@ func evidenceOrEmpty(e []extract.Evidence) []extract.Evidence {
 		return []extract.Evidence{}
 	}
 	return e
+}
+
+// eventKey names one sighting in the store's events.
+type eventKey struct {
+	artifact, dataset string
+	relation          extract.Relation
+}
+
+// reappearance is a sighting the run saw again after it had gone.
+type reappearance struct {
+	at, wasGone time.Time
+}
+
+// reappearances returns the sightings that came back in run (a "reappeared" event of the run),
+// each with when it had gone (its last "gone" event before the run). Stores that keep no events
+// have none.
+func reappearances(ctx context.Context, st reports.Store, run RunView) (map[eventKey]reappearance, error) {
+	el, ok := st.(reports.EventLister)
+	if !ok || run.Reappeared == 0 {
+		return nil, nil
+	}
+	evs, err := el.Events(ctx, reports.EventQuery{RunID: run.ID, Kind: reports.EventReappeared})
+	if err != nil || len(evs) == 0 {
+		return nil, err
+	}
+	out := make(map[eventKey]reappearance, len(evs))
+	for _, e := range evs {
+		out[eventKey{e.ArtifactID, e.Dataset, e.Relation}] = reappearance{at: e.At.UTC()}
+	}
+	gones, err := el.Events(ctx, reports.EventQuery{Kind: reports.EventGone})
+	if err != nil {
+		return nil, fmt.Errorf("build report: %w", err)
+	}
+	for _, e := range gones { // newest first: the first before the run is the last time it went
+		k := eventKey{e.ArtifactID, e.Dataset, e.Relation}
+		r, ok := out[k]
+		if !ok || !r.wasGone.IsZero() || e.RunID == run.ID || e.At.After(run.Started) {
+			continue
+		}
+		r.wasGone = e.At.UTC()
+		out[k] = r
+	}
+	return out, nil
 }

@@ -90,6 +90,8 @@ var funcs = template.FuncMap{
 	"join":     strings.Join,
 	"safe":     safeURL,
 	"spark":    sparkSVG,
+	"plain":    PlainEvidence,
+	"confword": ConfidenceWord,
 	"mdname":   func(id string) string { return fileID(id) + ".md" },
 	"feedname": func(id string) string { return "feeds/" + fileID(id) + ".atom" },
 	"host":     func(a artifact.Artifact) string { return a.Host() },
@@ -125,14 +127,17 @@ type page struct {
 	MetaCSP string
 	L       linker
 	Rep     *Report
-	// index page: retracted datasets and context entries
+	// index page: retracted datasets and context entries, and what came back across datasets
 	Retracted, Context []DatasetReport
+	Back               []BackOnline
 	// dataset page
 	DS       *DatasetReport
 	New      []SightingView
 	GoneNow  []SightingView
+	Reapp    []SightingView
 	Timeline template.HTML
 	Papers   template.HTML
+	SwarmSVG template.HTML
 	Rels     []relGroup
 	Hosts    []HostStat
 	// graph page
@@ -177,6 +182,7 @@ func render(w io.Writer, name string, p *page) error {
 
 func writeIndexHTML(w io.Writer, l linker, rep *Report) error {
 	p := newPage(l, rep, "Overview")
+	p.Back = backOnline(rep)
 	for _, d := range rep.Datasets {
 		if d.Retracted {
 			p.Retracted = append(p.Retracted, d)
@@ -197,11 +203,15 @@ func writeDatasetHTML(w io.Writer, l linker, rep *Report, d *DatasetReport) erro
 		if x.GoneNow {
 			p.GoneNow = append(p.GoneNow, x)
 		}
+		if x.Reappeared {
+			p.Reapp = append(p.Reapp, x)
+		}
 	}
 	if len(d.Timeline) > 1 {
 		p.Timeline = timelineSVG(d.Timeline)
 	}
 	p.Papers = papersSVG(d.PapersPerYear, d.retractionYear)
+	p.SwarmSVG = swarmSVG(d.Swarms)
 	for _, rel := range extract.Relations {
 		g := relGroup{Title: relTitle[rel]}
 		for _, x := range d.Sightings {
@@ -232,4 +242,23 @@ func writeGraphHTML(w io.Writer, l linker, rep *Report, g *Graph) error {
 		p.Edges = p.Edges[:MaxHTMLRows]
 	}
 	return render(w, "graph", p)
+}
+
+// BackOnline is one sighting that came back in the report's run, with its dataset.
+type BackOnline struct {
+	DatasetID, DatasetName string
+	S                      SightingView
+}
+
+// backOnline lists the report's reappeared sightings across datasets, in report order.
+func backOnline(rep *Report) []BackOnline {
+	var out []BackOnline
+	for _, d := range rep.Datasets {
+		for _, x := range d.Sightings {
+			if x.Reappeared {
+				out = append(out, BackOnline{DatasetID: d.ID, DatasetName: d.Name, S: x})
+			}
+		}
+	}
+	return out
 }

@@ -59,16 +59,30 @@ func WriteDatasetMarkdown(w io.Writer, rep *Report, d *DatasetReport) error {
 		p(" since %s", mdText(d.RetractedOn))
 	}
 	p(" · run %s · generated %s\n\n", mdText(rep.Run.ID), fmtTime(rep.GeneratedAt))
+	writeCoverageMarkdown(b, rep.Run.Coverage)
 	if d.Reason != "" {
 		p("%s\n\n", mdText(d.Reason))
 	}
 	if d.AnnouncementURL != "" {
 		p("Announcement: %s\n\n", mdLink(d.AnnouncementURL, d.AnnouncementURL))
 	}
+	var back []SightingView
+	for _, x := range d.Sightings {
+		if x.Reappeared {
+			back = append(back, x)
+		}
+	}
+	if len(back) > 0 {
+		p("## Back online since the last run (%d)\n\nThese had gone (taken down, or removed) and are live again: a re-upload of a taken-down copy is the first thing to act on.\n\n", len(back))
+		for _, x := range back {
+			p("- %s\n", mdBackItem(x))
+		}
+		p("\n")
+	}
 	s := d.Summary
-	p("## Summary\n\n| live copies | derivatives | trained-on models | papers since retraction | swarms alive | new since last run | gone since last run |\n|---:|---:|---:|---:|---:|---:|---:|\n")
-	p("| %d | %d | %d | %d | %d / %d | %d | %d |\n\n", s.LiveCopies, s.Derivatives, s.TrainedOnModels, s.PapersSinceRetraction,
-		s.SwarmsAlive, s.Torrents, s.NewSinceLastRun, s.GoneSinceLastRun)
+	p("## Summary\n\n| live copies | derivatives | trained-on models | papers since retraction | swarms alive | new since last run | gone since last run | back online since last run |\n|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	p("| %d | %d | %d | %d | %d / %d | %d | %d | %d |\n\n", s.LiveCopies, s.Derivatives, s.TrainedOnModels, s.PapersSinceRetraction,
+		s.SwarmsAlive, s.Torrents, s.NewSinceLastRun, s.GoneSinceLastRun, s.ReappearedSinceLastRun)
 	p("%d sightings in all: %d live, %d gone; %d studies and %d mentions are listed but not counted as afterlife.\n\n", s.Total, s.Live, s.Gone, s.Studies, s.Mentions)
 
 	var news, gones []SightingView
@@ -95,7 +109,11 @@ func WriteDatasetMarkdown(w io.Writer, rep *Report, d *DatasetReport) error {
 		p("Nothing went.\n\n")
 	}
 	for _, x := range gones {
-		p("- %s: %s (%s)\n", mdText(string(x.Relation)), mdLink(x.Artifact.Title, x.Artifact.URL), mdText(x.Artifact.ID))
+		p("- %s: %s (%s)", mdText(string(x.Relation)), mdLink(x.Artifact.Title, x.Artifact.URL), mdText(x.Artifact.ID))
+		if x.GoneHow != "" {
+			p(" — %s", mdText(x.GoneHow))
+		}
+		p("\n")
 	}
 	if len(gones) > 0 {
 		p("\n")
@@ -106,7 +124,11 @@ func WriteDatasetMarkdown(w io.Writer, rep *Report, d *DatasetReport) error {
 		p("No live copy, derivative or model to report.\n\n")
 	}
 	for _, h := range d.Actions {
-		p("### %s (%d)\n\n%s", mdText(h.Host), len(h.Items), mdText(h.How))
+		p("### %s (%d)", mdText(h.Host), len(h.Items))
+		if h.ServedAt != "" {
+			p(" · found at %s", mdText(h.ServedAt))
+		}
+		p("\n\n%s", mdText(h.How))
 		if h.URL != "" {
 			p(" %s", mdLink(h.URL, h.URL))
 		}
@@ -120,6 +142,9 @@ func WriteDatasetMarkdown(w io.Writer, rep *Report, d *DatasetReport) error {
 		p("\n")
 	}
 
+	if len(d.Sightings) > 0 {
+		p("Confidence: **strong** (0.90 and over) — a file, a torrent or a declared training set of the original release; **likely** (0.60 to 0.89) — named in the title or description with signs of use; **weak** (under 0.60) — a bare or ambiguous mention: check it by hand. A weak sign on its own lowers it; a matching file, hash or declared training set raises it.\n\n")
+	}
 	for _, rel := range extract.Relations {
 		var rows []SightingView
 		for _, x := range d.Sightings {
@@ -139,13 +164,19 @@ func WriteDatasetMarkdown(w io.Writer, rep *Report, d *DatasetReport) error {
 			state := "live"
 			if x.Gone {
 				state = "gone since " + fmtDay(*x.GoneSince)
+				if x.GoneHow != "" {
+					state += " (" + mdText(x.GoneHow) + ")"
+				}
 			}
 			if x.New {
 				state += ", new"
 			}
-			p("| %s<br>%s | %s | %s | %.2f | %s | %s | %s | %s |\n", mdLink(x.Artifact.Title, x.Artifact.URL), mdText(x.Artifact.ID),
-				mdText(x.Artifact.Source), mdText(x.Artifact.Host), x.Confidence, fmtDay(x.FirstSeen), fmtDay(x.LastSeen), state,
-				mdText(evidenceText(x.Evidence)))
+			if x.Reappeared {
+				state += ", back online"
+			}
+			p("| %s<br>%s | %s | %s | %.2f %s | %s | %s | %s | %s |\n", mdLink(x.Artifact.Title, x.Artifact.URL), mdText(x.Artifact.ID),
+				mdText(x.Artifact.Source), mdText(x.Artifact.Host), x.Confidence, ConfidenceWord(x.Confidence), fmtDay(x.FirstSeen), fmtDay(x.LastSeen), state,
+				mdText(plainEvidenceText(x.Evidence)))
 		}
 		if total > len(rows) {
 			p("\n%d of %d shown; every sighting is in sightings.csv and report.json.\n", len(rows), total)
@@ -225,7 +256,16 @@ func WriteIndexMarkdown(w io.Writer, rep *Report) error {
 	} else {
 		p(" · not finished")
 	}
-	p(" · %d new, %d gone\n\n", rep.Run.New, rep.Run.Gone)
+	p(" · %d new, %d gone, %d back online\n\n", rep.Run.New, rep.Run.Gone, rep.Run.Reappeared)
+	writeCoverageMarkdown(b, rep.Run.Coverage)
+	if back := backOnline(rep); len(back) > 0 {
+		p("## Back online since the last run (%d)\n\nThese had gone (taken down, or removed) and are live again: a re-upload of a taken-down copy is the first thing to act on.\n\n", len(back))
+		for _, x := range back {
+			p("- [%s](%s.md) · %s\n", mdText(x.DatasetName), fileID(x.DatasetID), mdBackItem(x.S))
+		}
+		p("\n")
+	}
+	nothingChecked := rep.Run.Coverage != nil && rep.Run.Coverage.State == CoverageNone
 	for _, retracted := range []bool{true, false} {
 		var ds []DatasetReport
 		for _, d := range rep.Datasets {
@@ -239,16 +279,18 @@ func WriteIndexMarkdown(w io.Writer, rep *Report) error {
 			p("## Context entries\n\nNot retractions (re-releases, look-alikes, datasets with a warning): listed so matches can be checked, never counted as afterlife.\n\n")
 		}
 		if len(ds) == 0 {
-			if retracted {
+			if retracted && nothingChecked {
+				p("Nothing was checked in this run, so it cannot say whether retracted datasets live on.\n\n")
+			} else if retracted {
 				p("No sighting of a retracted dataset.\n\n")
 			}
 			continue
 		}
-		p("| dataset | status | live copies | derivatives | trained-on models | papers since retraction | swarms alive | new | gone |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n")
+		p("| dataset | status | live copies | derivatives | trained-on models | papers since retraction | swarms alive | new | gone | back |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 		for _, d := range ds {
 			s := d.Summary
-			p("| [%s](%s.md) | %s | %d | %d | %d | %d | %d | %d | %d |\n", mdText(d.Name), fileID(d.ID), mdText(d.Status), s.LiveCopies, s.Derivatives,
-				s.TrainedOnModels, s.PapersSinceRetraction, s.SwarmsAlive, s.NewSinceLastRun, s.GoneSinceLastRun)
+			p("| [%s](%s.md) | %s | %d | %d | %d | %d | %d | %d | %d | %d |\n", mdText(d.Name), fileID(d.ID), mdText(d.Status), s.LiveCopies, s.Derivatives,
+				s.TrainedOnModels, s.PapersSinceRetraction, s.SwarmsAlive, s.NewSinceLastRun, s.GoneSinceLastRun, s.ReappearedSinceLastRun)
 		}
 		p("\n")
 	}
@@ -256,11 +298,46 @@ func WriteIndexMarkdown(w io.Writer, rep *Report) error {
 	for _, st := range rep.Run.Sources {
 		p("| %s | %s | %d | %d | %d | %s |\n", mdText(st.Name), mdText(st.Status), st.Requests, st.Bytes, st.Errors, mdText(st.Message))
 	}
-	if len(rep.Run.Failures) > 0 {
-		p("\n## Failures\n\n| source | URL | attempts | given up | error |\n|---|---|---:|---|---|\n")
-		for _, f := range rep.Run.Failures {
-			p("| %s | %s | %d | %v | %s |\n", mdText(f.Source), mdText(f.URL), f.Attempts, f.Final, mdText(f.Error))
+	if len(rep.Run.FailureGroups) > 0 {
+		p("\n## Failures by source and cause\n\n| source | cause | URLs | given up | for example |\n|---|---|---:|---:|---|\n")
+		for _, f := range rep.Run.FailureGroups {
+			ex := make([]string, len(f.Examples))
+			for i, u := range f.Examples {
+				ex[i] = mdText(u)
+			}
+			p("| %s | %s | %d | %d | %s |\n", mdText(f.Source), mdText(f.Cause), f.Count, f.GivenUp, strings.Join(ex, "<br>"))
 		}
+		p("\nEvery failed URL is in report.json (`run.failures`).\n")
 	}
 	return b.Flush()
+}
+
+// writeCoverageMarkdown puts what the run could not check first (nothing for a run that checked
+// everything).
+func writeCoverageMarkdown(b *bufio.Writer, c *Coverage) {
+	if c == nil || c.State == CoverageAll {
+		return
+	}
+	fmt.Fprintf(b, "> **%s**\n>\n", mdText(c.Headline))
+	for _, g := range c.Gaps {
+		fmt.Fprintf(b, "> - **%s** (%s", mdText(g.Source), mdText(g.Status))
+		if g.Reason != "" {
+			fmt.Fprintf(b, ": %s", mdText(g.Reason))
+		}
+		fmt.Fprintf(b, "): not known — %s.\n", mdText(g.Unknown))
+	}
+	b.WriteString("\n")
+}
+
+// mdBackItem is one reappeared sighting: what, where, when it had gone and when it came back.
+func mdBackItem(x SightingView) string {
+	t := fmt.Sprintf("%s: %s (%s) on %s —", mdText(string(x.Relation)), mdLink(x.Artifact.Title, x.Artifact.URL), mdText(x.Artifact.ID), mdText(x.Artifact.Host))
+	if x.WasGoneSince != nil {
+		t += " gone since " + fmtDay(*x.WasGoneSince) + ","
+	}
+	t += " live again"
+	if x.ReappearedAt != nil {
+		t += " " + fmtDay(*x.ReappearedAt)
+	}
+	return t
 }

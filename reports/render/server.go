@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -219,6 +220,16 @@ func (s *Server) sightings(w http.ResponseWriter, r *http.Request) {
 	if q.Relation != "" && !q.Relation.Valid() {
 		http.Error(w, "unknown relation", http.StatusBadRequest)
 		return
+	}
+	switch c := v.Get("min_conf"); c {
+	case "", "0":
+	default:
+		f, err := strconv.ParseFloat(c, 64)
+		if err != nil || f < 0 || f > 1 {
+			http.Error(w, "min_conf must be a number from 0 to 1", http.StatusBadRequest)
+			return
+		}
+		q.MinConfidence = f
 	}
 	state := v.Get("state")
 	switch state {

@@ -29,7 +29,7 @@ type Webhook struct {
 
 // WebhookPayload is the JSON POSTed to a (non-Slack) webhook.
 type WebhookPayload struct {
-	Event    string           `json:"event"` // "new_sightings"
+	Event    string           `json:"event"` // EventNewSightings or EventReappeared
 	RunID    string           `json:"run_id"`
 	At       time.Time        `json:"at"`
 	Datasets []WebhookDataset `json:"datasets"`
@@ -42,13 +42,41 @@ type WebhookDataset struct {
 	Sightings []SightingView `json:"sightings"`
 }
 
+// Webhook events.
+const (
+	EventNewSightings = "new_sightings"
+	// EventReappeared: sightings that had gone (taken down, removed) are live again.
+	EventReappeared = "reappeared"
+)
+
 // NewSightingsPayload collects the report's new sightings (nil when there are none).
 func NewSightingsPayload(rep *Report) *WebhookPayload {
-	p := &WebhookPayload{Event: "new_sightings", RunID: rep.Run.ID, At: rep.GeneratedAt}
+	return payload(rep, EventNewSightings, func(x SightingView) bool { return x.New })
+}
+
+// ReappearedPayload collects the report's sightings that came back (nil when there are none).
+func ReappearedPayload(rep *Report) *WebhookPayload {
+	return payload(rep, EventReappeared, func(x SightingView) bool { return x.Reappeared })
+}
+
+// Payloads are the report's webhook payloads: reappeared sightings first (the most important
+// news), then new ones; none when the run changed nothing of either kind.
+func Payloads(rep *Report) []*WebhookPayload {
+	var out []*WebhookPayload
+	for _, p := range []*WebhookPayload{ReappearedPayload(rep), NewSightingsPayload(rep)} {
+		if p != nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func payload(rep *Report, event string, keep func(SightingView) bool) *WebhookPayload {
+	p := &WebhookPayload{Event: event, RunID: rep.Run.ID, At: rep.GeneratedAt}
 	for _, d := range rep.Datasets {
 		var ss []SightingView
 		for _, x := range d.Sightings {
-			if x.New && x.Relation.Scored() != "" {
+			if keep(x) && x.Relation.Scored() != "" {
 				ss = append(ss, x)
 			}
 		}
@@ -67,9 +95,13 @@ func NewSightingsPayload(rep *Report) *WebhookPayload {
 func slackText(p *WebhookPayload) string {
 	esc := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 	var b strings.Builder
-	fmt.Fprintf(&b, "Afterlife run %s: new sightings\n", esc.Replace(p.RunID))
+	what, n := "new sightings", "new"
+	if p.Event == EventReappeared {
+		what, n = "back online (had gone, live again)", "back online"
+	}
+	fmt.Fprintf(&b, "Afterlife run %s: %s\n", esc.Replace(p.RunID), what)
 	for _, d := range p.Datasets {
-		fmt.Fprintf(&b, "*%s* (%d new)\n", esc.Replace(oneLine(d.Name)), len(d.Sightings))
+		fmt.Fprintf(&b, "*%s* (%d %s)\n", esc.Replace(oneLine(d.Name)), len(d.Sightings), n)
 		for i, x := range d.Sightings {
 			if i == 20 {
 				fmt.Fprintf(&b, "• … and %d more\n", len(d.Sightings)-20)
@@ -308,8 +340,9 @@ func WebhooksFromEnv(getenv func(string) string) ([]Webhook, error) {
 	return out, nil
 }
 
-// NotifyRun queues the new sightings of runID for delivery (nothing when there are none). It
-// builds the report from the store and returns at once; the Notifier delivers in the background.
+// NotifyRun queues the reappeared and the new sightings of runID for delivery, one payload each
+// (nothing when there are none). It builds the report from the store and returns at once; the
+// Notifier delivers in the background.
 func NotifyRun(ctx context.Context, st reports.Store, reg *configs.Registry, runID string, n *Notifier) (bool, error) {
 	if n == nil || len(n.Hooks) == 0 {
 		return false, nil
@@ -318,5 +351,9 @@ func NotifyRun(ctx context.Context, st reports.Store, reg *configs.Registry, run
 	if err != nil {
 		return false, err
 	}
-	return n.Notify(NewSightingsPayload(rep)), nil
+	queued := false
+	for _, p := range Payloads(rep) {
+		queued = n.Notify(p) || queued
+	}
+	return queued, nil
 }
