@@ -62,6 +62,9 @@ type RunConfig struct {
 	FetcherOptions crawler.FetcherOptions
 	// RetryBase is the first wait before a failed job is tried again (default 2s).
 	RetryBase time.Duration
+	// MaxJobsPerSource caps each source's follow-up jobs per run and process (default
+	// DefaultMaxJobsPerSource; <0: no cap). Worker.MaxJobsPerSource.
+	MaxJobsPerSource int
 
 	// Serve only: when Stop closes, workers take no new job, finish the ones in hand for up to
 	// Grace, then hand back what is left and Run returns nil. Poll is how often idle workers look
@@ -257,7 +260,7 @@ func (c *crew) crawl(ctx context.Context, runID string, n int, retryMax *time.Du
 	}
 	err := Pool(ctx, runID, n, Worker{Name: c.b.Mode, Frontier: c.frontier, Fetcher: c.fetcher, Sources: c.sources,
 		Matcher: c.matcher, Recorder: c.b.Recorder, Stats: c.stats, Log: c.log, Observer: c.obs,
-		ExitWhenDrained: true, RetryBase: c.cfg.RetryBase, RetryMax: max})
+		ExitWhenDrained: true, RetryBase: c.cfg.RetryBase, RetryMax: max, MaxJobsPerSource: c.cfg.MaxJobsPerSource})
 	if err != nil {
 		return err
 	}

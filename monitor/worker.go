@@ -45,7 +45,16 @@ type Worker struct {
 	// worker fails that source's remaining jobs at once instead of hammering it (default 3; <0
 	// disables).
 	BreakAfter int
+	// MaxJobsPerSource caps the follow-up jobs one source may enqueue in a run from this process
+	// (default DefaultMaxJobsPerSource; <0: no cap). Follow-ups past it are dropped, counted and
+	// named in the source's message, so a hostile page cannot grow the run without bound.
+	MaxJobsPerSource int
 }
+
+// DefaultMaxJobsPerSource is the default budget of follow-up jobs per source per run (per
+// process): far above what a real listing needs (max_pages × page size, plus a detail job per
+// hit), far below what a flooded search page asks for.
+const DefaultMaxJobsPerSource = 50_000
 
 func (w *Worker) defaults() {
 	if w.Name == "" {
@@ -74,6 +83,9 @@ func (w *Worker) defaults() {
 	}
 	if w.BreakAfter == 0 {
 		w.BreakAfter = 3
+	}
+	if w.MaxJobsPerSource == 0 {
+		w.MaxJobsPerSource = DefaultMaxJobsPerSource
 	}
 }
 
@@ -192,8 +204,21 @@ func (w *Worker) Handle(ctx context.Context, l crawler.Lease) {
 		w.retry(ctx, log, l, fmt.Errorf("recording results: %w", err))
 		return
 	}
+	// The source's follow-up budget: what is past it is dropped (and counted in its message).
+	granted := w.Stats.reserveJobs(job.Source, len(next), w.MaxJobsPerSource)
+	if granted < len(next) {
+		if w.Stats.overBudget(job.Source, len(next)-granted) {
+			log.Warn("source over its job budget for this run; follow-up jobs dropped", "max_jobs_per_source", w.MaxJobsPerSource)
+		}
+		next = next[:granted]
+	}
 	// Follow-ups and the ack together (one transaction in the embedded frontier).
-	if _, err := w.Frontier.AckEnqueue(ctx, l, next...); err != nil {
+	added, err := w.Frontier.AckEnqueue(ctx, l, next...)
+	if err == nil && added < granted {
+		w.Stats.reserveJobs(job.Source, added-granted, w.MaxJobsPerSource) // duplicates cost nothing
+	}
+	if err != nil {
+		w.Stats.reserveJobs(job.Source, -granted, w.MaxJobsPerSource)
 		if ctx.Err() != nil {
 			return
 		}
