@@ -97,6 +97,11 @@ func Run(ctx context.Context, b *Backend, cfg RunConfig) (Result, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
+	if b.preflight != nil {
+		if err := b.preflight(ctx, cfg.Log); err != nil {
+			return Result{}, err
+		}
+	}
 	if cfg.Role == Serve {
 		return Result{}, serve(ctx, b, cfg)
 	}
@@ -138,16 +143,26 @@ func coordinate(ctx context.Context, b *Backend, cfg RunConfig) (Result, error) 
 	phase := func() error {
 		var werr error
 		var wg sync.WaitGroup
+		// Workers that stop on an error (a backend out of memory) stop the collector too: the run
+		// would never drain.
+		cctx, stopCollect := context.WithCancel(ctx)
+		defer stopCollect()
 		if workers > 0 {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				werr = cr.crawl(ctx, runID, workers, nil)
+				if werr != nil {
+					stopCollect()
+				}
 			}()
 		}
-		got, cerr := b.Collector.Collect(ctx, runID, b.Store)
+		got, cerr := b.Collector.Collect(cctx, runID, b.Store)
 		wg.Wait()
 		res.Collected = res.Collected.add(got)
+		if werr != nil && cctx.Err() != nil && ctx.Err() == nil {
+			cerr = nil // stopped because the workers failed
+		}
 		return errors.Join(werr, cerr)
 	}
 	stop := disp.Start(ctx)

@@ -59,6 +59,7 @@ type Stats struct {
 	counters  CounterSource
 	flushed   map[string]crawler.Counters // fetcher counters already reported
 	sources   map[string]*sourceState
+	fatal     error // guarded by mu: an error that stops every worker of the process (a full backend)
 }
 
 // NewStats tracks job outcomes, and fetch cost when f counts it (CounterSource).
@@ -133,6 +134,24 @@ func (s *Stats) Dropped(source string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.src(source).dropped
+}
+
+// setFatal records an error that stops the process's workers; it reports whether it is the first.
+func (s *Stats) setFatal(err error) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fatal != nil {
+		return false
+	}
+	s.fatal = err
+	return true
+}
+
+// Fatal is the error that stopped the process's workers, if any (ErrBackendFull).
+func (s *Stats) Fatal() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fatal
 }
 
 func (s *Stats) sightings(source string, n int) {

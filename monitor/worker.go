@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -104,10 +105,16 @@ func (w *Worker) Run(ctx context.Context, runID string) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		if err := w.Stats.Fatal(); err != nil {
+			return fmt.Errorf("worker %s: %w", w.Name, err)
+		}
 		ls, err := w.Frontier.Claim(ctx, runID, w.Name, 1)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
+			}
+			if w.backendFull(log, err) {
+				return fmt.Errorf("worker %s: %w", w.Name, w.Stats.Fatal())
 			}
 			claimErrs++
 			if claimErrs >= 10 {
@@ -150,6 +157,9 @@ func (w *Worker) Run(ctx context.Context, runID string) error {
 		for _, l := range ls {
 			w.Handle(ctx, l)
 		}
+		if err := w.Stats.Fatal(); err != nil {
+			return fmt.Errorf("worker %s: %w", w.Name, err)
+		}
 	}
 }
 
@@ -163,6 +173,9 @@ func (w *Worker) Handle(ctx context.Context, l crawler.Lease) {
 	job := l.Job
 	runID := job.RunID
 	log := w.Log.With("run_id", runID, "job_id", job.ID, "source", job.Source, "kind", job.Kind, "attempt", job.Attempt)
+	if w.Stats.Fatal() != nil {
+		return // the process stops (a full backend): the job stays leased for the resumed run
+	}
 	src, ok := w.Sources[job.Source]
 	if !ok {
 		w.fail(ctx, log, l, fmt.Errorf("no adapter for source %q in this run", job.Source), true)
@@ -185,6 +198,12 @@ func (w *Worker) Handle(ctx context.Context, l crawler.Lease) {
 		log.Debug("job interrupted; it will be handed out again", "err", ctx.Err())
 		return
 	}
+	if w.backendFull(log, err) {
+		// The shared cache or limiter could not write: not the source's fault, and no job may be
+		// retired for it (the breaker would bury the source's whole queue). The job stays leased.
+		w.Observer.job(job.Source, "interrupted", job.Attempt > 0, time.Since(start))
+		return
+	}
 	if err != nil {
 		outcome := "retry"
 		if crawler.Permanent(err) {
@@ -197,8 +216,8 @@ func (w *Worker) Handle(ctx context.Context, l crawler.Lease) {
 	}
 	next, err := w.apply(ctx, log, job, res)
 	if err != nil {
-		if ctx.Err() != nil {
-			return
+		if ctx.Err() != nil || w.backendFull(log, err) {
+			return // a full backend: the job stays leased, to be handled again when the run resumes
 		}
 		// The store or the frontier failed, not the source: try the job again later.
 		w.retry(ctx, log, l, fmt.Errorf("recording results: %w", err))
@@ -219,7 +238,7 @@ func (w *Worker) Handle(ctx context.Context, l crawler.Lease) {
 	}
 	if err != nil {
 		w.Stats.reserveJobs(job.Source, -granted, w.MaxJobsPerSource)
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || w.backendFull(log, err) {
 			return
 		}
 		if len(next) > 0 {
@@ -325,7 +344,7 @@ func (w *Worker) fail(ctx context.Context, log *slog.Logger, l crawler.Lease, er
 func (w *Worker) retire(ctx context.Context, log *slog.Logger, l crawler.Lease, err error) {
 	w.Stats.jobError(l.Job.Source, err)
 	w.noteFailure(ctx, log, l, err, true)
-	if berr := w.Frontier.Bury(ctx, l, err.Error()); berr != nil {
+	if berr := w.Frontier.Bury(ctx, l, err.Error()); berr != nil && !w.backendFull(log, berr) {
 		log.Warn("could not retire the failed job", "err", berr)
 	}
 	w.Stats.MaybeFlush(ctx, w.Recorder, l.Job.RunID, log, FlushEvery)
@@ -348,10 +367,33 @@ func (w *Worker) retry(ctx context.Context, log *slog.Logger, l crawler.Lease, e
 	log.Warn("job failed; will retry", "err", err, "wait", wait.Round(time.Millisecond))
 	w.Stats.jobError(l.Job.Source, err)
 	w.noteFailure(ctx, log, l, err, false)
-	if rerr := w.Frontier.Retry(ctx, l, time.Now().Add(wait), err.Error()); rerr != nil {
+	if rerr := w.Frontier.Retry(ctx, l, time.Now().Add(wait), err.Error()); rerr != nil && !w.backendFull(log, rerr) {
 		log.Warn("could not hand the job back; its lease will expire", "err", rerr)
 	}
 	w.Stats.MaybeFlush(ctx, w.Recorder, l.Job.RunID, log, FlushEvery)
+}
+
+// ErrBackendFull is a write the backend refused for want of memory (Redis at maxmemory with
+// noeviction answers "OOM command not allowed"). Nothing may be dropped silently, so the run stops:
+// the jobs in hand stay leased and the run resumes, losing nothing, once there is room.
+var ErrBackendFull = errors.New("the backend refused a write: out of memory")
+
+// BackendFull reports whether err is a write the backend refused for want of memory.
+func BackendFull(err error) bool {
+	return err != nil && (errors.Is(err, ErrBackendFull) || strings.Contains(err.Error(), "OOM command not allowed"))
+}
+
+// backendFull, when err is a refused write, stops this process's workers (Stats.Fatal) and logs it
+// once, loudly.
+func (w *Worker) backendFull(log *slog.Logger, err error) bool {
+	if !BackendFull(err) {
+		return false
+	}
+	if w.Stats.setFatal(fmt.Errorf("%w (%v): the run stops here and loses nothing; give Redis more memory (maxmemory) "+
+		"or free some, then run the scan again to resume", ErrBackendFull, err)) {
+		log.Error("the backend refused a write for want of memory; stopping the run", "err", err)
+	}
+	return true
 }
 
 // normalizeJob fills a job's run, source and id.
