@@ -200,4 +200,3 @@ func (t *teeWriter) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
-
