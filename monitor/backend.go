@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -154,6 +155,8 @@ type Backend struct {
 	StateDir string
 
 	closers []func() error
+	// preflight checks the backend's service before a run (Redis: its eviction policy).
+	preflight func(ctx context.Context, log *slog.Logger) error
 }
 
 // Check reports the first part a role lacks: every role needs the crawl parts, a coordinating one

@@ -89,7 +89,44 @@ func NewRedisBackend(rdb redis.UniversalClient, o RedisOptions) (*Backend, error
 		b.Store, b.StateDir = o.Store, o.StateDir
 	}
 	b.onClose(fr.Close)
+	b.preflight = func(ctx context.Context, log *slog.Logger) error { return CheckRedisMemory(ctx, rdb, log) }
 	return b, nil
+}
+
+// ErrEvictingRedis is a Redis whose maxmemory-policy may evict keys: a run's keys (its queue, its
+// findings, the run board) could vanish under memory pressure and the run would hang or lose
+// sightings, so the Redis backend refuses it.
+var ErrEvictingRedis = errors.New("redis evicts keys under memory pressure")
+
+// CheckRedisMemory refuses a Redis whose maxmemory-policy is not noeviction (allkeys-lru and the
+// volatile-* policies evict run keys, which all carry a TTL). With noeviction a full Redis refuses
+// writes instead, which the run loop detects and stops on (ErrBackendFull). A Redis that does not
+// allow CONFIG GET (a managed service, an ACL) cannot be checked: that is logged and the run goes on.
+func CheckRedisMemory(ctx context.Context, rdb redis.UniversalClient, log *slog.Logger) error {
+	if log == nil {
+		log = slog.Default()
+	}
+	cfg, err := rdb.ConfigGet(ctx, "maxmemory-policy").Result()
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		log.Warn("cannot read Redis's maxmemory-policy (CONFIG GET not allowed?); make sure it is noeviction, "+
+			"or a full Redis may evict the run's keys", "err", err)
+		return nil
+	}
+	policy, ok := cfg["maxmemory-policy"]
+	if !ok {
+		log.Warn("Redis did not say its maxmemory-policy; make sure it is noeviction")
+		return nil
+	}
+	if policy != "noeviction" {
+		return fmt.Errorf("%w: maxmemory-policy is %s; the distributed mode needs maxmemory-policy noeviction "+
+			"(CONFIG SET maxmemory-policy noeviction, or in redis.conf), so that a full Redis refuses writes "+
+			"(the run then stops and resumes) instead of dropping run keys (the run would hang or lose sightings)",
+			ErrEvictingRedis, policy)
+	}
+	return nil
 }
 
 // redisBoard is the run board on Redis (redisq.Runs).

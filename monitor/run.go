@@ -64,6 +64,9 @@ type RunConfig struct {
 	FetcherOptions crawler.FetcherOptions
 	// RetryBase is the first wait before a failed job is tried again (default 2s).
 	RetryBase time.Duration
+	// MaxJobsPerSource caps each source's follow-up jobs per run and process (default
+	// DefaultMaxJobsPerSource; <0: no cap). Worker.MaxJobsPerSource.
+	MaxJobsPerSource int
 
 	// Serve only: when Stop closes, workers take no new job, finish the ones in hand for up to
 	// Grace, then hand back what is left and Run returns nil. Poll is how often idle workers look
@@ -95,6 +98,11 @@ func Run(ctx context.Context, b *Backend, cfg RunConfig) (Result, error) {
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
+	}
+	if b.preflight != nil {
+		if err := b.preflight(ctx, cfg.Log); err != nil {
+			return Result{}, err
+		}
 	}
 	if cfg.Role == Serve {
 		return Result{}, serve(ctx, b, cfg)
@@ -137,16 +145,26 @@ func coordinate(ctx context.Context, b *Backend, cfg RunConfig) (Result, error) 
 	phase := func() error {
 		var werr error
 		var wg sync.WaitGroup
+		// Workers that stop on an error (a backend out of memory) stop the collector too: the run
+		// would never drain.
+		cctx, stopCollect := context.WithCancel(ctx)
+		defer stopCollect()
 		if workers > 0 {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				werr = cr.crawl(ctx, runID, workers, nil)
+				if werr != nil {
+					stopCollect()
+				}
 			}()
 		}
-		got, cerr := b.Collector.Collect(ctx, runID, b.Store)
+		got, cerr := b.Collector.Collect(cctx, runID, b.Store)
 		wg.Wait()
 		res.Collected = res.Collected.add(got)
+		if werr != nil && cctx.Err() != nil && ctx.Err() == nil {
+			cerr = nil // stopped because the workers failed
+		}
 		return errors.Join(werr, cerr)
 	}
 	stop := disp.Start(ctx)
@@ -259,7 +277,8 @@ func (c *crew) crawl(ctx context.Context, runID string, n int, retryMax *time.Du
 	}
 	err := Pool(ctx, runID, n, Worker{Name: c.b.Mode, Frontier: c.frontier, Fetcher: c.fetcher, Sources: c.sources,
 		Matcher: c.matcher, Recorder: c.b.Recorder, Stats: c.stats, Log: c.log, Observer: c.obs,
-		ExitWhenDrained: true, RetryBase: c.cfg.RetryBase, RetryMax: max, NoWait: c.cfg.FetcherOptions.Replay != nil})
+		ExitWhenDrained: true, RetryBase: c.cfg.RetryBase, RetryMax: max, NoWait: c.cfg.FetcherOptions.Replay != nil,
+		MaxJobsPerSource: c.cfg.MaxJobsPerSource})
 	if err != nil {
 		return err
 	}

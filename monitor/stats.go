@@ -3,6 +3,7 @@ package monitor
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -38,6 +39,9 @@ type sourceState struct {
 	everOK      bool
 	cause       string // the last error that fed the breaker
 	broken      bool   // the breaker opened (logged once)
+	jobs        int    // follow-up jobs enqueued in this run (the job budget)
+	dropped     int    // follow-up jobs dropped over the budget
+	budget      int    // the budget (for the message)
 }
 
 // StatSink takes a source's counter deltas (every Recorder is one).
@@ -56,6 +60,7 @@ type Stats struct {
 	counters  CounterSource
 	flushed   map[string]crawler.Counters // fetcher counters already reported
 	sources   map[string]*sourceState
+	fatal     error // guarded by mu: an error that stops every worker of the process (a full backend)
 }
 
 // NewStats tracks job outcomes, and fetch cost when f counts it (CounterSource).
@@ -91,6 +96,63 @@ func (s *Stats) jobDone(source string, artifacts int, notes []string) {
 			st.msgDirty = true
 		}
 	}
+}
+
+// reserveJobs takes up to n follow-up jobs of source's budget (max; <0: none) and returns how many
+// it granted. A negative n gives jobs back (duplicates the frontier ignored, a failed enqueue).
+func (s *Stats) reserveJobs(source string, n, limit int) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.src(source)
+	st.budget = limit
+	if n < 0 || limit < 0 {
+		st.jobs = st.jobs + n
+		if st.jobs < 0 {
+			st.jobs = 0
+		}
+		return n
+	}
+	if left := limit - st.jobs; n > left {
+		n = max(left, 0)
+	}
+	st.jobs += n
+	return n
+}
+
+// overBudget counts follow-up jobs dropped over the budget, and reports whether they are the first.
+func (s *Stats) overBudget(source string, n int) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.src(source)
+	first := st.dropped == 0
+	st.dropped += n
+	st.msgDirty = true
+	return first
+}
+
+// Dropped is how many follow-up jobs of source were dropped over its job budget in this process.
+func (s *Stats) Dropped(source string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.src(source).dropped
+}
+
+// setFatal records an error that stops the process's workers; it reports whether it is the first.
+func (s *Stats) setFatal(err error) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fatal != nil {
+		return false
+	}
+	s.fatal = err
+	return true
+}
+
+// Fatal is the error that stopped the process's workers, if any (ErrBackendFull).
+func (s *Stats) Fatal() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fatal
 }
 
 func (s *Stats) sightings(source string, n int) {
@@ -262,6 +324,10 @@ func (s *Stats) Flush(ctx context.Context, rec StatSink, runID string, log *slog
 // message is the source's line in the run report: its notes, then its last error.
 func message(st *sourceState) string {
 	parts := append([]string(nil), st.notes...)
+	if st.dropped > 0 {
+		parts = append(parts, fmt.Sprintf("job budget reached: %d follow-up jobs enqueued, %d dropped (max %d per source per run)",
+			st.jobs, st.dropped, st.budget))
+	}
 	if st.p.LastError != "" {
 		parts = append(parts, "last error: "+st.p.LastError)
 	}

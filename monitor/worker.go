@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -48,7 +49,16 @@ type Worker struct {
 	// NoWait hands failed jobs back ready at once (a replay: the answers come from cassettes, in
 	// their recorded order, so waiting changes nothing). The MaxRetryAfter cap still applies.
 	NoWait bool
+	// MaxJobsPerSource caps the follow-up jobs one source may enqueue in a run from this process
+	// (default DefaultMaxJobsPerSource; <0: no cap). Follow-ups past it are dropped, counted and
+	// named in the source's message, so a hostile page cannot grow the run without bound.
+	MaxJobsPerSource int
 }
+
+// DefaultMaxJobsPerSource is the default budget of follow-up jobs per source per run (per
+// process): far above what a real listing needs (max_pages × page size, plus a detail job per
+// hit), far below what a flooded search page asks for.
+const DefaultMaxJobsPerSource = 50_000
 
 func (w *Worker) defaults() {
 	if w.Name == "" {
@@ -78,6 +88,9 @@ func (w *Worker) defaults() {
 	if w.BreakAfter == 0 {
 		w.BreakAfter = 3
 	}
+	if w.MaxJobsPerSource == 0 {
+		w.MaxJobsPerSource = DefaultMaxJobsPerSource
+	}
 }
 
 // Run claims and handles jobs of runID until ctx is done, or (ExitWhenDrained) the run is drained.
@@ -95,10 +108,16 @@ func (w *Worker) Run(ctx context.Context, runID string) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		if err := w.Stats.Fatal(); err != nil {
+			return fmt.Errorf("worker %s: %w", w.Name, err)
+		}
 		ls, err := w.Frontier.Claim(ctx, runID, w.Name, 1)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
+			}
+			if w.backendFull(log, err) {
+				return fmt.Errorf("worker %s: %w", w.Name, w.Stats.Fatal())
 			}
 			claimErrs++
 			if claimErrs >= 10 {
@@ -141,6 +160,9 @@ func (w *Worker) Run(ctx context.Context, runID string) error {
 		for _, l := range ls {
 			w.Handle(ctx, l)
 		}
+		if err := w.Stats.Fatal(); err != nil {
+			return fmt.Errorf("worker %s: %w", w.Name, err)
+		}
 	}
 }
 
@@ -154,6 +176,9 @@ func (w *Worker) Handle(ctx context.Context, l crawler.Lease) {
 	job := l.Job
 	runID := job.RunID
 	log := w.Log.With("run_id", runID, "job_id", job.ID, "source", job.Source, "kind", job.Kind, "attempt", job.Attempt)
+	if w.Stats.Fatal() != nil {
+		return // the process stops (a full backend): the job stays leased for the resumed run
+	}
 	src, ok := w.Sources[job.Source]
 	if !ok {
 		w.fail(ctx, log, l, fmt.Errorf("no adapter for source %q in this run", job.Source), true)
@@ -176,6 +201,12 @@ func (w *Worker) Handle(ctx context.Context, l crawler.Lease) {
 		log.Debug("job interrupted; it will be handed out again", "err", ctx.Err())
 		return
 	}
+	if w.backendFull(log, err) {
+		// The shared cache or limiter could not write: not the source's fault, and no job may be
+		// retired for it (the breaker would bury the source's whole queue). The job stays leased.
+		w.Observer.job(job.Source, "interrupted", job.Attempt > 0, time.Since(start))
+		return
+	}
 	if err != nil {
 		outcome := "retry"
 		if crawler.Permanent(err) {
@@ -188,16 +219,29 @@ func (w *Worker) Handle(ctx context.Context, l crawler.Lease) {
 	}
 	next, err := w.apply(ctx, log, job, res)
 	if err != nil {
-		if ctx.Err() != nil {
-			return
+		if ctx.Err() != nil || w.backendFull(log, err) {
+			return // a full backend: the job stays leased, to be handled again when the run resumes
 		}
 		// The store or the frontier failed, not the source: try the job again later.
 		w.retry(ctx, log, l, fmt.Errorf("recording results: %w", err))
 		return
 	}
+	// The source's follow-up budget: what is past it is dropped (and counted in its message).
+	granted := w.Stats.reserveJobs(job.Source, len(next), w.MaxJobsPerSource)
+	if granted < len(next) {
+		if w.Stats.overBudget(job.Source, len(next)-granted) {
+			log.Warn("source over its job budget for this run; follow-up jobs dropped", "max_jobs_per_source", w.MaxJobsPerSource)
+		}
+		next = next[:granted]
+	}
 	// Follow-ups and the ack together (one transaction in the embedded frontier).
-	if _, err := w.Frontier.AckEnqueue(ctx, l, next...); err != nil {
-		if ctx.Err() != nil {
+	added, err := w.Frontier.AckEnqueue(ctx, l, next...)
+	if err == nil && added < granted {
+		w.Stats.reserveJobs(job.Source, added-granted, w.MaxJobsPerSource) // duplicates cost nothing
+	}
+	if err != nil {
+		w.Stats.reserveJobs(job.Source, -granted, w.MaxJobsPerSource)
+		if ctx.Err() != nil || w.backendFull(log, err) {
 			return
 		}
 		if len(next) > 0 {
@@ -303,7 +347,7 @@ func (w *Worker) fail(ctx context.Context, log *slog.Logger, l crawler.Lease, er
 func (w *Worker) retire(ctx context.Context, log *slog.Logger, l crawler.Lease, err error) {
 	w.Stats.jobError(l.Job.Source, err)
 	w.noteFailure(ctx, log, l, err, true)
-	if berr := w.Frontier.Bury(ctx, l, err.Error()); berr != nil {
+	if berr := w.Frontier.Bury(ctx, l, err.Error()); berr != nil && !w.backendFull(log, berr) {
 		log.Warn("could not retire the failed job", "err", berr)
 	}
 	w.Stats.MaybeFlush(ctx, w.Recorder, l.Job.RunID, log, FlushEvery)
@@ -329,10 +373,33 @@ func (w *Worker) retry(ctx context.Context, log *slog.Logger, l crawler.Lease, e
 	log.Warn("job failed; will retry", "err", err, "wait", wait.Round(time.Millisecond))
 	w.Stats.jobError(l.Job.Source, err)
 	w.noteFailure(ctx, log, l, err, false)
-	if rerr := w.Frontier.Retry(ctx, l, time.Now().Add(wait), err.Error()); rerr != nil {
+	if rerr := w.Frontier.Retry(ctx, l, time.Now().Add(wait), err.Error()); rerr != nil && !w.backendFull(log, rerr) {
 		log.Warn("could not hand the job back; its lease will expire", "err", rerr)
 	}
 	w.Stats.MaybeFlush(ctx, w.Recorder, l.Job.RunID, log, FlushEvery)
+}
+
+// ErrBackendFull is a write the backend refused for want of memory (Redis at maxmemory with
+// noeviction answers "OOM command not allowed"). Nothing may be dropped silently, so the run stops:
+// the jobs in hand stay leased and the run resumes, losing nothing, once there is room.
+var ErrBackendFull = errors.New("the backend refused a write: out of memory")
+
+// BackendFull reports whether err is a write the backend refused for want of memory.
+func BackendFull(err error) bool {
+	return err != nil && (errors.Is(err, ErrBackendFull) || strings.Contains(err.Error(), "OOM command not allowed"))
+}
+
+// backendFull, when err is a refused write, stops this process's workers (Stats.Fatal) and logs it
+// once, loudly.
+func (w *Worker) backendFull(log *slog.Logger, err error) bool {
+	if !BackendFull(err) {
+		return false
+	}
+	if w.Stats.setFatal(fmt.Errorf("%w (%v): the run stops here and loses nothing; give Redis more memory (maxmemory) "+
+		"or free some, then run the scan again to resume", ErrBackendFull, err)) {
+		log.Error("the backend refused a write for want of memory; stopping the run", "err", err)
+	}
+	return true
 }
 
 // normalizeJob fills a job's run, source and id.

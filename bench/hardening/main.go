@@ -21,6 +21,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -34,10 +35,14 @@ import (
 
 	"github.com/anacrolix/torrent/bencode"
 
+	"github.com/afterlife-watch/afterlife/artifact"
 	"github.com/afterlife-watch/afterlife/configs"
 	"github.com/afterlife-watch/afterlife/crawler"
 	"github.com/afterlife-watch/afterlife/crawler/academictorrents"
+	"github.com/afterlife-watch/afterlife/extract"
 	"github.com/afterlife-watch/afterlife/manuscript"
+	"github.com/afterlife-watch/afterlife/reports"
+	"github.com/afterlife-watch/afterlife/reports/render"
 	"github.com/afterlife-watch/afterlife/torrent"
 )
 
@@ -74,6 +79,80 @@ var cases = []benchCase{
 	}},
 	{"gzip-4-workers", "4 workers each fetching 4 responses of 96:1 gzip decoding to 60 MiB (budget 128 + 4 × 64 MiB)", func() (string, error) { return gzipWorkers(4) }},
 	{"gzip-16-workers", "16 workers, the same (budget 128 + 16 × 64 MiB)", func() (string, error) { return gzipWorkers(16) }},
+	{"serve-50", "afterlife serve: 50 concurrent downloads of report.json of a 25,000-sighting store", func() (string, error) { return serveDownloads(25_000, 50) }},
+}
+
+// serveDownloads builds a store of n sightings, serves it (render.NewServer) on 127.0.0.1 and
+// downloads report.json with c clients at once; 503s (the concurrency bound) are retried after a
+// short pause, as a client honouring Retry-After would.
+func serveDownloads(n, c int) (string, error) {
+	st, err := reports.OpenTempStore()
+	if err != nil {
+		return "", err
+	}
+	defer st.Close()
+	ctx := context.Background()
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	if err := st.BeginRun(ctx, reports.Run{ID: "r", Started: at}); err != nil {
+		return "", err
+	}
+	text := strings.Repeat("A model card that mentions a retracted dataset among other words. ", 9)
+	for i := 0; i < n; i += 1000 {
+		var obs []reports.Observation
+		for k := i; k < min(i+1000, n); k++ {
+			a := artifact.Artifact{ID: fmt.Sprintf("bench:model:%07d", k), Source: artifact.SourceHuggingFace, Kind: artifact.KindModel,
+				URL: fmt.Sprintf("https://host%02d.example.org/x/%07d", k%40, k), Title: fmt.Sprintf("Artifact %d", k), Text: text}
+			obs = append(obs, reports.Observation{Artifact: a, Findings: []extract.Finding{{ArtifactID: a.ID, Dataset: "ms-celeb-1m",
+				Relation: extract.TrainedOn, Confidence: 0.9, Evidence: []extract.Evidence{{Field: "text", Rule: "alias", Snippet: "… MS-Celeb-1M …", Start: 1, End: 2}}}}})
+		}
+		if _, err := st.RecordBatch(ctx, "r", at, obs); err != nil {
+			return "", err
+		}
+	}
+	if _, err := st.FinishRun(ctx, "r", at.Add(time.Hour)); err != nil {
+		return "", err
+	}
+	reg, err := configs.LoadRegistry("")
+	if err != nil {
+		return "", err
+	}
+	ts := httptest.NewServer(render.NewServer(st, reg, "", nil))
+	defer ts.Close()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var bytes int64
+	busy, ok := 0, 0
+	var firstErr error
+	for i := 0; i < c; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				resp, err := http.Get(ts.URL + "/files/report.json")
+				if err != nil {
+					mu.Lock()
+					firstErr = err
+					mu.Unlock()
+					return
+				}
+				nb, _ := io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				mu.Lock()
+				if resp.StatusCode == http.StatusServiceUnavailable {
+					busy++
+					mu.Unlock()
+					time.Sleep(50 * time.Millisecond)
+					continue
+				}
+				ok++
+				bytes = nb
+				mu.Unlock()
+				return
+			}
+		}()
+	}
+	wg.Wait()
+	return fmt.Sprintf("%d downloads of %.1f MB, %d answers 503", ok, float64(bytes)/1e6, busy), firstErr
 }
 
 func main() {

@@ -14,8 +14,9 @@ import (
 )
 
 type serveFlags struct {
-	listen   string
-	tokenEnv string
+	listen      string
+	tokenEnv    string
+	maxRequests int
 }
 
 func init() {
@@ -54,13 +55,15 @@ Listening on anything but loopback requires a token.`,
 				return err
 			}
 			defer st.Close()
-			srv := render.NewServer(st, reg, token, slog.Default())
+			srv := render.NewServerLimit(st, reg, token, slog.Default(), f.maxRequests)
+			defer srv.Close()
 			return srv.ListenAndServe(cmd.Context(), f.listen, func(addr string) {
 				fmt.Fprintf(cmd.OutOrStdout(), "Serving %s on http://%s/ (Ctrl-C to stop)\n", path, addr)
 			})
 		},
 	}
 	cmd.Flags().StringVar(&f.listen, "listen", "127.0.0.1:8080", "address to listen on")
+	cmd.Flags().IntVar(&f.maxRequests, "max-requests", render.MaxConcurrent, "requests handled at once; more get 503 with Retry-After (bounds memory)")
 	cmd.Flags().StringVar(&f.tokenEnv, "token-env", "AFTERLIFE_SERVE_TOKEN", "environment variable holding the access token (empty variable: no token)")
 	rootCmd.AddCommand(cmd)
 }

@@ -190,6 +190,16 @@ func (s *Source) Handle(ctx context.Context, job crawler.Job, f crawler.Fetcher)
 		}
 		return res, fmt.Errorf("arxiv %s %s: %w", job.Kind, job.URL, err)
 	}
+	asked := s.pageSize
+	if job.Kind == KindPaper {
+		asked = 1
+	}
+	got := len(feed.Entries)
+	var cut int
+	if feed.Entries, cut = webapi.CapPage(feed.Entries, asked); cut > 0 {
+		res.Notes = append(res.Notes, webapi.CapNote(Name, job.Kind, job.Meta[webapi.MetaScope], got, asked))
+	}
+	partial := webapi.Partial(job.Meta, cut)
 	ids := make([]string, 0, len(feed.Entries))
 	for _, e := range feed.Entries {
 		a := e.Artifact()
@@ -210,8 +220,8 @@ func (s *Source) Handle(ctx context.Context, job crawler.Job, f crawler.Fetcher)
 			return res, err
 		}
 		res.Next = append(res.Next, crawler.Job{ID: crawler.Key(Name, KindSearch, u), RunID: job.RunID, Source: Name,
-			Kind: KindSearch, URL: u, Dataset: job.Dataset, Page: job.Page + 1, Meta: webapi.WithSeen(job.Meta, ids)})
-	case next >= feed.TotalResults:
+			Kind: KindSearch, URL: u, Dataset: job.Dataset, Page: job.Page + 1, Meta: webapi.MarkPartial(webapi.WithSeen(job.Meta, ids), partial)})
+	case next >= feed.TotalResults && !partial:
 		res.Listing = &crawler.Listing{Scope: job.Meta[webapi.MetaScope], IDs: append(webapi.Seen(job.Meta), ids...)}
 	}
 	return res, nil

@@ -175,12 +175,14 @@ func (s *Source) handleSearch(job crawler.Job, resp *crawler.Response, res *craw
 		}
 	}
 	var ids []string
+	cut := 0
 	switch job.Kind {
 	case KindSearchRepos:
 		repos, err := ParseRepos(sr.Items)
 		if err != nil {
 			return err
 		}
+		repos, cut = capPage(s, job, repos, res)
 		for i := range repos {
 			a := s.RepoArtifact(&repos[i])
 			ids = append(ids, a.ID)
@@ -191,12 +193,14 @@ func (s *Source) handleSearch(job crawler.Job, resp *crawler.Response, res *craw
 		if err != nil {
 			return err
 		}
+		issues, cut = capPage(s, job, issues, res)
 		ids = s.emitIssues(job, issues, res)
 	case KindSearchCode:
 		items, err := ParseCode(sr.Items)
 		if err != nil {
 			return err
 		}
+		items, cut = capPage(s, job, items, res)
 		byRepo := map[string]artifact.Artifact{}
 		var order []string
 		for _, c := range items {
@@ -218,7 +222,7 @@ func (s *Source) handleSearch(job crawler.Job, resp *crawler.Response, res *craw
 		res.Notes = append(res.Notes, fmt.Sprintf("github: %s timed out on GitHub's side (incomplete_results): %s", job.Kind, strings.TrimPrefix(job.Meta[webapi.MetaScope], Name+":"+job.Kind+":")))
 	}
 	// Over the cap (a one-day part, or code search) is never a complete listing.
-	s.paginate(job, resp, ids, !sr.Incomplete && sr.TotalCount <= MaxResults, sr.TotalCount, res)
+	s.paginate(job, resp, ids, !sr.Incomplete && sr.TotalCount <= MaxResults, sr.TotalCount, webapi.Partial(job.Meta, cut), res)
 	return nil
 }
 
@@ -227,20 +231,22 @@ func (s *Source) handleRepoIssues(job crawler.Job, resp *crawler.Response, res *
 	if err != nil {
 		return err
 	}
+	issues, cut := capPage(s, job, issues, res)
 	ids := s.emitIssues(job, issues, res)
-	s.paginate(job, resp, ids, true, -1, res)
+	s.paginate(job, resp, ids, true, -1, webapi.Partial(job.Meta, cut), res)
 	return nil
 }
 
 // paginate follows Link rel="next" within max_pages and GitHub's 1,000-result window, and reports
 // a complete listing when the last page was reached. A query cut short by max_pages says so in a
 // note (total is the search's total_count, -1 when the answer has none).
-func (s *Source) paginate(job crawler.Job, resp *crawler.Response, ids []string, complete bool, total int, res *crawler.Result) {
+// A partial query (a page was cut to the page size: capPage) is never a complete listing either.
+func (s *Source) paginate(job crawler.Job, resp *crawler.Response, ids []string, complete bool, total int, partial bool, res *crawler.Result) {
 	next := webapi.Links(resp.Header, resp.URL)["next"]
 	switch {
 	case next != "" && job.Page+1 < s.maxPages && (job.Page+2)*s.pageSize <= MaxResults && webapi.SameHost(job.URL, next):
 		res.Next = append(res.Next, crawler.Job{ID: crawler.Key(Name, job.Kind, next), RunID: job.RunID, Source: Name,
-			Kind: job.Kind, URL: next, Dataset: job.Dataset, Page: job.Page + 1, Meta: webapi.WithSeen(job.Meta, ids)})
+			Kind: job.Kind, URL: next, Dataset: job.Dataset, Page: job.Page + 1, Meta: webapi.MarkPartial(webapi.WithSeen(job.Meta, ids), partial)})
 	case next != "" && job.Page+1 >= s.maxPages:
 		read := len(webapi.Seen(job.Meta)) + len(ids)
 		if total >= 0 {
@@ -250,7 +256,7 @@ func (s *Source) paginate(job crawler.Job, resp *crawler.Response, ids []string,
 			res.Notes = append(res.Notes, fmt.Sprintf("github: %s %s: stopped after %d pages (max_pages); no listing for gone detection",
 				job.Kind, s.scopeQuery(job), s.maxPages))
 		}
-	case next == "" && complete && job.Meta[metaSince] == "": // a date-filtered search is not a complete listing
+	case next == "" && complete && !partial && job.Meta[metaSince] == "": // a date-filtered search is not a complete listing
 		all := append(webapi.Seen(job.Meta), ids...)
 		sort.Strings(all)
 		res.Listing = &crawler.Listing{Scope: job.Meta[webapi.MetaScope], IDs: all}
@@ -346,4 +352,15 @@ func (s *Source) handleDetail(job crawler.Job, resp *crawler.Response, res *craw
 	}
 	res.Artifacts = append(res.Artifacts, a)
 	return nil
+}
+
+// capPage keeps at most the page size the adapter asked for (per_page) of a page's items, noting
+// a cut (a hostile server answering 25 requested hits with 20,000 would flood the run).
+func capPage[T any](s *Source, job crawler.Job, items []T, res *crawler.Result) ([]T, int) {
+	got := len(items)
+	items, cut := webapi.CapPage(items, s.pageSize)
+	if cut > 0 {
+		res.Notes = append(res.Notes, webapi.CapNote(Name, job.Kind, job.Meta[webapi.MetaScope], got, s.pageSize))
+	}
+	return items, cut
 }

@@ -98,6 +98,12 @@ func (s *Source) handleSearch(job crawler.Job, resp *crawler.Response, res *craw
 	if err != nil {
 		return fmt.Errorf("huggingface %s %s: %w", job.Kind, job.Meta[webapi.MetaScope], err)
 	}
+	got := len(items)
+	items, cut := webapi.CapPage(items, s.pageSize)
+	if cut > 0 {
+		res.Notes = append(res.Notes, webapi.CapNote(Name, job.Kind, job.Meta[webapi.MetaScope], got, s.pageSize))
+	}
+	partial := webapi.Partial(job.Meta, cut)
 	depth, _ := strconv.Atoi(job.Meta[webapi.MetaDepth])
 	ids := make([]string, 0, len(items))
 	for _, it := range items {
@@ -121,8 +127,8 @@ func (s *Source) handleSearch(job crawler.Job, resp *crawler.Response, res *craw
 	switch {
 	case next != "" && job.Page+1 < s.maxPages && webapi.SameHost(job.URL, next):
 		res.Next = append(res.Next, crawler.Job{ID: crawler.Key(Name, job.Kind, next), RunID: job.RunID, Source: Name,
-			Kind: job.Kind, URL: next, Dataset: job.Dataset, Page: job.Page + 1, Meta: webapi.WithSeen(job.Meta, ids)})
-	case next == "":
+			Kind: job.Kind, URL: next, Dataset: job.Dataset, Page: job.Page + 1, Meta: webapi.MarkPartial(webapi.WithSeen(job.Meta, ids), partial)})
+	case next == "" && !partial:
 		res.Listing = &crawler.Listing{Scope: job.Meta[webapi.MetaScope], IDs: append(webapi.Seen(job.Meta), ids...)}
 	}
 	return nil

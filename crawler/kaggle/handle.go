@@ -123,6 +123,12 @@ func (s *Source) handleSearch(job crawler.Job, resp *crawler.Response, res *craw
 	if err != nil {
 		return err
 	}
+	got := len(ds)
+	ds, cut := webapi.CapPage(ds, PageSize)
+	if cut > 0 {
+		res.Notes = append(res.Notes, webapi.CapNote(Name, job.Kind, job.Meta[webapi.MetaScope], got, PageSize))
+	}
+	partial := webapi.Partial(job.Meta, cut)
 	var ids []string
 	for _, d := range ds {
 		ids = append(ids, "kaggle:dataset:"+d.Ref)
@@ -134,9 +140,9 @@ func (s *Source) handleSearch(job crawler.Job, resp *crawler.Response, res *craw
 	switch {
 	case len(ds) >= PageSize && job.Page+1 < s.maxPages:
 		n := s.searchPage(job.Dataset, job.Meta["term"], job.Page+2)
-		n.RunID, n.Meta = job.RunID, webapi.WithSeen(n.Meta, append(webapi.Seen(job.Meta), ids...))
+		n.RunID, n.Meta = job.RunID, webapi.MarkPartial(webapi.WithSeen(n.Meta, append(webapi.Seen(job.Meta), ids...)), partial)
 		res.Next = append(res.Next, n)
-	case len(ds) < PageSize:
+	case len(ds) < PageSize && !partial:
 		all := append(webapi.Seen(job.Meta), ids...)
 		sort.Strings(all)
 		res.Listing = &crawler.Listing{Scope: job.Meta[webapi.MetaScope], IDs: all}

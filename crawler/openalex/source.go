@@ -348,6 +348,12 @@ func (s *Source) handleList(job crawler.Job, body []byte, res crawler.Result) (c
 			tags = append(tags, "cites:openalex:"+w)
 		}
 	}
+	got := len(page.Works)
+	var cut int
+	if page.Works, cut = webapi.CapPage(page.Works, s.pageSize); cut > 0 {
+		res.Notes = append(res.Notes, webapi.CapNote(Name, job.Kind, job.Meta[webapi.MetaScope], got, s.pageSize))
+	}
+	partial := webapi.Partial(job.Meta, cut)
 	ids := make([]string, 0, len(page.Works))
 	for i := range page.Works {
 		w := &page.Works[i]
@@ -370,8 +376,8 @@ func (s *Source) handleList(job crawler.Job, body []byte, res crawler.Result) (c
 		u.RawQuery = q.Encode()
 		res.Next = append(res.Next, crawler.Job{ID: jobID(job.Kind, u.String(), job.Dataset), RunID: job.RunID, Source: Name,
 			Kind: job.Kind, URL: u.String(), Dataset: job.Dataset, Page: job.Page + 1,
-			Meta: webapi.WithSeen(withoutNotes(job.Meta), ids)})
-	case page.NextCursor == "" || len(page.Works) == 0:
+			Meta: webapi.MarkPartial(webapi.WithSeen(withoutNotes(job.Meta), ids), partial)})
+	case (page.NextCursor == "" || len(page.Works) == 0) && !partial:
 		res.Listing = &crawler.Listing{Scope: job.Meta[webapi.MetaScope], IDs: append(webapi.Seen(job.Meta), ids...)}
 	}
 	return res, nil

@@ -160,6 +160,9 @@ func (s *Source) Plan(ctx context.Context, datasets []*configs.Dataset) ([]crawl
 	return jobs, nil
 }
 
+// BulkPageSize is what one call of /paper/search/bulk returns at most (documented; no limit parameter).
+const BulkPageSize = 1000
+
 func (s *Source) bulkJob(dataset, query string) crawler.Job {
 	q := url.Values{"query": {query}, "fields": {paperFields}, "sort": {"publicationDate:desc"}}
 	u := s.base + "/paper/search/bulk?" + q.Encode()
@@ -257,6 +260,20 @@ func (s *Source) Handle(ctx context.Context, job crawler.Job, f crawler.Fetcher)
 	if err != nil {
 		return res, fmt.Errorf("semanticscholar %s %s: %w", job.Kind, job.Meta[webapi.MetaScope], err)
 	}
+	asked := s.pageSize
+	if job.Kind == KindSearchBulk {
+		asked = BulkPageSize // bulk search takes no limit: it answers up to 1,000 per call
+	} else if u, err := url.Parse(job.URL); err == nil {
+		if n, err := strconv.Atoi(u.Query().Get("limit")); err == nil && n > 0 && n < asked {
+			asked = n
+		}
+	}
+	got := len(list.Items)
+	var cut int
+	if list.Items, cut = webapi.CapPage(list.Items, asked); cut > 0 {
+		res.Notes = append(res.Notes, webapi.CapNote(Name, job.Kind, job.Meta[webapi.MetaScope], got, asked))
+	}
+	partial := webapi.Partial(job.Meta, cut)
 	ids := make([]string, 0, len(list.Items))
 	for i := range list.Items {
 		it := &list.Items[i]
@@ -287,11 +304,11 @@ func (s *Source) Handle(ctx context.Context, job crawler.Job, f crawler.Fetcher)
 	}
 	switch {
 	case nextURL != "" && job.Page+1 < s.maxPages:
-		meta := webapi.WithSeen(job.Meta, ids)
+		meta := webapi.MarkPartial(webapi.WithSeen(job.Meta, ids), partial)
 		delete(meta, metaNotes)
 		res.Next = append(res.Next, crawler.Job{ID: jobID(job.Kind, nextURL, job.Dataset), RunID: job.RunID, Source: Name,
 			Kind: job.Kind, URL: nextURL, Dataset: job.Dataset, Page: job.Page + 1, Meta: meta})
-	case nextURL == "":
+	case nextURL == "" && !partial:
 		res.Listing = &crawler.Listing{Scope: job.Meta[webapi.MetaScope], IDs: append(webapi.Seen(job.Meta), ids...)}
 	}
 	return res, nil

@@ -62,6 +62,12 @@ func (s *Source) handleSearch(job crawler.Job, resp *crawler.Response, res *craw
 	if err != nil {
 		return err
 	}
+	got := len(recs)
+	recs, cut := webapi.CapPage(recs, s.pageSize)
+	if cut > 0 {
+		res.Notes = append(res.Notes, webapi.CapNote(Name, job.Kind, job.Meta[webapi.MetaScope], got, s.pageSize))
+	}
+	partial := webapi.Partial(job.Meta, cut)
 	var ids []string
 	for _, r := range recs {
 		id, _ := r.RecordID()
@@ -78,8 +84,8 @@ func (s *Source) handleSearch(job crawler.Job, resp *crawler.Response, res *craw
 	switch {
 	case next != "" && job.Page+1 < s.maxPages && webapi.SameHost(job.URL, next):
 		res.Next = append(res.Next, crawler.Job{ID: crawler.Key(Name, KindSearch, next), RunID: job.RunID, Source: Name, Kind: KindSearch,
-			URL: next, Dataset: job.Dataset, Page: job.Page + 1, Meta: webapi.WithSeen(job.Meta, ids)})
-	case next == "":
+			URL: next, Dataset: job.Dataset, Page: job.Page + 1, Meta: webapi.MarkPartial(webapi.WithSeen(job.Meta, ids), partial)})
+	case next == "" && !partial:
 		all := append(webapi.Seen(job.Meta), ids...)
 		sort.Strings(all)
 		res.Listing = &crawler.Listing{Scope: job.Meta[webapi.MetaScope], IDs: all}

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/afterlife-watch/afterlife/configs"
@@ -37,7 +38,22 @@ type Server struct {
 	graph   *Graph
 	key     string
 	builtAt time.Time
+
+	// slots bounds the requests served at once (MaxConcurrent); past it, 503 with Retry-After.
+	slots chan struct{}
+	files fileCache
+	// rendering counts exports being rendered now; maxRendering is its peak; renders counts
+	// renders done (tests and metrics).
+	rendering, maxRendering, renders atomic.Int64
 }
+
+// MaxConcurrent is how many requests a server handles at once by default (NewServerLimit): an
+// export costs a render's working set (the report is shared), so memory is bounded by this many
+// renders, not by the number of clients. Requests past it get 503 with Retry-After at once.
+const MaxConcurrent = 8
+
+// RetryAfterSeconds is what a request turned away by the concurrency bound is told.
+const RetryAfterSeconds = 2
 
 // TokenCookie holds the access token once a browser has presented it in ?token=.
 const TokenCookie = "afterlife_token"
@@ -45,10 +61,20 @@ const TokenCookie = "afterlife_token"
 // NewServer serves st. A non-empty token is required on every request (Authorization: Bearer,
 // the afterlife_token cookie, or ?token= once, which sets the cookie).
 func NewServer(st reports.Store, reg *configs.Registry, token string, log *slog.Logger) *Server {
+	return NewServerLimit(st, reg, token, log, MaxConcurrent)
+}
+
+// NewServerLimit is NewServer handling at most limit requests at once (<1: MaxConcurrent). Exports
+// are rendered once per run into files in a temporary directory (Close removes it) and streamed.
+func NewServerLimit(st reports.Store, reg *configs.Registry, token string, log *slog.Logger, limit int) *Server {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Server{st: st, reg: reg, token: token, log: log, mux: http.NewServeMux(), TTL: 5 * time.Second}
+	if limit < 1 {
+		limit = MaxConcurrent
+	}
+	s := &Server{st: st, reg: reg, token: token, log: log, mux: http.NewServeMux(), TTL: 5 * time.Second,
+		slots: make(chan struct{}, limit)}
 	s.mux.HandleFunc("GET /{$}", s.index)
 	s.mux.HandleFunc("GET /datasets/{id}", s.dataset)
 	s.mux.HandleFunc("GET /sightings", s.sightings)
@@ -82,8 +108,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.token != "" && !s.authorized(w, r) {
 		return
 	}
+	if r.URL.Path != "/healthz" {
+		select {
+		case s.slots <- struct{}{}:
+			defer func() { <-s.slots }()
+		default:
+			w.Header().Set("Retry-After", strconv.Itoa(RetryAfterSeconds))
+			http.Error(w, "busy: too many requests at once; retry shortly", http.StatusServiceUnavailable)
+			return
+		}
+	}
 	s.mux.ServeHTTP(w, r)
 }
+
+// Close removes the rendered files.
+func (s *Server) Close() error { return s.files.reset("") }
 
 func (s *Server) tokenOK(got string) bool {
 	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(s.token)) == 1
@@ -111,9 +150,15 @@ func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
 
 // report returns the latest run's report, rebuilt when the store moved on or the TTL passed.
 func (s *Server) report(ctx context.Context) (*Report, *Graph, error) {
+	rep, g, _, err := s.reportKey(ctx)
+	return rep, g, err
+}
+
+// reportKey is report with the key of the built report (the rendered files' cache key).
+func (s *Server) reportKey(ctx context.Context) (*Report, *Graph, string, error) {
 	runs, err := s.st.Runs(ctx, 1)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, "", err
 	}
 	key := ""
 	if len(runs) > 0 {
@@ -124,15 +169,19 @@ func (s *Server) report(ctx context.Context) (*Report, *Graph, error) {
 	defer s.mu.Unlock()
 	// Unchanged store: reuse. Changing store (a run in progress): rebuild at most every TTL.
 	if s.cached != nil && (s.key == key || time.Since(s.builtAt) < s.TTL) {
-		return s.cached, s.graph, nil
+		return s.cached, s.graph, s.builtKey(), nil
 	}
 	rep, err := Build(ctx, s.st, s.reg, "", Options{})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, "", err
 	}
 	s.cached, s.graph, s.key, s.builtAt = rep, BuildGraph(rep, s.reg), key, time.Now()
-	return s.cached, s.graph, nil
+	return s.cached, s.graph, s.builtKey(), nil
 }
+
+// builtKey names the built report (s.mu held): its store key and build time, so a report rebuilt
+// during a run never serves files rendered from the one before.
+func (s *Server) builtKey() string { return s.key + "|" + strconv.FormatInt(s.builtAt.UnixNano(), 10) }
 
 func (s *Server) fail(w http.ResponseWriter, err error) {
 	s.log.Warn("serve", "err", err)
@@ -304,7 +353,7 @@ func (s *Server) artifactPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) file(w http.ResponseWriter, r *http.Request) {
-	rep, g, err := s.report(r.Context())
+	rep, g, key, err := s.reportKey(r.Context())
 	if err != nil {
 		s.fail(w, err)
 		return
@@ -336,9 +385,7 @@ func (s *Server) file(w http.ResponseWriter, r *http.Request) {
 		}
 		fn, ctype = func(w io.Writer) error { return WriteDatasetMarkdown(w, rep, d) }, "text/markdown; charset=utf-8"
 	}
-	if err := send(w, ctype, fn); err != nil {
-		s.fail(w, err)
-	}
+	s.serveExport(w, r, key, name, ctype, fn)
 }
 
 func (s *Server) feed(w http.ResponseWriter, r *http.Request) {
