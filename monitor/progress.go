@@ -27,8 +27,8 @@ type Display struct {
 
 	started time.Time
 	mu      sync.Mutex
-	lines int
-	last  []string
+	lines   int
+	last    []string
 }
 
 // Write lets log lines through while the table is drawn: the table is erased, the line written

@@ -78,4 +78,6 @@ type countFrontier struct {
 	stats crawler.FrontierStats
 }
 
-func (c *countFrontier) Stats(context.Context, string) (crawler.FrontierStats, error) { return c.stats, nil }
+func (c *countFrontier) Stats(context.Context, string) (crawler.FrontierStats, error) {
+	return c.stats, nil
+}
