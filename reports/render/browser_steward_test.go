@@ -154,8 +154,12 @@ func TestBrowserReappearedSectionComesFirst(t *testing.T) {
 	// In the dataset's table the copy is live, with a badge, not struck through as gone.
 	b.open(t, fileURL(out, "ms-celeb-1m.html"))
 	row := get(t, b, chromedp.Evaluate[string](`(() => { for (const tr of document.querySelectorAll("tr")) if (tr.innerText.includes("ms1m-reupload")) return tr.className + "|" + tr.innerText; return ""; })()`))
-	if !strings.Contains(row, "back online") || strings.HasPrefix(row, "gone") || strings.Contains(row, "gone 20") {
-		t.Errorf("the copy's table row is not live and marked back online: %q", row)
+	if !strings.Contains(row, "back online") || !strings.HasPrefix(row, "back|") || strings.Contains(row, "gone 20") {
+		t.Errorf("the copy's table row is not live, highlighted and marked back online: %q", row)
+	}
+	bg := get(t, b, chromedp.Evaluate[string](`getComputedStyle(document.querySelector("tr.back td")).backgroundColor`))
+	if bg == "" || bg == "rgba(0, 0, 0, 0)" || bg == "transparent" {
+		t.Errorf("the back-online row is not highlighted (background %q)", bg)
 	}
 }
 
