@@ -348,3 +348,49 @@ func TestBrowserDemoShowsTakedownRoutes(t *testing.T) {
 		}
 	}
 }
+
+// The README's two screenshots of the demo's reports (the overview and the MS-Celeb-1M page, the
+// first screen a steward sees at 1280 × 900) are taken by this test: with AFTERLIFE_SCREENSHOTS=DIR
+// it writes them there (`AFTERLIFE_SCREENSHOTS=$PWD/docs/img go test -run TestBrowserREADMEScreenshots
+// ./reports/render/` from the repository root).
+func TestBrowserREADMEScreenshots(t *testing.T) {
+	ctx := context.Background()
+	reg := registry(t)
+	files, _ := filepath.Glob("../../internal/demoworld/planted/*.jsonl")
+	var all bytes.Buffer
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all.Write(b)
+	}
+	st := openTest(t)
+	if _, err := IngestArtifacts(ctx, st, reg, &all, "demo.jsonl", t0); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	if _, err := Write(ctx, st, reg, "", out); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t)
+	for page, name := range map[string]string{"index.html": "demo-overview.png", "ms-celeb-1m.html": "demo-ms-celeb-1m.png"} {
+		b.open(t, fileURL(out, page))
+		png := get(t, b, chromedp.CaptureScreenshot())
+		img, err := pngDecode(png)
+		if err != nil {
+			t.Fatalf("%s: screenshot: %v", page, err)
+		}
+		if w, h := img.Bounds().Dx(), img.Bounds().Dy(); w != viewW || h != viewH {
+			t.Errorf("%s: screenshot %dx%d, want %dx%d", page, w, h, viewW, viewH)
+		}
+		if colors := distinctColors(img, 50); colors < 10 {
+			t.Errorf("%s: screenshot has %d colours: blank?", page, colors)
+		}
+		if dir := os.Getenv("AFTERLIFE_SCREENSHOTS"); dir != "" {
+			if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
