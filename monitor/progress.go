@@ -21,10 +21,14 @@ type Display struct {
 	Frontier crawler.Frontier
 	RunID    string
 	Interval time.Duration
+	// Now is the clock (default time.Now); the head shows the elapsed time, the rate and an
+	// estimate of what is left from it.
+	Now func() time.Time
 
-	mu    sync.Mutex
-	lines int
-	last  []string
+	started time.Time
+	mu      sync.Mutex
+	lines   int
+	last    []string
 }
 
 // Write lets log lines through while the table is drawn: the table is erased, the line written
@@ -52,6 +56,7 @@ func (d *Display) Start(ctx context.Context) (stop func()) {
 	if !d.TTY || d.W == nil {
 		return func() {}
 	}
+	d.started = d.now()
 	iv := d.Interval
 	if iv <= 0 {
 		iv = 250 * time.Millisecond
@@ -86,6 +91,7 @@ func (d *Display) draw(ctx context.Context) {
 			total := st.Pending + st.InFlight + st.Done + st.Dead
 			head += fmt.Sprintf("  jobs %d/%d done, %d in flight, %d waiting, %d dead", st.Done+st.Dead, total, st.InFlight, st.Pending, st.Dead)
 			head += "  " + bar(st.Done+st.Dead, total, 24)
+			head += "  " + pace(st.Done+st.Dead, st.Pending+st.InFlight, d.now().Sub(d.started))
 		}
 	}
 	lines := []string{head}
@@ -108,6 +114,29 @@ func (d *Display) draw(ctx context.Context) {
 	d.lines = len(lines)
 	d.last = lines
 	_, _ = io.WriteString(d.W, b.String())
+}
+
+func (d *Display) now() time.Time {
+	if d.Now != nil {
+		return d.Now()
+	}
+	return time.Now()
+}
+
+// pace says how fast jobs finish, for how long the run has gone, and about how long the jobs
+// still queued will take at that rate (follow-up jobs may add more).
+func pace(finished, left int64, elapsed time.Duration) string {
+	s := "elapsed " + elapsed.Round(time.Second).String()
+	secs := elapsed.Seconds()
+	if secs < 1 || finished == 0 {
+		return s + ", rate and time left: measuring"
+	}
+	rate := float64(finished) / secs
+	s = fmt.Sprintf("%.1f jobs/s, %s", rate, s)
+	if left == 0 {
+		return s + ", nothing queued"
+	}
+	return s + ", ~" + (time.Duration(float64(left)/rate) * time.Second).Round(time.Second).String() + " left for the queued jobs"
 }
 
 func bar(done, total int64, width int) string {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -48,4 +49,35 @@ func TestDisplayDrawsOnTerminalOnly(t *testing.T) {
 	if i := strings.Index(out, "msg=hello"); !strings.Contains(out[i:], "huggingface") {
 		t.Fatal("table not redrawn after the log line")
 	}
+}
+
+// The head line shows the rate, the elapsed time and an estimate of what is left.
+func TestDisplayShowsRateElapsedAndTimeLeft(t *testing.T) {
+	st := NewStats(nil)
+	fr := &countFrontier{stats: crawler.FrontierStats{Done: 30, Pending: 50, InFlight: 10}}
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var offset atomic.Int64 // the clock, moved by the test while the display draws
+	var tty syncBuf
+	d := &Display{W: &tty, TTY: true, Stats: st, Frontier: fr, RunID: "r1", Interval: time.Hour,
+		Now: func() time.Time { return t0.Add(time.Duration(offset.Load())) }}
+	stop := d.Start(context.Background())
+	offset.Store(int64(10 * time.Second))
+	stop()
+	out := tty.String()
+	// 30 jobs in 10s: 3.0 jobs/s; 60 queued or in flight: ~20s left.
+	for _, want := range []string{"3.0 jobs/s", "elapsed 10s", "~20s left"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("progress head lacks %q:\n%q", want, out)
+		}
+	}
+}
+
+// countFrontier only answers Stats.
+type countFrontier struct {
+	crawler.Frontier
+	stats crawler.FrontierStats
+}
+
+func (c *countFrontier) Stats(context.Context, string) (crawler.FrontierStats, error) {
+	return c.stats, nil
 }

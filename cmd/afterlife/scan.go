@@ -178,6 +178,9 @@ func runScan(ctx context.Context, stdout, stderr io.Writer, reg *configs.Registr
 	if err := printScanSummary(stdout, res, out); err != nil {
 		return err
 	}
+	if !scanShowProgress(f.progress, stderr) {
+		printSourceLines(stderr, res) // a crawler's closing stats, for logs
+	}
 	if c := render.CoverageOf(res.Run.Sources); c != nil && c.State == render.CoverageNone {
 		// The reports are written and say so first; the exit status says it to scripts and cron.
 		return &exitError{code: exitNothingChecked, err: fmt.Errorf("run %s: %s", res.Run.ID, c.Headline)}
@@ -260,6 +263,27 @@ func scanShowProgress(mode string, w io.Writer) bool {
 	}
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// printSourceLines writes one closing line per source: status, what it found, what it cost, and
+// why it failed.
+func printSourceLines(w io.Writer, res monitor.Result) {
+	found := map[string]int64{}
+	for _, p := range res.Progress {
+		found[p.Name] = p.NewSightings
+	}
+	took := ""
+	if !res.Run.Finished.IsZero() {
+		took = ", run took " + res.Run.Finished.Sub(res.Run.Started).Round(time.Millisecond).String()
+	}
+	for _, s := range res.Run.Sources {
+		fmt.Fprintf(w, "afterlife: source %s: %s — %d artifacts, %d new sightings, %d requests (%d answered 304), %s on the wire, %d errors%s",
+			monitor.Printable(s.Name, 40), s.Status, s.Artifacts, found[s.Name], s.Requests, s.Cached, monitor.HumanBytes(s.Bytes), s.Errors, took)
+		if s.Status != monitor.StatusOK && s.Message != "" {
+			fmt.Fprintf(w, " — %s", monitor.Printable(s.Message, 200))
+		}
+		fmt.Fprintln(w)
+	}
 }
 
 func printScanSummary(w io.Writer, res monitor.Result, out string) error {

@@ -269,6 +269,12 @@ func TestScanWithNoNetworkEndsPromptlyWithFailedSources(t *testing.T) {
 	if s.Coverage.State != "none" {
 		t.Errorf("summary coverage %q, want none", s.Coverage.State)
 	}
+	// Off a terminal: one closing line per source on stderr, saying it failed and why.
+	for _, name := range demoworld.Sources() {
+		if !strings.Contains(stderr.String(), "afterlife: source "+name+": failed — 0 artifacts") {
+			t.Errorf("stderr has no closing line for %s:\n%s", name, stderr.String())
+		}
+	}
 	if len(s.Sources) != len(demoworld.Sources()) {
 		t.Fatalf("%d sources in the summary, want %d", len(s.Sources), len(demoworld.Sources()))
 	}

@@ -62,3 +62,24 @@ func TestGoneSaysHowInEveryFormat(t *testing.T) {
 		}
 	}
 }
+
+// Watched datasets with nothing found are listed as such: absence from the tables is never
+// mistaken for not having looked.
+func TestRetractedDatasetsWithNothingFoundAreListed(t *testing.T) {
+	out, _ := writeFixture(t)
+	rep, _ := readReport(t, out)
+	nf := map[string]bool{}
+	for _, d := range rep.NothingFound {
+		nf[d.ID] = true
+	}
+	if !nf["megaface"] || nf["ms-celeb-1m"] || nf["books3"] || nf["lfw"] {
+		t.Errorf("report.json nothing_found %v: want megaface (no sighting), not ms-celeb-1m or books3 (sighted) nor lfw (not a retraction)", rep.NothingFound)
+	}
+	for _, name := range []string{"index.html", "index.md"} {
+		body := readOut(t, out, name)
+		i := strings.Index(body, "Nothing found")
+		if i < 0 || !strings.Contains(body[i:], "MegaFace") {
+			t.Errorf("%s does not list MegaFace under nothing found", name)
+		}
+	}
+}

@@ -154,8 +154,12 @@ func TestBrowserReappearedSectionComesFirst(t *testing.T) {
 	// In the dataset's table the copy is live, with a badge, not struck through as gone.
 	b.open(t, fileURL(out, "ms-celeb-1m.html"))
 	row := get(t, b, chromedp.Evaluate[string](`(() => { for (const tr of document.querySelectorAll("tr")) if (tr.innerText.includes("ms1m-reupload")) return tr.className + "|" + tr.innerText; return ""; })()`))
-	if !strings.Contains(row, "back online") || strings.HasPrefix(row, "gone") || strings.Contains(row, "gone 20") {
-		t.Errorf("the copy's table row is not live and marked back online: %q", row)
+	if !strings.Contains(row, "back online") || !strings.HasPrefix(row, "back|") || strings.Contains(row, "gone 20") {
+		t.Errorf("the copy's table row is not live, highlighted and marked back online: %q", row)
+	}
+	bg := get(t, b, chromedp.Evaluate[string](`getComputedStyle(document.querySelector("tr.back td")).backgroundColor`))
+	if bg == "" || bg == "rgba(0, 0, 0, 0)" || bg == "transparent" {
+		t.Errorf("the back-online row is not highlighted (background %q)", bg)
 	}
 }
 
@@ -341,6 +345,52 @@ func TestBrowserDemoShowsTakedownRoutes(t *testing.T) {
 	for h := range routes {
 		if strings.HasPrefix(h, "127.0.0.1") {
 			t.Errorf("an action group is headed by the demo world's address %s instead of the source's host", h)
+		}
+	}
+}
+
+// The README's two screenshots of the demo's reports (the overview and the MS-Celeb-1M page, the
+// first screen a steward sees at 1280 × 900) are taken by this test: with AFTERLIFE_SCREENSHOTS=DIR
+// it writes them there (`AFTERLIFE_SCREENSHOTS=$PWD/docs/img go test -run TestBrowserREADMEScreenshots
+// ./reports/render/` from the repository root).
+func TestBrowserREADMEScreenshots(t *testing.T) {
+	ctx := context.Background()
+	reg := registry(t)
+	files, _ := filepath.Glob("../../internal/demoworld/planted/*.jsonl")
+	var all bytes.Buffer
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all.Write(b)
+	}
+	st := openTest(t)
+	if _, err := IngestArtifacts(ctx, st, reg, &all, "demo.jsonl", t0); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	if _, err := Write(ctx, st, reg, "", out); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t)
+	for page, name := range map[string]string{"index.html": "demo-overview.png", "ms-celeb-1m.html": "demo-ms-celeb-1m.png"} {
+		b.open(t, fileURL(out, page))
+		png := get(t, b, chromedp.CaptureScreenshot())
+		img, err := pngDecode(png)
+		if err != nil {
+			t.Fatalf("%s: screenshot: %v", page, err)
+		}
+		if w, h := img.Bounds().Dx(), img.Bounds().Dy(); w != viewW || h != viewH {
+			t.Errorf("%s: screenshot %dx%d, want %dx%d", page, w, h, viewW, viewH)
+		}
+		if colors := distinctColors(img, 50); colors < 10 {
+			t.Errorf("%s: screenshot has %d colours: blank?", page, colors)
+		}
+		if dir := os.Getenv("AFTERLIFE_SCREENSHOTS"); dir != "" {
+			if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 }

@@ -25,6 +25,15 @@ type Report struct {
 	// Runs is the run history, oldest first (the timeline's x axis).
 	Runs     []RunView       `json:"runs"`
 	Datasets []DatasetReport `json:"datasets"`
+	// NothingFound lists the registry's retracted datasets no run has a sighting of (as of the
+	// report's run), so that "not listed" is never mistaken for "not looked for".
+	NothingFound []DatasetRef `json:"nothing_found"`
+}
+
+// DatasetRef names a registry dataset.
+type DatasetRef struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
 }
 
 // RunView is a run as reports show it.
@@ -313,6 +322,12 @@ func Build(ctx context.Context, st reports.Store, reg *configs.Registry, runID s
 	}
 	if rep.Datasets == nil {
 		rep.Datasets = []DatasetReport{}
+	}
+	rep.NothingFound = []DatasetRef{}
+	for _, d := range reg.Retracted() {
+		if !seen[d.ID] {
+			rep.NothingFound = append(rep.NothingFound, DatasetRef{ID: d.ID, Name: d.Name})
+		}
 	}
 	return rep, nil
 }

@@ -294,6 +294,17 @@ func WriteIndexMarkdown(w io.Writer, rep *Report) error {
 		}
 		p("\n")
 	}
+	if len(rep.NothingFound) > 0 {
+		names := make([]string, len(rep.NothingFound))
+		for i, d := range rep.NothingFound {
+			names[i] = mdText(d.Name)
+		}
+		p("**Nothing found** ")
+		if nothingChecked {
+			p("(nothing could be checked in this run) ")
+		}
+		p("for these retracted datasets of the registry: %s.\n\n", strings.Join(names, ", "))
+	}
 	p("## Sources\n\n| source | status | requests | bytes | errors | message |\n|---|---|---:|---:|---:|---|\n")
 	for _, st := range rep.Run.Sources {
 		p("| %s | %s | %d | %d | %d | %s |\n", mdText(st.Name), mdText(st.Status), st.Requests, st.Bytes, st.Errors, mdText(st.Message))
