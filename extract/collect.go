@@ -388,6 +388,40 @@ func (st *matchState) weakOKUncached(t *target) bool {
 			return true
 		}
 	}
+	return trainedOn(hay, normalize(t.alias))
+}
+
+// trainVerbs are the normalized training verbs that make a weak alias the training data whatever
+// the nouns around it ("we train our detector on MegaFace and evaluate on IJB-C").
+var trainVerbs = []string{" train ", " trains ", " trained ", " training ", " pretrain ", " pretrained ",
+	" pre trained ", " finetune ", " finetuned ", " fine tune ", " fine tuned ", " fine tuning "}
+
+// trainVerbWindow is how far before "on <alias>" a training verb may stand (normalized bytes,
+// about eight words: "train our face detector on", not the previous sentence's verb).
+const trainVerbWindow = 48
+
+// trainedOn reports whether hay (normalized, space-delimited) says something was trained on alias:
+// a training verb within trainVerbWindow before "on [the] <alias>".
+func trainedOn(hay, alias string) bool {
+	if alias == "" {
+		return false
+	}
+	for _, needle := range []string{" on " + alias + " ", " on the " + alias + " "} {
+		for from := 0; ; {
+			i := strings.Index(hay[from:], needle)
+			if i < 0 {
+				break
+			}
+			i += from
+			window := hay[max(0, i-trainVerbWindow) : i+1]
+			for _, v := range trainVerbs {
+				if strings.Contains(window, v) {
+					return true
+				}
+			}
+			from = i + 1
+		}
+	}
 	return false
 }
 
