@@ -129,9 +129,13 @@ func (s *Source) splitSearch(job crawler.Job, total int, res *crawler.Result) bo
 		return false
 	}
 	scope := strings.TrimSpace(strings.TrimSuffix(job.Meta[webapi.MetaScope], " "+prev))
+	orig := u.Query() // each part starts from the over-cap query, not from the part before it
 	for _, part := range []dateRange{a, b} {
 		qual := part.qualifier()
-		v := u.Query()
+		v := url.Values{}
+		for k, vs := range orig {
+			v[k] = append([]string(nil), vs...)
+		}
 		q := v.Get("q")
 		if prev != "" {
 			q = strings.Replace(q, " "+prev, "", 1)

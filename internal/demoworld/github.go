@@ -9,6 +9,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/afterlife-watch/afterlife/artifact"
 )
 
 // GitHub's REST API, as recorded in fixtures/real/github: /search/repositories, /search/issues and
@@ -274,9 +277,18 @@ func (h *ghHandler) search(rw http.ResponseWriter, r *http.Request, what string)
 		}
 	}
 	total := len(items)
-	start := min((page-1)*perPage, total)
-	end := min(start+perPage, total)
-	last := max(1, (total+perPage-1)/perPage)
+	if total > ghMaxResults && (page-1)*perPage >= ghMaxResults {
+		// GitHub serves the first 1,000 results of a search and no more.
+		rw.Header().Set("Content-Type", "application/json; charset=utf-8")
+		rw.WriteHeader(http.StatusUnprocessableEntity)
+		_ = json.NewEncoder(rw).Encode(map[string]any{"message": "Only the first 1000 search results are available",
+			"documentation_url": "https://docs.github.com/v3/search/", "status": "422"})
+		return
+	}
+	items = items[:min(total, ghMaxResults)]
+	start := min((page-1)*perPage, len(items))
+	end := min(start+perPage, len(items))
+	last := max(1, (len(items)+perPage-1)/perPage)
 	if page < last {
 		base := *r.URL
 		link := func(n int) string {
@@ -293,6 +305,24 @@ func (h *ghHandler) search(rw http.ResponseWriter, r *http.Request, what string)
 }
 
 func ghWeb(r *http.Request) string { return absURL(r, "/github") }
+
+// ghMaxResults is how many results of one search GitHub serves (total_count may say more).
+const ghMaxResults = 1000
+
+// ghCrowd plants n look-alike repositories that a "MegaFace" search finds, created a day apart from
+// 2016-01-01 (Options.GitHubCrowd).
+func ghCrowd(n int) []Planted {
+	out := make([]Planted, 0, n)
+	t0 := time.Date(2016, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := 0; i < n; i++ {
+		full := fmt.Sprintf("crowd-%03d/megaface-eval-%04d", i%97, i)
+		out = append(out, Planted{Artifact: artifact.Artifact{ID: "gh:repo:" + full, Source: ghSource, Kind: artifact.KindRepository,
+			URL: "https://github.com/" + full, Title: full, Published: t0.AddDate(0, 0, i).Format("2006-01-02"),
+			Text: "Evaluation scripts for face recognition on MegaFace (challenge 1 protocol)."},
+			Extra: map[string]any{"description": "MegaFace face identification evaluation"}})
+	}
+	return out
+}
 
 func ghRepoObject(r *http.Request, p Planted, q ghQuery) map[string]any {
 	full := strings.TrimPrefix(p.ID, "gh:repo:")

@@ -54,6 +54,10 @@ type Options struct {
 	Epoch int // 1 by default
 	// Latency is added to every response (so runs last long enough to be interrupted).
 	Latency time.Duration
+	// GitHubCrowd adds that many look-alike GitHub repositories matching "MegaFace", created one
+	// a day from 2016 on, so a repository search finds more than GitHub's 1,000-result cap
+	// (github.go serves at most the first 1,000 of a query, as GitHub does).
+	GitHubCrowd int
 }
 
 // World is the demo world's state.
@@ -97,6 +101,7 @@ func New(opts Options) (*World, error) {
 	for _, p := range all {
 		w.planted[p.Source] = append(w.planted[p.Source], p)
 	}
+	w.planted[ghSource] = append(w.planted[ghSource], ghCrowd(opts.GitHubCrowd)...)
 	for name, f := range handlerFactories {
 		prefix := "/" + name
 		w.mux.Handle(prefix+"/", http.StripPrefix(prefix, f(w)))
