@@ -107,20 +107,12 @@ func Diagnose(ctx context.Context, cfg DoctorConfig) ([]Diagnosis, error) {
 			continue
 		}
 		d := Diagnosis{Source: name}
-		factory, ok := crawler.Factory(name)
-		if !ok {
-			d.Status, d.Detail = DiagFail, "no adapter for this source in this build"
+		src, tokens, err := buildSource(name, sc, env)
+		if errors.Is(err, errNoAdapter) {
+			d.Status, d.Detail = DiagFail, errNoAdapter.Error()
 			out = append(out, d)
 			continue
 		}
-		var tokens []string
-		src, err := factory(sc, func(k string) string {
-			v := env(k)
-			if strings.TrimSpace(v) != "" && !contains(tokens, k) {
-				tokens = append(tokens, k)
-			}
-			return v
-		})
 		if err != nil {
 			d.Status, d.Detail = DiagFail, "configuration: "+oneLine(err.Error())
 			out = append(out, d)

@@ -139,21 +139,13 @@ func PlanRun(ctx context.Context, cfg PlanConfig) ([]SourcePlan, error) {
 			out = append(out, p)
 			continue
 		}
-		factory, ok := crawler.Factory(name)
-		if !ok {
+		src, tokens, err := buildSource(name, sc, env)
+		if errors.Is(err, errNoAdapter) {
 			p.RateLimit = "-"
-			p.Notes = append(p.Notes, "skipped: no adapter for this source in this build")
+			p.Notes = append(p.Notes, "skipped: "+errNoAdapter.Error())
 			out = append(out, p)
 			continue
 		}
-		var tokens []string
-		src, err := factory(sc, func(k string) string {
-			v := env(k)
-			if strings.TrimSpace(v) != "" && !contains(tokens, k) {
-				tokens = append(tokens, k)
-			}
-			return v
-		})
 		if err != nil {
 			p.RateLimit = "-"
 			p.Notes = append(p.Notes, "fails: configuration: "+oneLine(err.Error()))
@@ -270,4 +262,25 @@ func trimFloat(f float64) string {
 	s := fmt.Sprintf("%.3f", f)
 	s = strings.TrimRight(s, "0")
 	return strings.TrimSuffix(s, ".")
+}
+
+// errNoAdapter is buildSource's error for a source name no adapter in this build answers to.
+var errNoAdapter = errors.New("no adapter for this source in this build")
+
+// buildSource builds the named source's adapter from its config and reports the names of the
+// token environment variables it read that were set (never their values).
+func buildSource(name string, sc configs.SourceConfig, env crawler.Env) (crawler.Source, []string, error) {
+	factory, ok := crawler.Factory(name)
+	if !ok {
+		return nil, nil, errNoAdapter
+	}
+	var tokens []string
+	src, err := factory(sc, func(k string) string {
+		v := env(k)
+		if strings.TrimSpace(v) != "" && !contains(tokens, k) {
+			tokens = append(tokens, k)
+		}
+		return v
+	})
+	return src, tokens, err
 }
