@@ -242,12 +242,11 @@ func newCrew(b *Backend, cfg RunConfig, sources Sources, obs *observer, log *slo
 		return nil, err
 	}
 	rates := map[string]crawler.Rate{}
-	for name, src := range sources.Active {
+	for _, src := range sources.Active {
 		for key, r := range crawler.RatesOf(src) {
 			fetcher.SetRate(key, r.PerSecond, r.Burst)
 			rates[key] = r
 		}
-		_ = name
 	}
 	return &crew{b: b, cfg: cfg, fetcher: fetcher, sources: sources.Active,
 		matcher: extract.New(cfg.Registry, extract.WithLineage(b.Lineage)),
