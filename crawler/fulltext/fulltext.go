@@ -226,8 +226,24 @@ func Handle(ctx context.Context, job crawler.Job, f crawler.Fetcher) (crawler.Re
 	return res, nil
 }
 
-// Rates are the full-text bucket a paper source declares beside its own (crawler.Rater).
+// ArXivRate is arXiv's documented limit (API Terms of Use: one request every 3 s, one connection,
+// all machine access together). The arxiv adapter declares the same for its own bucket.
+const ArXivRate = 1.0 / 3
+
+func init() {
+	// PDFs on arXiv are requests of the arxiv source whichever adapter plans them: one connection.
+	crawler.SetSourceLimits(ArXivSource, crawler.SourceLimits{MaxInFlight: 1})
+}
+
+// Rates are the buckets a paper source declares beside its own (crawler.Rater): its full-text
+// bucket, and — for the other paper sites — the arxiv bucket its arXiv PDFs wait in, so that it is
+// held to arXiv's rate even when the arxiv source itself is not in the watch plan.
 func Rates(source string) map[string]crawler.Rate {
-	return map[string]crawler.Rate{source + "/fulltext": {PerSecond: RatePerSecond, Burst: RateBurst,
+	r := map[string]crawler.Rate{source + "/fulltext": {PerSecond: RatePerSecond, Burst: RateBurst,
 		Doc: "open-access PDFs on hosts other than arXiv: 1 request/s per source, plus each host's bucket and robots.txt"}}
+	if source != ArXivSource {
+		r[ArXivSource] = crawler.Rate{PerSecond: ArXivRate, Burst: 1,
+			Doc: "PDFs on arXiv, in arXiv's bucket: API Terms of Use, 1 request / 3 s, one connection"}
+	}
+	return r
 }

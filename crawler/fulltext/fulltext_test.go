@@ -235,6 +235,14 @@ func TestArXivPDFsShareArXivsLimits(t *testing.T) {
 			t.Errorf("%s listed by %s: request %+v", u, c.source, r)
 		}
 	}
+	for _, src := range []string{"openalex", "semanticscholar"} {
+		if r := fulltext.Rates(src)["arxiv"]; r.PerSecond != 1.0/3 || r.Burst != 1 {
+			t.Errorf("%s declares arXiv's bucket as %+v, want 1 request / 3 s", src, r)
+		}
+	}
+	if l := crawler.LimitsOf("arxiv"); l.MaxInFlight != 1 {
+		t.Errorf("arXiv connections: %+v, want one at a time", l)
+	}
 	for _, bad := range []string{"ftp://arxiv.org/pdf/1", "javascript:alert(1)", "/relative.pdf", ""} {
 		if _, ok := fulltext.PDFURL(bad); ok {
 			t.Errorf("PDFURL(%q) accepted", bad)
