@@ -110,7 +110,10 @@ func TestPDFAndSearchShareArXivsThreeSecondBucket(t *testing.T) {
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() { defer wg.Done(); _, _ = s.Handle(ctx, j, f) }()
-	go func() { defer wg.Done(); _, _ = f.Fetch(ctx, crawler.Request{Source: Name, URL: srv.URL + "/api/query?search_query=x"}) }()
+	go func() {
+		defer wg.Done()
+		_, _ = f.Fetch(ctx, crawler.Request{Source: Name, URL: srv.URL + "/api/query?search_query=x"})
+	}()
 	wg.Wait()
 	mu.Lock()
 	defer mu.Unlock()
