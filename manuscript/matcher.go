@@ -36,7 +36,8 @@ func (m *FullTextMatcher) Match(a *artifact.Artifact) []extract.Finding {
 }
 
 // FullTextFindings are the findings a paper's attached full text decides (none when it carries
-// none): PaperFindings' findings with evidence from the full text.
+// none): PaperFindings' findings with evidence from the full text, each evidence detail naming the
+// document (the PDF's URL as the source fetched it).
 func (m *FullTextMatcher) FullTextFindings(a *artifact.Artifact) []extract.Finding {
 	doc, ok := a.FullText.(*Document)
 	if !ok || doc == nil || a.Kind != artifact.KindPaper {
@@ -44,9 +45,15 @@ func (m *FullTextMatcher) FullTextFindings(a *artifact.Artifact) []extract.Findi
 	}
 	var out []extract.Finding
 	for _, f := range m.Checker.PaperFindings(context.Background(), *a, doc) {
-		if len(f.Evidence) > 0 && f.Evidence[0].Field == "fulltext" {
-			out = append(out, f)
+		if len(f.Evidence) == 0 || f.Evidence[0].Field != "fulltext" {
+			continue
 		}
+		if doc.Name != "" {
+			for i := range f.Evidence {
+				f.Evidence[i].Detail += " (full text: " + doc.Name + ")"
+			}
+		}
+		out = append(out, f)
 	}
 	return out
 }

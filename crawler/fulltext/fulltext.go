@@ -170,7 +170,7 @@ func (g *Gate) AddJobs(res *crawler.Result, job crawler.Job, pdfOf func(a *artif
 }
 
 // Handle performs a full-text job: it fetches the PDF politely and, when it reads, returns the
-// paper with its full text attached and tagged fulltext:<url>. What cannot be read — no PDF there
+// paper with its full text attached (named by its URL) and tagged fulltext:pdf. What cannot be read — no PDF there
 // (404/410, 401/403, an HTML page), a PDF over MaxPDFBytes, robots.txt saying no, an encrypted,
 // scanned or broken PDF — is a note, not an error: the abstract decides, and the job is not
 // retried. Rate limits and server errors are errors (the job is retried later).
@@ -213,7 +213,7 @@ func Handle(ctx context.Context, job crawler.Job, f crawler.Fetcher) (crawler.Re
 	if !bytes.HasPrefix(resp.Body, []byte("%PDF-")) {
 		return skip(fmt.Sprintf("%s is not a PDF (%s)", job.URL, resp.Header.Get("Content-Type")))
 	}
-	doc, err := manuscript.ReadPDF(ctx, paper.ID+".pdf", bytes.NewReader(resp.Body), int64(len(resp.Body)))
+	doc, err := manuscript.ReadPDF(ctx, job.URL, bytes.NewReader(resp.Body), int64(len(resp.Body)))
 	if err != nil {
 		if ctx.Err() != nil {
 			return res, ctx.Err()
@@ -221,7 +221,9 @@ func Handle(ctx context.Context, job crawler.Job, f crawler.Fetcher) (crawler.Re
 		return skip(err.Error())
 	}
 	paper.FullText = doc
-	paper.Tags = append(paper.Tags, "fulltext:"+job.URL)
+	// The tag says the full text was read; the URL (which may name anything) stays out of the
+	// tags the matcher reads, and is in the evidence instead (the document's name).
+	paper.Tags = append(paper.Tags, "fulltext:pdf")
 	res.Artifacts = append(res.Artifacts, paper)
 	return res, nil
 }

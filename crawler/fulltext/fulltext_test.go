@@ -150,12 +150,13 @@ func TestHandleAttachesTheFullTextAndRefetchesConditionally(t *testing.T) {
 			t.Fatalf("fetch %d: %v, %d artifacts, notes %v", i+1, err, len(res.Artifacts), res.Notes)
 		}
 		a := res.Artifacts[0]
-		if a.ID != paper.ID || a.Text != paper.Text || !strings.Contains(strings.Join(a.Tags, " "), "fulltext:"+srv.URL+"/good.pdf") {
+		if a.ID != paper.ID || a.Text != paper.Text || !strings.Contains(strings.Join(a.Tags, " "), "fulltext:pdf") {
 			t.Fatalf("fetch %d: artifact %+v", i+1, a)
 		}
 		var uses bool
 		for _, fd := range m.Match(&a) {
-			if fd.Dataset == "ms-celeb-1m" && fd.Relation == extract.Uses && fd.Evidence[0].Field == "fulltext" {
+			if fd.Dataset == "ms-celeb-1m" && fd.Relation == extract.Uses && fd.Evidence[0].Field == "fulltext" &&
+				strings.HasSuffix(fd.Evidence[0].Detail, "(full text: "+srv.URL+"/good.pdf)") {
 				uses = true
 			}
 		}
