@@ -13,6 +13,7 @@ import (
 	"github.com/afterlife-watch/afterlife/monitor"
 	"github.com/afterlife-watch/afterlife/monitor/monitortest"
 	"github.com/afterlife-watch/afterlife/reports"
+	"github.com/afterlife-watch/afterlife/reports/render"
 )
 
 // A monitoring run over the demo world's paper sites (the run loop, its workers, the polite
@@ -97,6 +98,9 @@ func TestDemoRunReportsAbstractSilentPapersAsUsesFromTheirFullText(t *testing.T)
 				if len(s.Evidence) == 0 || s.Evidence[0].Field != "fulltext" || !strings.Contains(s.Evidence[0].Detail, "page") ||
 					!strings.Contains(s.Evidence[0].Detail, "/pdf/") {
 					t.Errorf("run %d: %s %s: evidence %+v, want the full text's sentence with its section, page and PDF", i+1, p.ID, k, s.Evidence)
+				}
+				if plain := render.PlainEvidence(s.Evidence); len(plain) == 0 || !strings.HasPrefix(plain[0].Text, "the paper's full text, ") {
+					t.Errorf("run %d: %s %s: the report says %+v, want it to say the evidence is the paper's full text", i+1, p.ID, k, plain)
 				}
 				if s.Relation == extract.Uses && !strings.Contains(s.Evidence[0].Snippet, "MS1MV2") {
 					t.Errorf("run %d: %s uses of %s, evidence %q", i+1, p.ID, s.Dataset, s.Evidence[0].Snippet)
