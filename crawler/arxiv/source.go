@@ -220,7 +220,6 @@ func (s *Source) Handle(ctx context.Context, job crawler.Job, f crawler.Fetcher)
 		}
 		return res, nil
 	}
-	s.AddJobs(&res, job, func(a *artifact.Artifact) string { return s.PDFURL(a.ID) })
 	next := feed.StartIndex + len(feed.Entries)
 	switch {
 	case len(feed.Entries) > 0 && next < feed.TotalResults && job.Page+1 < s.maxPages:
@@ -233,6 +232,8 @@ func (s *Source) Handle(ctx context.Context, job crawler.Job, f crawler.Fetcher)
 	case next >= feed.TotalResults && !partial:
 		res.Listing = &crawler.Listing{Scope: job.Meta[webapi.MetaScope], IDs: append(webapi.Seen(job.Meta), ids...)}
 	}
+	// After the next page: a job budget that runs short drops full texts, not pages of a listing.
+	s.AddJobs(&res, job, func(a *artifact.Artifact) string { return s.PDFURL(a.ID) })
 	return res, nil
 }
 

@@ -96,3 +96,18 @@ func mapValues(m map[string]string) []string {
 	}
 	return out
 }
+
+// Full-text jobs come after the next page among a page's follow-ups: when the run's job budget
+// runs short (the worker keeps the first follow-ups), it drops full texts, not the listing's pages.
+func TestFullTextJobsComeAfterTheNextPage(t *testing.T) {
+	srv, _ := replay(t, "works_filter_cites_cursor_first_page_2025.json")
+	s := newSource(t, srv.URL, nil)
+	s.UseJudge(func(*artifact.Artifact) []extract.Finding { return nil })
+	res, err := s.Handle(context.Background(), s.citesJob("ms-celeb-1m", []string{"W3046863325"}), webapitest.NewFetcher())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Next) != 3 || res.Next[0].Kind != KindCites || res.Next[1].Kind != KindFullText || res.Next[2].Kind != KindFullText {
+		t.Fatalf("follow-ups %+v, want the next page then 2 full texts", res.Next)
+	}
+}

@@ -378,7 +378,6 @@ func (s *Source) handleList(job crawler.Job, body []byte, res crawler.Result) (c
 			pdfs[a.ID] = u
 		}
 	}
-	s.AddJobs(&res, job, func(a *artifact.Artifact) string { return pdfs[a.ID] })
 	switch {
 	case page.NextCursor != "" && len(page.Works) > 0 && job.Page+1 < s.maxPages:
 		u, err := url.Parse(job.URL)
@@ -394,6 +393,8 @@ func (s *Source) handleList(job crawler.Job, body []byte, res crawler.Result) (c
 	case (page.NextCursor == "" || len(page.Works) == 0) && !partial:
 		res.Listing = &crawler.Listing{Scope: job.Meta[webapi.MetaScope], IDs: append(webapi.Seen(job.Meta), ids...)}
 	}
+	// After the next page: a job budget that runs short drops full texts, not pages of a listing.
+	s.AddJobs(&res, job, func(a *artifact.Artifact) string { return pdfs[a.ID] })
 	return res, nil
 }
 

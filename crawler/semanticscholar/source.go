@@ -304,7 +304,6 @@ func (s *Source) Handle(ctx context.Context, job crawler.Job, f crawler.Fetcher)
 			pdfs[a.ID] = u
 		}
 	}
-	s.AddJobs(&res, job, func(a *artifact.Artifact) string { return pdfs[a.ID] })
 	nextURL := ""
 	switch job.Kind {
 	case KindSearchBulk:
@@ -325,6 +324,8 @@ func (s *Source) Handle(ctx context.Context, job crawler.Job, f crawler.Fetcher)
 	case nextURL == "" && !partial:
 		res.Listing = &crawler.Listing{Scope: job.Meta[webapi.MetaScope], IDs: append(webapi.Seen(job.Meta), ids...)}
 	}
+	// After the next page: a job budget that runs short drops full texts, not pages of a listing.
+	s.AddJobs(&res, job, func(a *artifact.Artifact) string { return pdfs[a.ID] })
 	return res, nil
 }
 
