@@ -177,6 +177,7 @@ type paperPDFs struct {
 	bodies map[string][]byte // planted id -> PDF
 	full   sync.Map          // planted id -> *atomic.Int64: 200 answers with the body
 	cached sync.Map          // planted id -> *atomic.Int64: 304 answers
+	misses sync.Map          // asked id -> *atomic.Int64: 404 answers (no PDF, or not in this epoch)
 }
 
 var worldPDFs sync.Map // *World -> *paperPDFs
@@ -214,13 +215,17 @@ func (w *World) HasPDF(p Planted) bool {
 // PDFRequests counts the requests for a planted paper's PDF: answered in full, and answered 304.
 func (w *World) PDFRequests(id string) (full, notModified int64) {
 	pp := w.pdfs()
-	if v, ok := pp.full.Load(id); ok {
-		full = v.(*atomic.Int64).Load()
+	return pdfCount(&pp.full, id), pdfCount(&pp.cached, id)
+}
+
+// PDFMisses counts the requests for a paper's PDF that were answered 404.
+func (w *World) PDFMisses(id string) int64 { return pdfCount(&w.pdfs().misses, id) }
+
+func pdfCount(m *sync.Map, id string) int64 {
+	if v, ok := m.Load(id); ok {
+		return v.(*atomic.Int64).Load()
 	}
-	if v, ok := pp.cached.Load(id); ok {
-		notModified = v.(*atomic.Int64).Load()
-	}
-	return full, notModified
+	return 0
 }
 
 // servePDF answers a request for a planted paper's PDF (404 when it has none or is not in the
@@ -229,6 +234,8 @@ func (w *World) servePDF(rw http.ResponseWriter, r *http.Request, source, id str
 	_, ok := w.Find(source, id)
 	body, has := w.PaperPDFOf(id)
 	if !ok || !has {
+		v, _ := w.pdfs().misses.LoadOrStore(id, new(atomic.Int64))
+		v.(*atomic.Int64).Add(1)
 		http.NotFound(rw, r)
 		return
 	}

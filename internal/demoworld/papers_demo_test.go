@@ -173,6 +173,9 @@ func TestPaperSourcesAgainstDemoWorld(t *testing.T) {
 			pdfs := 0
 			for _, p := range planted {
 				full, cached := w.PDFRequests(p.ID)
+				if miss := w.PDFMisses(p.ID); miss != 0 {
+					t.Errorf("%s: a PDF the world does not hold was asked for %d times", p.ID, miss)
+				}
 				if _, ok := demoworld.FullTextOf(p); !ok {
 					if full+cached != 0 {
 						t.Errorf("%s has no full text but its PDF was asked for %d times", p.ID, full+cached)

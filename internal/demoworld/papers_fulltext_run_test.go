@@ -118,6 +118,11 @@ func TestDemoRunReportsAbstractSilentPapersAsUsesFromTheirFullText(t *testing.T)
 			}
 		}
 	}
+	for _, p := range planted {
+		if n := w.PDFMisses(p.ID); n != 0 {
+			t.Errorf("%s: asked %d times for a PDF the world does not hold", p.ID, n)
+		}
+	}
 	evs, err := st.Events(ctx, reports.EventQuery{RunID: runs[1].ID, Kind: reports.EventNew})
 	if err != nil {
 		t.Fatal(err)
