@@ -69,6 +69,10 @@ type Artifact struct {
 	InfoHash string `json:"infohash,omitempty"`
 	// Expect is only present in labelled corpora.
 	Expect []Expect `json:"expect,omitempty"`
+	// FullText is a paper's open-access full text as a source fetched and read it in this run (a
+	// *manuscript.Document), for the run's matcher only (manuscript.FullTextMatcher): it is never
+	// serialized, stored or compared.
+	FullText any `json:"-"`
 }
 
 var validSources = map[string]bool{

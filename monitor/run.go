@@ -12,7 +12,9 @@ import (
 
 	"github.com/afterlife-watch/afterlife/configs"
 	"github.com/afterlife-watch/afterlife/crawler"
+	"github.com/afterlife-watch/afterlife/crawler/fulltext"
 	"github.com/afterlife-watch/afterlife/extract"
+	"github.com/afterlife-watch/afterlife/manuscript"
 	"github.com/afterlife-watch/afterlife/reports"
 )
 
@@ -248,8 +250,16 @@ func newCrew(b *Backend, cfg RunConfig, sources Sources, obs *observer, log *slo
 			rates[key] = r
 		}
 	}
+	// Papers the paper sources match are also read in full (crawler/fulltext): the sources ask the
+	// run's matcher which ones, and it decides on the full text they attach.
+	matcher := manuscript.NewChecker(cfg.Registry).WithFullText(extract.New(cfg.Registry, extract.WithLineage(b.Lineage)))
+	for _, src := range sources.Active {
+		if a, ok := src.(fulltext.Aware); ok {
+			a.UseJudge(matcher.Match)
+		}
+	}
 	return &crew{b: b, cfg: cfg, fetcher: fetcher, sources: sources.Active,
-		matcher: extract.New(cfg.Registry, extract.WithLineage(b.Lineage)),
+		matcher: matcher,
 		stats:   NewStats(fetcher), obs: obs, log: log,
 		frontier: &gate{Frontier: b.Claim(b.Frontier, cfg.Watch, rates)}}, nil
 }

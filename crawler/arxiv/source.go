@@ -16,6 +16,7 @@ import (
 	"github.com/afterlife-watch/afterlife/artifact"
 	"github.com/afterlife-watch/afterlife/configs"
 	"github.com/afterlife-watch/afterlife/crawler"
+	"github.com/afterlife-watch/afterlife/crawler/fulltext"
 	"github.com/afterlife-watch/afterlife/crawler/webapi"
 )
 
@@ -26,6 +27,9 @@ const Name = artifact.SourceArXiv
 const (
 	KindSearch = "search" // search_query over ti:/abs:, paged
 	KindPaper  = "paper"  // id_list look-up of one known paper (recheck: empty feed => gone)
+	// KindFullText fetches the PDF (<host>/pdf/<id>, on the API's host) of a matched paper whose
+	// abstract does not already say it uses the dataset (crawler/fulltext), in arXiv's bucket.
+	KindFullText = fulltext.Kind
 )
 
 // Defaults used when the watch config leaves them 0.
@@ -56,10 +60,11 @@ func init() {
 
 // Source is the arXiv adapter.
 type Source struct {
-	base     string
-	pageSize int
-	maxPages int
-	sortBy   string
+	fulltext.Gate // the run's matcher, for the full-text jobs
+	base          string
+	pageSize      int
+	maxPages      int
+	sortBy        string
 }
 
 // New builds the adapter. Options: sort_by (relevance | lastUpdatedDate | submittedDate, default
@@ -154,6 +159,9 @@ func (s *Source) Recheck(artifactID string) (crawler.Job, bool) {
 // Handle implements crawler.Source.
 func (s *Source) Handle(ctx context.Context, job crawler.Job, f crawler.Fetcher) (crawler.Result, error) {
 	var res crawler.Result
+	if job.Kind == KindFullText {
+		return fulltext.Handle(ctx, job, f) // a request of this source: 1 per 3 s, one connection
+	}
 	if job.Kind != KindSearch && job.Kind != KindPaper {
 		return res, fmt.Errorf("arxiv: unknown job kind %q", job.Kind)
 	}
@@ -224,7 +232,19 @@ func (s *Source) Handle(ctx context.Context, job crawler.Job, f crawler.Fetcher)
 	case next >= feed.TotalResults && !partial:
 		res.Listing = &crawler.Listing{Scope: job.Meta[webapi.MetaScope], IDs: append(webapi.Seen(job.Meta), ids...)}
 	}
+	// After the next page: a job budget that runs short drops full texts, not pages of a listing.
+	s.AddJobs(&res, job, func(a *artifact.Artifact) string { return s.PDFURL(a.ID) })
 	return res, nil
+}
+
+// PDFURL is where the PDF of a paper (arxiv:<id>) is fetched: /pdf/<id> on the API's host
+// (export.arxiv.org, the host arXiv asks programs to use), or "" for another id.
+func (s *Source) PDFURL(artifactID string) string {
+	id, ok := strings.CutPrefix(artifactID, "arxiv:")
+	if !ok || id == "" {
+		return ""
+	}
+	return strings.TrimSuffix(strings.TrimSuffix(s.base, "/"), "/api") + "/pdf/" + id
 }
 
 // withStart returns u with its start parameter set to n.

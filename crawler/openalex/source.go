@@ -18,6 +18,7 @@ import (
 	"github.com/afterlife-watch/afterlife/artifact"
 	"github.com/afterlife-watch/afterlife/configs"
 	"github.com/afterlife-watch/afterlife/crawler"
+	"github.com/afterlife-watch/afterlife/crawler/fulltext"
 	"github.com/afterlife-watch/afterlife/crawler/webapi"
 )
 
@@ -30,6 +31,9 @@ const (
 	KindCites   = "cites"   // /works?filter=cites:W…, cursor-paged
 	KindResolve = "resolve" // find the W id of a dataset paper (DOI, arXiv DOI, then title search)
 	KindWork    = "work"    // /works/W… (recheck: 404 => gone)
+	// KindFullText fetches the open-access PDF (best_oa_location.pdf_url) of a matched work whose
+	// abstract does not already say it uses the dataset (crawler/fulltext).
+	KindFullText = fulltext.Kind
 )
 
 // Meta keys of this adapter's jobs.
@@ -59,17 +63,18 @@ const (
 )
 
 // selectFields keeps list answers small.
-const selectFields = "id,doi,title,display_name,publication_date,publication_year,ids,type,is_retracted,abstract_inverted_index,keywords,primary_location"
+const selectFields = "id,doi,title,display_name,publication_date,publication_year,ids,type,is_retracted,abstract_inverted_index,keywords,primary_location,best_oa_location"
 
 func init() { crawler.Register(Name, New) }
 
 // Source is the OpenAlex adapter.
 type Source struct {
-	base     string
-	pageSize int
-	maxPages int
-	key      string
-	budget   bool // without a key, plan within the anonymous dollar budget (no works searches)
+	fulltext.Gate // the run's matcher, for the full-text jobs
+	base          string
+	pageSize      int
+	maxPages      int
+	key           string
+	budget        bool // without a key, plan within the anonymous dollar budget (no works searches)
 }
 
 // New builds the adapter; the API key comes from OPENALEX_API_KEY. Option anonymous = budget |
@@ -98,8 +103,10 @@ func (s *Source) Name() string { return Name }
 
 // DefaultRates implements crawler.Rater.
 func (s *Source) DefaultRates() map[string]crawler.Rate {
-	return map[string]crawler.Rate{Name: {PerSecond: DefaultRatePerSecond, Burst: DefaultBurst,
-		Doc: "OpenAlex: max 100 requests/s; daily budget by API key ($0.01 anonymous, $1 free key)"}}
+	rates := fulltext.Rates(Name)
+	rates[Name] = crawler.Rate{PerSecond: DefaultRatePerSecond, Burst: DefaultBurst,
+		Doc: "OpenAlex: max 100 requests/s; daily budget by API key ($0.01 anonymous, $1 free key)"}
+	return rates
 }
 
 // quoteStripper strips the characters the search syntax reserves from a term.
@@ -284,6 +291,8 @@ func (s *Source) Handle(ctx context.Context, job crawler.Job, f crawler.Fetcher)
 	}
 	switch job.Kind {
 	case KindSearch, KindCites, KindResolve, KindWork:
+	case KindFullText:
+		return fulltext.Handle(ctx, job, f) // the PDF host, not the API: no api_key
 	default:
 		return res, fmt.Errorf("openalex: unknown job kind %q", job.Kind)
 	}
@@ -355,6 +364,7 @@ func (s *Source) handleList(job crawler.Job, body []byte, res crawler.Result) (c
 	}
 	partial := webapi.Partial(job.Meta, cut)
 	ids := make([]string, 0, len(page.Works))
+	pdfs := map[string]string{}
 	for i := range page.Works {
 		w := &page.Works[i]
 		if w.WID() == "" {
@@ -364,6 +374,9 @@ func (s *Source) handleList(job crawler.Job, body []byte, res crawler.Result) (c
 		a.Tags = append(a.Tags, tags...)
 		ids = append(ids, a.ID)
 		res.Artifacts = append(res.Artifacts, a)
+		if u := w.PDFURL(); u != "" {
+			pdfs[a.ID] = u
+		}
 	}
 	switch {
 	case page.NextCursor != "" && len(page.Works) > 0 && job.Page+1 < s.maxPages:
@@ -380,6 +393,8 @@ func (s *Source) handleList(job crawler.Job, body []byte, res crawler.Result) (c
 	case (page.NextCursor == "" || len(page.Works) == 0) && !partial:
 		res.Listing = &crawler.Listing{Scope: job.Meta[webapi.MetaScope], IDs: append(webapi.Seen(job.Meta), ids...)}
 	}
+	// After the next page: a job budget that runs short drops full texts, not pages of a listing.
+	s.AddJobs(&res, job, func(a *artifact.Artifact) string { return pdfs[a.ID] })
 	return res, nil
 }
 

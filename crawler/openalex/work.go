@@ -37,12 +37,29 @@ type Work struct {
 	Keywords        []struct {
 		Name string `json:"display_name"`
 	} `json:"keywords"`
-	PrimaryLocation *struct {
-		LandingPageURL string `json:"landing_page_url"`
-		Source         *struct {
-			DisplayName string `json:"display_name"`
-		} `json:"source"`
-	} `json:"primary_location"`
+	PrimaryLocation *Location `json:"primary_location"`
+	// BestOALocation is the best open-access copy (its pdf_url is the full text fetched).
+	BestOALocation *Location `json:"best_oa_location"`
+}
+
+// Location is the subset of an OpenAlex location object the adapter uses.
+type Location struct {
+	LandingPageURL string `json:"landing_page_url"`
+	PDFURL         string `json:"pdf_url"`
+	Source         *struct {
+		DisplayName string `json:"display_name"`
+	} `json:"source"`
+}
+
+// PDFURL is the work's open-access PDF: best_oa_location.pdf_url, else primary_location.pdf_url
+// (a landing page is not a PDF and is not used).
+func (w *Work) PDFURL() string {
+	for _, l := range []*Location{w.BestOALocation, w.PrimaryLocation} {
+		if l != nil && strings.TrimSpace(l.PDFURL) != "" {
+			return strings.TrimSpace(l.PDFURL)
+		}
+	}
+	return ""
 }
 
 type rawPage struct {

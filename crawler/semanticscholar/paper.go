@@ -21,6 +21,18 @@ type Paper struct {
 	PublicationDate string         `json:"publicationDate"`
 	URL             string         `json:"url"`
 	Venue           string         `json:"venue"`
+	OpenAccessPDF   *struct {
+		URL string `json:"url"`
+	} `json:"openAccessPdf"`
+}
+
+// PDFURL is the paper's open-access PDF as S2 lists it (openAccessPdf.url; S2 lists an arXiv
+// paper's arXiv PDF there), or "".
+func (p *Paper) PDFURL() string {
+	if p.OpenAccessPDF != nil {
+		return strings.TrimSpace(p.OpenAccessPDF.URL)
+	}
+	return ""
 }
 
 // Item is one element of a list's data[]: a paper (search), or a citation edge with the citing

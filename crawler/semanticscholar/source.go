@@ -15,6 +15,7 @@ import (
 	"github.com/afterlife-watch/afterlife/artifact"
 	"github.com/afterlife-watch/afterlife/configs"
 	"github.com/afterlife-watch/afterlife/crawler"
+	"github.com/afterlife-watch/afterlife/crawler/fulltext"
 	"github.com/afterlife-watch/afterlife/crawler/webapi"
 )
 
@@ -27,6 +28,9 @@ const (
 	KindSearch     = "search"      // /paper/search?query=…&offset=…
 	KindCitations  = "citations"   // /paper/{id}/citations?fields=contexts,intents,…
 	KindPaper      = "paper"       // /paper/CorpusId:N (recheck: 404 => gone)
+	// KindFullText fetches the open-access PDF (openAccessPdf.url) of a matched
+	// paper whose abstract and citation contexts do not already say it uses the dataset.
+	KindFullText = fulltext.Kind
 )
 
 const (
@@ -54,19 +58,20 @@ const (
 
 // Fields asked for.
 const (
-	paperFields    = "title,abstract,year,publicationDate,externalIds,corpusId,url,venue"
-	citationFields = "contexts,intents,isInfluential,title,abstract,year,publicationDate,externalIds,corpusId,url"
+	paperFields    = "title,abstract,year,publicationDate,externalIds,corpusId,url,venue,openAccessPdf"
+	citationFields = "contexts,intents,isInfluential,title,abstract,year,publicationDate,externalIds,corpusId,url,openAccessPdf"
 )
 
 func init() { crawler.Register(Name, New) }
 
 // Source is the Semantic Scholar adapter.
 type Source struct {
-	base     string
-	pageSize int
-	maxPages int
-	key      string
-	mode     string // "bulk" or "relevance"
+	fulltext.Gate // the run's matcher, for the full-text jobs
+	base          string
+	pageSize      int
+	maxPages      int
+	key           string
+	mode          string // "bulk" or "relevance"
 }
 
 // New builds the adapter; the key comes from S2_API_KEY. Options: search (bulk | relevance).
@@ -92,7 +97,9 @@ func (s *Source) DefaultRates() map[string]crawler.Rate {
 	if s.key == "" {
 		doc = "S2 anonymous: shared global pool (frequent 429); kept at 1 request/s"
 	}
-	return map[string]crawler.Rate{Name: {PerSecond: DefaultRatePerSecond, Burst: DefaultBurst, Doc: doc}}
+	rates := fulltext.Rates(Name)
+	rates[Name] = crawler.Rate{PerSecond: DefaultRatePerSecond, Burst: DefaultBurst, Doc: doc}
+	return rates
 }
 
 // queryStripper strips the characters the search syntax reserves from a term.
@@ -217,6 +224,8 @@ func (s *Source) Handle(ctx context.Context, job crawler.Job, f crawler.Fetcher)
 	}
 	switch job.Kind {
 	case KindSearchBulk, KindSearch, KindCitations, KindPaper:
+	case KindFullText:
+		return fulltext.Handle(ctx, job, f) // the PDF host, not the API: no key sent
 	default:
 		return res, fmt.Errorf("semanticscholar: unknown job kind %q", job.Kind)
 	}
@@ -275,6 +284,7 @@ func (s *Source) Handle(ctx context.Context, job crawler.Job, f crawler.Fetcher)
 	}
 	partial := webapi.Partial(job.Meta, cut)
 	ids := make([]string, 0, len(list.Items))
+	pdfs := map[string]string{}
 	for i := range list.Items {
 		it := &list.Items[i]
 		p := it.Target()
@@ -290,6 +300,9 @@ func (s *Source) Handle(ctx context.Context, job crawler.Job, f crawler.Fetcher)
 		}
 		ids = append(ids, a.ID)
 		res.Artifacts = append(res.Artifacts, a)
+		if u := p.PDFURL(); u != "" {
+			pdfs[a.ID] = u
+		}
 	}
 	nextURL := ""
 	switch job.Kind {
@@ -311,6 +324,8 @@ func (s *Source) Handle(ctx context.Context, job crawler.Job, f crawler.Fetcher)
 	case nextURL == "" && !partial:
 		res.Listing = &crawler.Listing{Scope: job.Meta[webapi.MetaScope], IDs: append(webapi.Seen(job.Meta), ids...)}
 	}
+	// After the next page: a job budget that runs short drops full texts, not pages of a listing.
+	s.AddJobs(&res, job, func(a *artifact.Artifact) string { return pdfs[a.ID] })
 	return res, nil
 }
 

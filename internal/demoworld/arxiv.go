@@ -15,7 +15,9 @@ import (
 // (ti:, abs:, all: terms and quoted phrases, OR-ed), id_list, start and max_results; an Atom feed
 // with opensearch totals; an unknown id gives an empty feed (200), a malformed one the 400 error
 // feed. Planted artifacts' extra: authors, categories.
-func init() { registerSource("arxiv", func(w *World) http.Handler { return &arxivHandler{w: w} }) }
+func init() {
+	registerSource("arxiv", func(w *World) http.Handler { w.pdfs(); return &arxivHandler{w: w} })
+}
 
 type arxivHandler struct{ w *World }
 
@@ -27,6 +29,11 @@ var (
 )
 
 func (h *arxivHandler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	if id, ok := strings.CutPrefix(r.URL.Path, "/pdf/"); ok {
+		// A paper's PDF, as export.arxiv.org/pdf/<id> serves it (paperpdf.go).
+		h.w.servePDF(rw, r, arxivSource, "arxiv:"+id)
+		return
+	}
 	if r.URL.Path != "/query" && r.URL.Path != "/api/query" {
 		http.NotFound(rw, r)
 		return

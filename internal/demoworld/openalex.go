@@ -15,7 +15,9 @@ import (
 // per_page / per-page, cursor=* then meta.next_cursor (null at the end); GET /works/W… and
 // /works/doi:… singletons (404 JSON when absent). Planted artifacts' extra: cites (W ids of dataset
 // papers), doi. The dataset papers themselves (below) resolve by W id and DOI but are not planted.
-func init() { registerSource("openalex", func(w *World) http.Handler { return &oaHandler{w: w} }) }
+func init() {
+	registerSource("openalex", func(w *World) http.Handler { w.pdfs(); return &oaHandler{w: w} })
+}
 
 type oaHandler struct{ w *World }
 
@@ -61,6 +63,9 @@ func (h *oaHandler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		h.list(rw, r)
 	case strings.HasPrefix(p, "/works/"):
 		h.single(rw, r, strings.TrimPrefix(p, "/works/"))
+	case strings.HasPrefix(p, "/pdf/") && strings.HasSuffix(p, ".pdf"):
+		// The open-access copy a work's best_oa_location.pdf_url names (paperpdf.go).
+		h.w.servePDF(rw, r, oaSource, "openalex:"+strings.TrimSuffix(strings.TrimPrefix(p, "/pdf/"), ".pdf"))
 	default:
 		oaError(rw, r, http.StatusNotFound, "404 Not Found", "The requested URL was not found on the server.")
 	}
@@ -75,7 +80,7 @@ func (h *oaHandler) single(rw http.ResponseWriter, r *http.Request, id string) {
 	lid := strings.ToLower(id)
 	for _, p := range h.w.Planted(oaSource) {
 		if strings.TrimPrefix(p.ID, "openalex:") == id || (strings.HasPrefix(lid, "doi:") && strings.EqualFold(pwString(p, "doi"), lid[4:])) {
-			pwJSON(rw, r, http.StatusOK, oaWork(p))
+			pwJSON(rw, r, http.StatusOK, h.oaWork(r, p))
 			return
 		}
 	}
@@ -154,7 +159,7 @@ func (h *oaHandler) list(rw http.ResponseWriter, r *http.Request) {
 	}
 	var results []map[string]any
 	for _, p := range hits {
-		results = append(results, oaWork(p))
+		results = append(results, h.oaWork(r, p))
 	}
 	// The dataset papers answer title searches too (that is how a paper's W id is resolved).
 	if titleSearch != "" {
@@ -219,7 +224,7 @@ func oaInverted(text string) map[string][]int {
 	return idx
 }
 
-func oaWork(p Planted) map[string]any {
+func (h *oaHandler) oaWork(r *http.Request, p Planted) map[string]any {
 	wid := strings.TrimPrefix(p.ID, "openalex:")
 	var refs []string
 	for _, c := range pwStrings(p, "cites") {
@@ -231,6 +236,11 @@ func oaWork(p Planted) map[string]any {
 		"ids": map[string]any{"openalex": "https://openalex.org/" + wid}, "is_retracted": false,
 		"abstract_inverted_index": oaInverted(p.Text), "referenced_works": refs, "keywords": []any{},
 		"primary_location": map[string]any{"landing_page_url": p.URL, "source": map[string]any{"display_name": pwString(p, "venue")}},
+	}
+	w["best_oa_location"] = nil
+	if h.w.HasPDF(p) {
+		w["best_oa_location"] = map[string]any{"is_oa": true, "landing_page_url": p.URL, "license": "cc-by",
+			"pdf_url": pwAbs(r, "/openalex/pdf/"+wid+".pdf"), "version": "acceptedVersion"}
 	}
 	if d := pwString(p, "doi"); d != "" {
 		w["doi"] = "https://doi.org/" + d

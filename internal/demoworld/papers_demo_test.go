@@ -13,11 +13,13 @@ import (
 	"github.com/afterlife-watch/afterlife/crawler"
 	_ "github.com/afterlife-watch/afterlife/crawler/academictorrents"
 	_ "github.com/afterlife-watch/afterlife/crawler/arxiv"
+	"github.com/afterlife-watch/afterlife/crawler/fulltext"
 	_ "github.com/afterlife-watch/afterlife/crawler/openalex"
 	_ "github.com/afterlife-watch/afterlife/crawler/semanticscholar"
 	"github.com/afterlife-watch/afterlife/crawler/webapi/webapitest"
 	"github.com/afterlife-watch/afterlife/extract"
 	"github.com/afterlife-watch/afterlife/internal/demoworld"
+	"github.com/afterlife-watch/afterlife/manuscript"
 	"github.com/afterlife-watch/afterlife/torrent"
 )
 
@@ -110,7 +112,9 @@ type rechecker interface {
 // Every planted artifact of the four paper/torrent sources is reached by the jobs the adapter plans
 // from the embedded registry, parses to the planted values, and an unchanged world re-scans with
 // conditional requests only. Epoch 2 removes and adds artifacts: rechecks say gone, listings drop
-// them.
+// them. The paper sources are handed the run's matcher, as a run does: each planted paper with a
+// full text has its PDF fetched exactly once per scan (answered 304 on the re-scan) and comes back
+// with it attached; papers whose abstract already says `uses` get no PDF request.
 func TestPaperSourcesAgainstDemoWorld(t *testing.T) {
 	reg, err := configs.LoadRegistry("")
 	if err != nil {
@@ -127,10 +131,14 @@ func TestPaperSourcesAgainstDemoWorld(t *testing.T) {
 	defer srv.Close()
 	total := 0
 	matcher := extract.New(reg)
+	run := manuscript.NewChecker(reg).WithFullText(matcher)
 	for _, name := range []string{"arxiv", "openalex", "semanticscholar", "academictorrents"} {
 		t.Run(name, func(t *testing.T) {
 			w.SetEpoch(1)
 			src := newSource(t, srv, name)
+			if a, ok := src.(fulltext.Aware); ok {
+				a.UseJudge(run.Match)
+			}
 			jobs, err := src.Plan(context.Background(), reg.Retracted())
 			if err != nil || len(jobs) == 0 {
 				t.Fatalf("plan: %v, %d jobs", err, len(jobs))
@@ -162,6 +170,26 @@ func TestPaperSourcesAgainstDemoWorld(t *testing.T) {
 			if len(first.listings) == 0 {
 				t.Error("no complete listing")
 			}
+			pdfs := 0
+			for _, p := range planted {
+				full, cached := w.PDFRequests(p.ID)
+				if miss := w.PDFMisses(p.ID); miss != 0 {
+					t.Errorf("%s: a PDF the world does not hold was asked for %d times", p.ID, miss)
+				}
+				if _, ok := demoworld.FullTextOf(p); !ok {
+					if full+cached != 0 {
+						t.Errorf("%s has no full text but its PDF was asked for %d times", p.ID, full+cached)
+					}
+					continue
+				}
+				pdfs++
+				if full != 1 || cached != 0 {
+					t.Errorf("%s: PDF served %d times in full and %d times 304 in one scan, want once in full", p.ID, full, cached)
+				}
+				if _, ok := first.artifacts[p.ID].FullText.(*manuscript.Document); !ok {
+					t.Errorf("%s: crawled without its full text attached", p.ID)
+				}
+			}
 			// Re-scan of the unchanged world: every 200 of the first scan comes back 304 (what is
 			// left are 404s for dataset papers the demo graph does not hold).
 			reqs1, full1 := f.requests, f.full
@@ -171,6 +199,14 @@ func TestPaperSourcesAgainstDemoWorld(t *testing.T) {
 				t.Errorf("re-scan: %d artifacts (first %d), %d requests (first %d), %d full answers, %d from cache (first scan %d full)",
 					len(second.artifacts), len(first.artifacts), f.requests, reqs1, f.full, f.fromCache, full1)
 			}
+			for _, p := range planted {
+				if _, ok := demoworld.FullTextOf(p); ok {
+					if full, cached := w.PDFRequests(p.ID); full != 1 || cached != 1 {
+						t.Errorf("%s after the re-scan: PDF served %d times in full and %d times 304, want 1 and 1", p.ID, full, cached)
+					}
+				}
+			}
+			t.Logf("%s: %d planted PDFs, first scan %d requests", name, pdfs, reqs1)
 			// Epoch 2: what left the world is gone on recheck and missing from the listings;
 			// what arrived is found.
 			w.SetEpoch(2)

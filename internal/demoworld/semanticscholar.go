@@ -17,7 +17,7 @@ import (
 // Paper ids: CorpusId:N, ARXIV:x, DOI:x. Planted artifacts' extra: cites (CorpusId:N of dataset
 // papers), contexts, intents, influential, arxiv, doi, paper_id.
 func init() {
-	registerSource("semanticscholar", func(w *World) http.Handler { return &s2Handler{w: w} })
+	registerSource("semanticscholar", func(w *World) http.Handler { w.pdfs(); return &s2Handler{w: w} })
 }
 
 type s2Handler struct{ w *World }
@@ -87,6 +87,9 @@ func (h *s2Handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		h.citations(rw, r, strings.TrimSuffix(strings.TrimPrefix(p, "/paper/"), "/citations"))
 	case strings.HasPrefix(p, "/paper/"):
 		h.paper(rw, r, strings.TrimPrefix(p, "/paper/"))
+	case strings.HasPrefix(p, "/pdf/") && strings.HasSuffix(p, ".pdf"):
+		// The open-access copy a paper's openAccessPdf.url names (paperpdf.go).
+		h.w.servePDF(rw, r, s2Source, "s2:CorpusId:"+strings.TrimSuffix(strings.TrimPrefix(p, "/pdf/"), ".pdf"))
 	default:
 		pwJSON(rw, r, http.StatusNotFound, map[string]string{"message": "Not Found"})
 	}
@@ -136,7 +139,7 @@ func (h *s2Handler) paper(rw http.ResponseWriter, r *http.Request, id string) {
 	c := h.s2Corpus(id)
 	for _, p := range h.w.Planted(s2Source) {
 		if c > 0 && s2PlantedCorpus(p) == c {
-			pwJSON(rw, r, http.StatusOK, s2Paper(p))
+			pwJSON(rw, r, http.StatusOK, h.s2Paper(r, p))
 			return
 		}
 	}
@@ -149,7 +152,7 @@ func (h *s2Handler) paper(rw http.ResponseWriter, r *http.Request, id string) {
 	s2NotFound(rw, r, id)
 }
 
-func s2Paper(p Planted) map[string]any {
+func (h *s2Handler) s2Paper(r *http.Request, p Planted) map[string]any {
 	c := s2PlantedCorpus(p)
 	ext := map[string]any{"CorpusId": c}
 	if v := pwString(p, "arxiv"); v != "" {
@@ -167,6 +170,10 @@ func s2Paper(p Planted) map[string]any {
 		"venue": pwString(p, "venue")}
 	if p.Published == "" {
 		out["publicationDate"] = nil
+	}
+	out["openAccessPdf"] = nil
+	if h.w.HasPDF(p) {
+		out["openAccessPdf"] = map[string]any{"url": pwAbs(r, fmt.Sprintf("/semanticscholar/pdf/%d.pdf", c)), "status": "GREEN"}
 	}
 	return out
 }
@@ -216,7 +223,7 @@ func (h *s2Handler) search(rw http.ResponseWriter, r *http.Request) {
 	lo, hi := pwPage(len(hits), off, limit)
 	data := []map[string]any{}
 	for _, p := range hits[lo:hi] {
-		data = append(data, s2Paper(p))
+		data = append(data, h.s2Paper(r, p))
 	}
 	out := map[string]any{"total": len(hits), "offset": off, "data": data}
 	if hi < len(hits) {
@@ -242,7 +249,7 @@ func (h *s2Handler) bulk(rw http.ResponseWriter, r *http.Request) {
 	lo, hi := pwPage(len(hits), off, s2BulkPage)
 	data := []map[string]any{}
 	for _, p := range hits[lo:hi] {
-		data = append(data, s2Paper(p))
+		data = append(data, h.s2Paper(r, p))
 	}
 	out := map[string]any{"total": len(hits), "data": data, "token": nil}
 	if hi < len(hits) {
@@ -289,7 +296,7 @@ func (h *s2Handler) citations(rw http.ResponseWriter, r *http.Request, id string
 			ctx = []string{}
 		}
 		infl, _ := p.Extra["influential"].(bool)
-		data = append(data, map[string]any{"contexts": ctx, "intents": intents, "isInfluential": infl, "citingPaper": s2Paper(p)})
+		data = append(data, map[string]any{"contexts": ctx, "intents": intents, "isInfluential": infl, "citingPaper": h.s2Paper(r, p)})
 	}
 	out := map[string]any{"offset": off, "data": data}
 	if hi < len(hits) {

@@ -153,6 +153,11 @@ func list(items []string) string {
 
 func sentence(g *group) string {
 	e := g.e
+	if e.Field == "fulltext" {
+		// A paper read in full (crawler/fulltext): the detail says the verdict, the section and
+		// page, and the PDF; the snippet is the sentence.
+		return fmt.Sprintf("the paper's full text, %s: %s", e.Detail, quote(e.Snippet))
+	}
 	weak := strings.HasSuffix(e.Rule, "-weak")
 	rule := strings.TrimSuffix(e.Rule, "-weak")
 	n := len(g.snippets)
