@@ -42,6 +42,53 @@ type Info struct {
 	CardData     map[string]any `json:"cardData"`
 	Siblings     []Sibling      `json:"siblings"`
 	Description  string         `json:"description"` // datasets
+	// ChildrenModelCount is the Hub's count of a model's children by relation
+	// (expand[]=childrenModelCount).
+	ChildrenModelCount ChildCounts `json:"childrenModelCount"`
+}
+
+// ChildCounts is a model's childrenModelCount: {"adapter": n, "finetune": n, "merge": n,
+// "quantized": n} (one number is read as a total). Known is false when the answer carried none.
+type ChildCounts struct {
+	Known bool
+	Total int
+	By    map[string]int
+}
+
+// UnmarshalJSON reads an object of counts by relation, or one number.
+func (c *ChildCounts) UnmarshalJSON(b []byte) error {
+	t := bytes.TrimSpace(b)
+	if bytes.Equal(t, []byte("null")) {
+		*c = ChildCounts{}
+		return nil
+	}
+	if len(t) > 0 && t[0] == '{' {
+		var by map[string]json.Number
+		if err := json.Unmarshal(t, &by); err != nil {
+			return fmt.Errorf("childrenModelCount: %w", err)
+		}
+		out := ChildCounts{Known: true, By: make(map[string]int, len(by))}
+		for rel, n := range by {
+			v, err := n.Int64()
+			if err != nil || v < 0 {
+				return fmt.Errorf("childrenModelCount.%s: %q is not a count", rel, n)
+			}
+			out.By[rel] = int(v)
+			out.Total += int(v)
+		}
+		*c = out
+		return nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(t, &n); err != nil {
+		return fmt.Errorf("childrenModelCount: %w", err)
+	}
+	v, err := n.Int64()
+	if err != nil || v < 0 {
+		return fmt.Errorf("childrenModelCount: %q is not a count", n)
+	}
+	*c = ChildCounts{Known: true, Total: int(v)}
+	return nil
 }
 
 func (i *Info) hasSibling(name string) bool {
