@@ -55,23 +55,22 @@ type ChildCounts struct {
 	By    map[string]int
 }
 
-// UnmarshalJSON reads an object of counts by relation, or one number.
+// UnmarshalJSON reads an object of counts by relation, or one number. Anything else (a negative
+// or non-numeric count) is read as no count, not as an error: the repo is still sighted, and a
+// model without a count is searched for children (nothing is pruned on a count it cannot read).
 func (c *ChildCounts) UnmarshalJSON(b []byte) error {
+	*c = ChildCounts{}
 	t := bytes.TrimSpace(b)
-	if bytes.Equal(t, []byte("null")) {
-		*c = ChildCounts{}
-		return nil
-	}
 	if len(t) > 0 && t[0] == '{' {
 		var by map[string]json.Number
-		if err := json.Unmarshal(t, &by); err != nil {
-			return fmt.Errorf("childrenModelCount: %w", err)
+		if json.Unmarshal(t, &by) != nil {
+			return nil
 		}
 		out := ChildCounts{Known: true, By: make(map[string]int, len(by))}
 		for rel, n := range by {
 			v, err := n.Int64()
 			if err != nil || v < 0 {
-				return fmt.Errorf("childrenModelCount.%s: %q is not a count", rel, n)
+				return nil
 			}
 			out.By[rel] = int(v)
 			out.Total += int(v)
@@ -80,14 +79,12 @@ func (c *ChildCounts) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	var n json.Number
-	if err := json.Unmarshal(t, &n); err != nil {
-		return fmt.Errorf("childrenModelCount: %w", err)
+	if json.Unmarshal(t, &n) != nil {
+		return nil
 	}
-	v, err := n.Int64()
-	if err != nil || v < 0 {
-		return fmt.Errorf("childrenModelCount: %q is not a count", n)
+	if v, err := n.Int64(); err == nil && v >= 0 {
+		*c = ChildCounts{Known: true, Total: int(v)}
 	}
-	*c = ChildCounts{Known: true, Total: int(v)}
 	return nil
 }
 

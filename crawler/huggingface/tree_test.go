@@ -359,3 +359,84 @@ func TestIncrementalRunListsOnlyWhatChanged(t *testing.T) {
 		t.Errorf("full listing of the root after the deletion: %v", root)
 	}
 }
+
+// A lineage page built from recorded model objects (SYNTHETIC wrapping: no list answer was ever
+// recorded, SOURCES.md): the recorded ?expand= answer of FLUX.1-dev carries only the fields asked
+// for plus _id and id, so an object without childrenModelCount is an unknown count, and that
+// child is searched for children; the recorded full objects parse as sightings without a card.
+func TestRecordedObjectsAsALineagePage(t *testing.T) {
+	recs := webapitest.Load(t, "testdata")
+	var objs []string
+	for _, n := range []string{"api_models_FLUX.1-dev_expand_inferenceProviderMapping.json", "api_models_google-bert_bert-base-uncased.json",
+		"api_models_stabilityai_stable-diffusion-2-1.json"} {
+		objs = append(objs, string(webapitest.Find(t, recs, n).Body))
+	}
+	// The third object gets a count of zero children: it is pruned.
+	objs[2] = strings.Replace(objs[2], `{`, `{"childrenModelCount":{"adapter":0,"finetune":0,"merge":0,"quantized":0},`, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		rw.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(rw, "["+strings.Join(objs, ",")+"]")
+	}))
+	defer srv.Close()
+	src := treeSource(t, srv.URL)
+	res, err := src.Handle(ctx(t), src.lineageJob("test", "some/base", 1, -1, ""), webapitest.NewFetcher())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, a := range res.Artifacts {
+		ids = append(ids, a.ID)
+	}
+	want := []string{"hf:model:black-forest-labs/FLUX.1-dev", "hf:model:google-bert/bert-base-uncased", "hf:model:stabilityai/stable-diffusion-2-1"}
+	if !slices.Equal(ids, want) {
+		t.Fatalf("sightings %v, want %v", ids, want)
+	}
+	bert := res.Artifacts[1]
+	if !slices.Contains(bert.DeclaredDatasets, "bookcorpus") || bert.Text != "" || len(bert.Files) == 0 {
+		t.Errorf("bert from the listing: %+v", bert)
+	}
+	var children []string
+	for _, j := range res.Next {
+		if j.Kind != KindSearchModels {
+			t.Errorf("a lineage hit got a %s job", j.Kind)
+			continue
+		}
+		u, _ := url.Parse(j.URL)
+		children = append(children, u.Query().Get("filter"))
+	}
+	if !slices.Equal(children, []string{"base_model:black-forest-labs/FLUX.1-dev", "base_model:google-bert/bert-base-uncased"}) {
+		t.Errorf("children searched: %v (the counted-zero model must be pruned)", children)
+	}
+	if res.Listing == nil || len(res.Listing.IDs) != 3 {
+		t.Errorf("listing %+v", res.Listing)
+	}
+}
+
+func TestChildCountsParse(t *testing.T) {
+	for _, c := range []struct {
+		in    string
+		known bool
+		total int
+	}{
+		{`{"id":"a/b","childrenModelCount":{"adapter":716,"merge":19,"quantized":190,"finetune":328}}`, true, 1253},
+		{`{"id":"a/b","childrenModelCount":7}`, true, 7},
+		{`{"id":"a/b","childrenModelCount":null}`, false, 0},
+		{`{"id":"a/b"}`, false, 0},
+	} {
+		in, err := ParseInfo([]byte(c.in))
+		if err != nil {
+			t.Fatalf("%s: %v", c.in, err)
+		}
+		if in.ChildrenModelCount.Known != c.known || in.ChildrenModelCount.Total != c.total {
+			t.Errorf("%s: %+v", c.in, in.ChildrenModelCount)
+		}
+	}
+	// A count it cannot read loses nothing: the repo parses, with no count (so it is not pruned).
+	for _, bad := range []string{`{"id":"a/b","childrenModelCount":{"adapter":-1}}`, `{"id":"a/b","childrenModelCount":"many"}`,
+		`{"id":"a/b","childrenModelCount":[1]}`} {
+		in, err := ParseInfo([]byte(bad))
+		if err != nil || in.ID != "a/b" || in.ChildrenModelCount.Known {
+			t.Errorf("%s: %+v %v", bad, in, err)
+		}
+	}
+}
