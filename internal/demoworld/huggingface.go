@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -37,6 +38,9 @@ type hfHandler struct {
 	w  *World
 	mu sync.Mutex
 	ix *hfIndex
+	// builds counts index builds and scanned the repos examined to answer queries (tests check
+	// that a page costs no scan of the planted set).
+	builds, scanned atomic.Int64
 }
 
 const hfSource = "huggingface"
@@ -116,6 +120,7 @@ func (h *hfHandler) index() *hfIndex {
 	if ix := h.ix; ix != nil && ix.epoch == e && ix.start.Equal(start) && ix.n == n {
 		return ix
 	}
+	h.builds.Add(1)
 	ix := &hfIndex{epoch: e, start: start, n: n, children: map[string]map[string]int{}, memo: map[string][]int{}}
 	for _, p := range h.w.Planted(hfSource) {
 		k := 0
@@ -193,6 +198,7 @@ func (h *hfHandler) hits(ix *hfIndex, k int, search string, filters []string, so
 	if len(fs) > 0 {
 		// Start from the shortest posting list; keep what carries every other tag.
 		sort.Slice(fs, func(i, j int) bool { return len(ix.byTag[k][fs[i]]) < len(ix.byTag[k][fs[j]]) })
+		h.scanned.Add(int64(len(ix.byTag[k][fs[0]])))
 		for _, i := range ix.byTag[k][fs[0]] {
 			all := true
 			for _, f := range fs[1:] {
@@ -212,6 +218,7 @@ func (h *hfHandler) hits(ix *hfIndex, k int, search string, filters []string, so
 		}
 	}
 	if search != "" {
+		h.scanned.Add(int64(len(cand)))
 		kept := cand[:0:0]
 		for _, i := range cand {
 			if strings.Contains(ix.lower[k][i], search) {
