@@ -311,9 +311,9 @@ func TestPlan(t *testing.T) {
 		"/api/models?cardData=true&filter=arxiv%3A2101.00027&full=true&limit=2",
 		"/api/datasets?filter=arxiv%3A2101.00027&full=true&limit=2",
 		"/api/models/EleutherAI/gpt-j-6b?blobs=true",
-		"/api/models?expand%5B%5D=author&expand%5B%5D=cardData&expand%5B%5D=childrenModelCount&expand%5B%5D=createdAt&expand%5B%5D=disabled&expand%5B%5D=downloads&expand%5B%5D=gated&expand%5B%5D=lastModified&expand%5B%5D=library_name&expand%5B%5D=likes&expand%5B%5D=pipeline_tag&expand%5B%5D=private&expand%5B%5D=sha&expand%5B%5D=siblings&expand%5B%5D=tags&filter=base_model%3AEleutherAI%2Fgpt-j-6b&limit=2",
-		"/api/models?expand%5B%5D=author&expand%5B%5D=cardData&expand%5B%5D=childrenModelCount&expand%5B%5D=createdAt&expand%5B%5D=disabled&expand%5B%5D=downloads&expand%5B%5D=gated&expand%5B%5D=lastModified&expand%5B%5D=library_name&expand%5B%5D=likes&expand%5B%5D=pipeline_tag&expand%5B%5D=private&expand%5B%5D=sha&expand%5B%5D=siblings&expand%5B%5D=tags&filter=base_model%3Astable-diffusion-v1-5%2Fstable-diffusion-v1-5&limit=2",
-		"/api/models?expand%5B%5D=author&expand%5B%5D=cardData&expand%5B%5D=childrenModelCount&expand%5B%5D=createdAt&expand%5B%5D=disabled&expand%5B%5D=downloads&expand%5B%5D=gated&expand%5B%5D=lastModified&expand%5B%5D=library_name&expand%5B%5D=likes&expand%5B%5D=pipeline_tag&expand%5B%5D=private&expand%5B%5D=sha&expand%5B%5D=siblings&expand%5B%5D=tags&filter=base_model%3Arunwayml%2Fstable-diffusion-v1-5&limit=2",
+		"/api/models?expand=author&expand=cardData&expand=childrenModelCount&expand=createdAt&expand=disabled&expand=downloads&expand=gated&expand=lastModified&expand=library_name&expand=likes&expand=pipeline_tag&expand=private&expand=sha&expand=siblings&expand=tags&filter=base_model%3AEleutherAI%2Fgpt-j-6b&limit=2",
+		"/api/models?expand=author&expand=cardData&expand=childrenModelCount&expand=createdAt&expand=disabled&expand=downloads&expand=gated&expand=lastModified&expand=library_name&expand=likes&expand=pipeline_tag&expand=private&expand=sha&expand=siblings&expand=tags&filter=base_model%3Astable-diffusion-v1-5%2Fstable-diffusion-v1-5&limit=2",
+		"/api/models?expand=author&expand=cardData&expand=childrenModelCount&expand=createdAt&expand=disabled&expand=downloads&expand=gated&expand=lastModified&expand=library_name&expand=likes&expand=pipeline_tag&expand=private&expand=sha&expand=siblings&expand=tags&filter=base_model%3Arunwayml%2Fstable-diffusion-v1-5&limit=2",
 	} {
 		if !slices.Contains(urls, w) {
 			t.Errorf("plan lacks %s", w)

@@ -97,11 +97,11 @@ func (s *Source) status(job crawler.Job, resp *crawler.Response, res *crawler.Re
 }
 
 // withoutCounts answers a lineage query the Hub refused (HTTP 400) for its
-// expand[]=childrenModelCount: counts are switched off for this process and the same query is
+// expand=childrenModelCount: counts are switched off for this process and the same query is
 // asked again without them (its hits are then all searched for children).
 func (s *Source) withoutCounts(job crawler.Job, resp *crawler.Response, res crawler.Result) (crawler.Result, error) {
 	if s.childCounts.Swap(false) {
-		res.Notes = append(res.Notes, fmt.Sprintf("huggingface: the Hub refused expand[]=childrenModelCount on a model list (HTTP 400: %s): "+
+		res.Notes = append(res.Notes, fmt.Sprintf("huggingface: the Hub refused expand=childrenModelCount on a model list (HTTP 400: %s): "+
 			"lineage is listed without pruning (every child searched for children)", webapi.ErrorMessage(resp.Body)))
 	}
 	u, err := url.Parse(job.URL)
@@ -110,12 +110,12 @@ func (s *Source) withoutCounts(job crawler.Job, resp *crawler.Response, res craw
 	}
 	q := u.Query()
 	var keep []string
-	for _, f := range q["expand[]"] {
+	for _, f := range q["expand"] {
 		if f != "childrenModelCount" {
 			keep = append(keep, f)
 		}
 	}
-	q["expand[]"] = keep
+	q["expand"] = keep
 	u.RawQuery = q.Encode()
 	next := job
 	next.ID, next.URL, next.Attempt = crawler.Key(Name, job.Kind, u.String()), u.String(), 0

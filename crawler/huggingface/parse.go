@@ -43,7 +43,7 @@ type Info struct {
 	Siblings     []Sibling      `json:"siblings"`
 	Description  string         `json:"description"` // datasets
 	// ChildrenModelCount is the Hub's count of a model's children by relation
-	// (expand[]=childrenModelCount).
+	// (expand=childrenModelCount).
 	ChildrenModelCount ChildCounts `json:"childrenModelCount"`
 }
 

@@ -187,12 +187,12 @@ const (
 	// metaSince restricts a query to repos changed since an RFC 3339 time (sort=lastModified,
 	// direction=-1, read down to the first older repo): never a complete listing.
 	metaSince = "since"
-	// metaCounts marks a lineage query that asked for expand[]=childrenModelCount.
+	// metaCounts marks a lineage query that asked for expand=childrenModelCount.
 	metaCounts = "counts"
 )
 
-// lineageFields are the expand[] fields of a lineage listing: what an artifact needs (the same as
-// full=true&cardData=true gives) plus each model's childrenModelCount. expand[] replaces full and
+// lineageFields are the expand fields of a lineage listing: what an artifact needs (the same as
+// full=true&cardData=true gives) plus each model's childrenModelCount. expand replaces full and
 // cardData (the Hub refuses them together).
 var lineageFields = []string{"author", "cardData", "childrenModelCount", "createdAt", "disabled", "downloads", "gated",
 	"lastModified", "library_name", "likes", "pipeline_tag", "private", "sha", "siblings", "tags"}
@@ -232,7 +232,7 @@ func (s *Source) lineageJob(dataset, parent string, depth, expect int, since str
 		if f == "childrenModelCount" && !counts {
 			continue
 		}
-		q.Add("expand[]", f)
+		q.Add("expand", f)
 	}
 	meta := map[string]string{
 		webapi.MetaScope: Name + ":" + KindSearchModels + ":filter=base_model:" + parent,

@@ -19,7 +19,7 @@ import (
 
 // The Hugging Face Hub, as recorded in fixtures/real/huggingface: /api/models and /api/datasets
 // (search=, filter=<tag> repeated, limit=, cursor= with a Link rel="next" header, sort= and
-// direction=, expand[]= naming the fields to return), /api/models/{id} and /api/datasets/{id}
+// direction=, expand= (or expand[]=) naming the fields to return), /api/models/{id} and /api/datasets/{id}
 // (siblings with sizes when blobs=true), cards under /{id}/resolve|raw/main/README.md and
 // /datasets/{id}/..., 404 with X-Error-Code: RepoNotFound, weak ETags honoured with 304, and the
 // IETF draft RateLimit headers the Hub sends.
@@ -27,8 +27,8 @@ import (
 // What is modelled on the Hub without a recorded answer to check it against (docs/sources.md says
 // which): a model's childrenModelCount ({"finetune": n, "adapter": n, "quantized": n, "merge": n},
 // counted from the base_model:<relation>:<id> tags of the other planted models) is served on list
-// answers too when expand[]=childrenModelCount asks for it; sort=lastModified sorts by
-// World.ChangedAt; an unknown expand[] value is a 400 naming the accepted ones.
+// answers too when expand=childrenModelCount asks for it; sort=lastModified sorts by
+// World.ChangedAt; an unknown expand value is a 400 naming the accepted ones.
 //
 // Lists are answered from an index built once per epoch (by id, by tag, children counts) and a
 // memo of each query's sorted hits, so a page costs O(page) at 100,000 planted repos, not a scan.

@@ -35,7 +35,7 @@ func TestHuggingFaceExpandSortAndChildCounts(t *testing.T) {
 	h := &hfHandler{w: w}
 	// expand[] returns the fields asked for, plus _id and id; childrenModelCount counts the
 	// base_model:<relation>:<id> tags of the other repos, every relation listed.
-	q := url.Values{"filter": {"base_model:stable-diffusion-v1-5/stable-diffusion-v1-5"}, "expand[]": {"childrenModelCount", "tags"}}
+	q := url.Values{"filter": {"base_model:stable-diffusion-v1-5/stable-diffusion-v1-5"}, "expand": {"childrenModelCount", "tags"}}
 	resp, items := hfGet(t, h, "/api/models?"+q.Encode())
 	if resp.StatusCode != 200 || len(items) != 1 || items[0]["id"] != "pixelforge/sd15-watercolor" || len(items[0]) != 4 {
 		t.Fatalf("%d %v", resp.StatusCode, items)
@@ -102,7 +102,7 @@ func TestHuggingFaceAtHundredThousandModelsAnswersFromTheIndex(t *testing.T) {
 	const n = 100_000
 	root, parents := plantWide(w, n)
 	h := &hfHandler{w: w}
-	next := "/api/models?" + url.Values{"filter": {"base_model:" + root}, "limit": {"100"}, "expand[]": {"childrenModelCount", "tags"}}.Encode()
+	next := "/api/models?" + url.Values{"filter": {"base_model:" + root}, "limit": {"100"}, "expand": {"childrenModelCount", "tags"}}.Encode()
 	pages, listed := 0, 0
 	for next != "" {
 		resp, items := hfGet(t, h, next)
