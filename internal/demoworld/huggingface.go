@@ -375,8 +375,30 @@ func hfTags(p Planted) []string {
 			tags, has[t] = append(tags, t), true
 		}
 	}
+	var bases []string
 	for _, b := range p.BaseModels {
+		bases = append(bases, b)
 		if t := "base_model:" + b; !has[t] {
+			tags, has[t] = append(tags, t), true
+		}
+	}
+	for _, t := range p.Tags {
+		if rest, ok := strings.CutPrefix(t, "base_model:"); ok {
+			if rel, _, ok := strings.Cut(rest, ":"); !ok || !slices.Contains(hfRelations, rel) {
+				bases = append(bases, rest)
+			}
+		}
+	}
+	// The Hub puts every child in one of its relations: a base declared without one is a fine-tune.
+	for _, b := range bases {
+		classified := false
+		for _, rel := range hfRelations {
+			if has["base_model:"+rel+":"+b] {
+				classified = true
+				break
+			}
+		}
+		if t := "base_model:finetune:" + b; !classified && !has[t] {
 			tags, has[t] = append(tags, t), true
 		}
 	}

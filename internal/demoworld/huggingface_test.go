@@ -177,3 +177,30 @@ func BenchmarkHuggingFaceAtHundredThousandModels(b *testing.B) {
 		}
 	})
 }
+
+// A planted model that declares its base without a relation (base_models only, as a card's
+// base_model: does) is served with base_model:finetune:<base>, as the Hub classifies every child,
+// and counted among its base's children: a lineage crawl that prunes by counts still finds it.
+func TestHuggingFaceChildWithoutRelationIsCountedAsFineTune(t *testing.T) {
+	w, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.PlantHuggingFace(
+		Planted{Artifact: artifact.Artifact{ID: "hf:model:plain/parent", Source: hfSource, Kind: artifact.KindModel, BaseModels: []string{"stable-diffusion-v1-5/stable-diffusion-v1-5"}}},
+		Planted{Artifact: artifact.Artifact{ID: "hf:model:plain/child", Source: hfSource, Kind: artifact.KindModel, BaseModels: []string{"plain/parent"}}},
+		Planted{Artifact: artifact.Artifact{ID: "hf:model:plain/tagged", Source: hfSource, Kind: artifact.KindModel, Tags: []string{"base_model:plain/parent"}}})
+	h := &hfHandler{w: w}
+	q := url.Values{"filter": {"base_model:stable-diffusion-v1-5/stable-diffusion-v1-5"}, "expand": {"childrenModelCount", "tags"}}
+	_, items := hfGet(t, h, "/api/models?"+q.Encode())
+	for _, it := range items {
+		if it["id"] != "plain/parent" {
+			continue
+		}
+		if c := it["childrenModelCount"].(map[string]any); c["finetune"] != 2.0 {
+			t.Errorf("plain/parent counts %v, want 2 fine-tunes", c)
+		}
+		return
+	}
+	t.Fatalf("plain/parent not listed: %v", items)
+}
