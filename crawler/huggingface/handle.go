@@ -36,6 +36,8 @@ func (s *Source) Handle(ctx context.Context, job crawler.Job, f crawler.Fetcher)
 	switch job.Kind {
 	case KindSearchModels, KindSearchDatasets:
 		err = s.handleSearch(job, resp, &res)
+	case KindChangedModels, KindChangedDatasets:
+		err = s.handleChanged(job, resp, &res)
 	case KindModelInfo, KindDatasetInfo:
 		err = s.handleInfo(job, resp, &res)
 	case KindModelCard, KindDatasetCard:

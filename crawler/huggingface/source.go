@@ -6,6 +6,7 @@ package huggingface
 import (
 	"context"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -44,6 +45,9 @@ const (
 	// children are generation 1. The Hub's child counts prune empty subtrees, so depth costs
 	// requests only where children exist.
 	DefaultDepth = 6
+	// DefaultChangedPages bounds the Hub-wide listing of what changed since the last run (pages
+	// of page_size) before an incremental run plans per query instead.
+	DefaultChangedPages = 20
 	// MaxTextBytes bounds the card text kept in an artifact.
 	MaxTextBytes = 512 << 10
 )
@@ -60,6 +64,12 @@ type Source struct {
 	cardPath string
 	// datasetFilters turns the filter=dataset:<alias> queries on (default on).
 	datasetFilters bool
+	// changedPages bounds the pages of the Hub-wide "changed since" listing of an incremental
+	// run (0: plan per query instead).
+	changedPages int
+	// changedLineage sights every changed model that declares a base model, for the matcher's
+	// lineage store to judge (a new child of an unchanged model in a tainted tree).
+	changedLineage bool
 	// childCounts asks lineage listings for each model's childrenModelCount (default on); it is
 	// switched off for the process when the Hub refuses it (HTTP 400), and every lineage hit is
 	// then searched for children.
@@ -85,6 +95,12 @@ func New(cfg configs.SourceConfig, env crawler.Env) (crawler.Source, error) {
 		return nil, err
 	}
 	if s.datasetFilters, err = webapi.Bool(Name, cfg, "dataset_filters", true); err != nil {
+		return nil, err
+	}
+	if s.changedPages, err = webapi.NonNegative(Name, cfg, "changed_max_pages", DefaultChangedPages); err != nil {
+		return nil, err
+	}
+	if s.changedLineage, err = webapi.Bool(Name, cfg, "changed_lineage", true); err != nil {
 		return nil, err
 	}
 	counts, err := webapi.Bool(Name, cfg, "child_counts", true)
@@ -122,48 +138,32 @@ func (s *Source) Plan(ctx context.Context, datasets []*configs.Dataset) ([]crawl
 	return s.PlanIncremental(ctx, datasets, crawler.Incremental{})
 }
 
-// PlanIncremental implements crawler.IncrementalPlanner: per dataset, name searches over models
-// and datasets for each alias and derivative name, filter=dataset:<alias> for id-like aliases,
-// filter=arxiv:<id> for its papers, the known models' info and their children
-// (filter=base_model:<id>). When inc is filtered (a scheduled re-scan), every list query is
-// sorted by lastModified, newest first, and read only down to the first repo unchanged since
-// inc.Since: such a listing is not complete, so it reports no Listing (see incremental.go).
+// PlanIncremental implements crawler.IncrementalPlanner. A full plan (inc not filtered): per
+// dataset, name searches over models and datasets for each alias and derivative name,
+// filter=dataset:<alias> for id-like aliases, filter=arxiv:<id> for its papers, the known models'
+// info and their children (filter=base_model:<id>), every query read to its end. A filtered plan (a
+// scheduled re-scan since inc.Since) lists what changed on the whole Hub instead: two queries
+// sorted by lastModified, newest first, read down to the first repo older than inc.Since, whose
+// repos are matched here against the same terms (changed.go); past changed_max_pages it falls back
+// on the per-query plan, each query sorted and read the same way. A filtered listing is never
+// complete, so it reports no Listing.
 func (s *Source) PlanIncremental(ctx context.Context, datasets []*configs.Dataset, inc crawler.Incremental) ([]crawler.Job, error) {
-	var plan webapi.Plan
-	since := ""
-	if inc.Filtered() {
-		since = inc.Since.UTC().Format(time.RFC3339)
+	spec, err := watchOf(ctx, datasets, s.datasetFilters)
+	if err != nil {
+		return nil, err
 	}
-	add := func(j crawler.Job) { plan.Add(j) }
-	for _, d := range datasets {
-		if err := ctx.Err(); err != nil {
+	var jobs []crawler.Job
+	switch {
+	case inc.Filtered() && s.changedPages > 0 && len(spec.Datasets) > 0:
+		jobs, err = s.changedJobs(spec, inc.Since.UTC().Format(time.RFC3339))
+		if err != nil {
 			return nil, err
 		}
-		for _, term := range webapi.Terms(d, 3) {
-			slug := webapi.Slug(term)
-			// search= matches repo ids: phrases of four words or more never occur in one.
-			if len(slug) < 3 || len(strings.Fields(term)) > 3 {
-				continue
-			}
-			add(s.searchJob(KindSearchModels, d.ID, "search", slug, since))
-			add(s.searchJob(KindSearchDatasets, d.ID, "search", slug, since))
-			// filter=dataset:<id> only for what can be a dataset id: never a file name or domain.
-			if s.datasetFilters && slug == term && webapi.DatasetIDCandidate(term) {
-				add(s.searchJob(KindSearchModels, d.ID, "filter", "dataset:"+term, since))
-			}
-		}
-		for _, id := range webapi.ArXivIDs(d) {
-			add(s.searchJob(KindSearchModels, d.ID, "filter", "arxiv:"+id, since))
-			add(s.searchJob(KindSearchDatasets, d.ID, "filter", "arxiv:"+id, since))
-		}
-		for _, m := range webapi.HubModelIDs(d) {
-			add(s.infoJob(KindModelInfo, d.ID, m, 0))
-			if s.depth > 0 {
-				add(s.lineageJob(d.ID, m, 1, -1, since))
-			}
-		}
+	case inc.Filtered():
+		jobs = s.seedJobs(spec, inc.Since.UTC().Format(time.RFC3339), true, true)
+	default:
+		jobs = s.seedJobs(spec, "", true, true)
 	}
-	jobs := plan.Jobs()
 	if len(jobs) > 0 {
 		var notes []string
 		if s.token == "" {
@@ -174,6 +174,48 @@ func (s *Source) PlanIncremental(ctx context.Context, datasets []*configs.Datase
 		}
 	}
 	return jobs, nil
+}
+
+// seedJobs are the per-query plan of the watched datasets: model queries (name searches,
+// dataset: and arxiv: filters, known models' info and children) and/or dataset queries. since
+// (RFC 3339, or "") sorts each by lastModified and reads it down to that time.
+func (s *Source) seedJobs(spec watchSpec, since string, models, datasets bool) []crawler.Job {
+	var plan webapi.Plan
+	add := func(j crawler.Job) { plan.Add(j) }
+	for _, d := range spec.Datasets {
+		for _, slug := range d.Search {
+			if models {
+				add(s.searchJob(KindSearchModels, d.ID, "search", slug, since))
+			}
+			if datasets {
+				add(s.searchJob(KindSearchDatasets, d.ID, "search", slug, since))
+			}
+			if models && slices.Contains(d.Tags, slug) {
+				add(s.searchJob(KindSearchModels, d.ID, "filter", "dataset:"+slug, since))
+			}
+		}
+		for _, id := range d.ArXiv {
+			if models {
+				add(s.searchJob(KindSearchModels, d.ID, "filter", "arxiv:"+id, since))
+			}
+			if datasets {
+				add(s.searchJob(KindSearchDatasets, d.ID, "filter", "arxiv:"+id, since))
+			}
+		}
+		if !models {
+			continue
+		}
+		for _, m := range d.Models {
+			// A filtered run leaves the known models' info to the monitor's re-checks.
+			if since == "" {
+				add(s.infoJob(KindModelInfo, d.ID, m, 0))
+			}
+			if s.depth > 0 {
+				add(s.lineageJob(d.ID, m, 1, -1, since))
+			}
+		}
+	}
+	return plan.Jobs()
 }
 
 // Job metadata of list queries.

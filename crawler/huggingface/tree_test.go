@@ -137,9 +137,13 @@ func startTreeWorld(t *testing.T, extra ...demoworld.Planted) (*demoworld.World,
 	return world, srv.URL + "/huggingface", tree
 }
 
-func treeSource(t *testing.T, base string) *Source {
+func treeSource(t *testing.T, base string, opts ...string) *Source {
 	t.Helper()
-	src, err := New(configs.SourceConfig{BaseURL: base, PageSize: 100, MaxPages: 3}, nil)
+	o := map[string]string{}
+	for i := 0; i+1 < len(opts); i += 2 {
+		o[opts[i]] = opts[i+1]
+	}
+	src, err := New(configs.SourceConfig{BaseURL: base, PageSize: 100, MaxPages: 3, Options: o}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,11 +269,9 @@ func TestLineageWithoutChildCountsFallsBackToSearchingEveryChild(t *testing.T) {
 	}
 }
 
-// An incremental run (the monitor's plan since the last run) lists only what changed: each query
-// sorted by lastModified, newest first, read down to the first repo unchanged since, and children
-// searched only under changed models. It reports no listing (nothing can be judged gone from it);
-// the next full listing sees the deletion.
-func TestIncrementalRunListsOnlyWhatChanged(t *testing.T) {
+// incrementalWorld is the tree world plus epoch 2's changes: four new models under the root or
+// under a new one, a new adapter of an unchanged fine-tune, and one deletion.
+func incrementalWorld(t *testing.T) (*demoworld.World, string, plantedTree, demoworld.Planted) {
 	newIn2 := func(id, parent, rel string) demoworld.Planted {
 		return demoworld.Planted{Artifact: artifact.Artifact{ID: "hf:model:" + id, Source: Name, Kind: artifact.KindModel,
 			URL: "https://huggingface.co/" + id, Title: id, Published: "2026-01-20",
@@ -278,18 +280,30 @@ func TestIncrementalRunListsOnlyWhatChanged(t *testing.T) {
 	deleted := demoworld.Planted{Artifact: artifact.Artifact{ID: "hf:model:gone-org/taken-down", Source: Name, Kind: artifact.KindModel,
 		URL: "https://huggingface.co/gone-org/taken-down", Title: "gone-org/taken-down", Published: "2024-03-01",
 		Tags: []string{"base_model:" + treeRoot, "base_model:finetune:" + treeRoot}, BaseModels: []string{treeRoot}}, Epochs: []int{1}}
-	extra := []demoworld.Planted{deleted,
+	world, base, tree := startTreeWorld(t, deleted,
 		newIn2("new-org/ft-a", treeRoot, "finetune"), newIn2("new-org/q-b", treeRoot, "quantized"),
-		newIn2("new-org/sub", treeRoot, "finetune"), newIn2("new-org/sub-lora", "new-org/sub", "adapter")}
-	world, base, tree := startTreeWorld(t, extra...)
+		newIn2("new-org/sub", treeRoot, "finetune"), newIn2("new-org/sub-lora", "new-org/sub", "adapter"),
+		newIn2("new-org/deep-lora", "hop1-org0/m-0-0", "adapter"))
+	return world, base, tree, deleted
+}
+
+var newInEpoch2 = []string{"hf:model:new-org/ft-a", "hf:model:new-org/q-b", "hf:model:new-org/sub", "hf:model:new-org/sub-lora", "hf:model:new-org/deep-lora"}
+
+// An incremental run (the monitor's plan since the last run) lists what changed on the whole Hub
+// since then: one query per kind, sorted by lastModified, newest first, read down to the first
+// repo older than the last run, matched here against the watched terms. A new child of a known
+// model is sighted and, where the Hub counts children, searched; a new child of an unchanged
+// descendant is sighted for the matcher's lineage store. It reports no listing (nothing can be
+// judged gone from it); the next full listing sees the deletion.
+func TestIncrementalRunListsOnlyWhatChanged(t *testing.T) {
+	world, base, tree, deleted := incrementalWorld(t)
 	src := treeSource(t, base)
-	f := webapitest.NewFetcher()
 	first, err := src.Plan(ctx(t), treeRegistry())
 	if err != nil {
 		t.Fatal(err)
 	}
 	before := world.Requests("huggingface")
-	run1 := crawlJobs(t, src, f, first)
+	run1 := crawlJobs(t, src, webapitest.NewFetcher(), first)
 	full1 := int(world.Requests("huggingface") - before)
 	if _, ok := run1.Artifacts[deleted.ID]; !ok || len(run1.Errors) > 0 {
 		t.Fatalf("first run: %v", run1.Errors)
@@ -301,22 +315,19 @@ func TestIncrementalRunListsOnlyWhatChanged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lists := 0
+	var kinds []string
 	for _, j := range inc {
+		kinds = append(kinds, j.Kind)
 		u, err := url.Parse(j.URL)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if u.Path != "/huggingface/api/models" && u.Path != "/huggingface/api/datasets" {
-			continue
-		}
-		lists++
-		if q := u.Query(); q.Get("sort") != "lastModified" || q.Get("direction") != "-1" {
-			t.Errorf("incremental list query not sorted newest first: %s", j.URL)
+		if q := u.Query(); q.Get("sort") != "lastModified" || q.Get("direction") != "-1" || q.Get("search") != "" || q.Get("filter") != "" {
+			t.Errorf("incremental query is not the Hub-wide list newest first: %s", j.URL)
 		}
 	}
-	if lists < 3 {
-		t.Errorf("%d list queries in the incremental plan", lists)
+	if !slices.Equal(kinds, []string{KindChangedModels, KindChangedDatasets}) {
+		t.Errorf("incremental plan %v", kinds)
 	}
 	f2 := webapitest.NewFetcher()
 	before = world.Requests("huggingface")
@@ -325,17 +336,20 @@ func TestIncrementalRunListsOnlyWhatChanged(t *testing.T) {
 	if len(run2.Errors) > 0 {
 		t.Fatalf("incremental run: %v", run2.Errors)
 	}
-	for _, id := range []string{"hf:model:new-org/ft-a", "hf:model:new-org/q-b", "hf:model:new-org/sub", "hf:model:new-org/sub-lora"} {
+	for _, id := range newInEpoch2 {
 		if _, ok := run2.Artifacts[id]; !ok {
 			t.Errorf("incremental run missed the new %s", id)
 		}
 	}
-	// The planned queries (one page each), the known model's card, and the children of the one
-	// changed model that has any.
-	if want := len(inc) + 1 + 1; sent != want {
-		t.Errorf("incremental run sent %d requests, want %d; the full run sent %d", sent, want, full1)
+	// ... and the demo world's own new fine-tune of epoch 2 (a changed model declaring a base).
+	if _, ok := run2.Artifacts["hf:model:mobileface/arcface-mbf-ms1mv3-distilled"]; !ok || len(run2.Artifacts) != len(newInEpoch2)+1 {
+		t.Errorf("incremental run sighted %d artifacts, want the %d new ones", len(run2.Artifacts), len(newInEpoch2)+1)
 	}
-	if q := lineageQueries(f2.Requests); !slices.Equal(q, []string{treeRoot, "new-org/sub"}) {
+	// One page per kind, and the children of the one new model that has any.
+	if sent != 3 {
+		t.Errorf("incremental run sent %d requests, want 3; the full run sent %d", sent, full1)
+	}
+	if q := lineageQueries(f2.Requests); !slices.Equal(q, []string{"new-org/sub"}) {
 		t.Errorf("incremental lineage requests %v", q)
 	}
 	if len(run2.Listings) != 0 {
@@ -358,6 +372,79 @@ func TestIncrementalRunListsOnlyWhatChanged(t *testing.T) {
 	if root == nil || slices.Contains(root.IDs, deleted.ID) || !slices.Contains(root.IDs, "hf:model:new-org/sub") || len(root.IDs) != 403 {
 		t.Errorf("full listing of the root after the deletion: %v", root)
 	}
+	if _, ok := run3.Artifacts["hf:model:new-org/deep-lora"]; !ok {
+		t.Error("the full listing missed the new adapter of an unchanged fine-tune")
+	}
+}
+
+// With changed_max_pages 0 an incremental run plans per query, each sorted by lastModified and read
+// down to the last run; with more changes than changed_max_pages pages hold, the Hub-wide listing
+// hands over to that per-query plan.
+func TestIncrementalRunPerQuery(t *testing.T) {
+	world, base, _, _ := incrementalWorld(t)
+	for _, c := range []struct {
+		name string
+		opts []string
+		// requests beyond the per-query plan's own
+		extra int
+	}{
+		{"changed_max_pages 0", []string{"changed_max_pages", "0"}, 0},
+		// page size 2: the 6 new models fill more than one page of the Hub-wide listing: after its
+		// first page (and the datasets' one) the models are listed per query
+		{"over changed_max_pages", []string{"changed_max_pages", "1"}, 2},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			world.SetEpoch(1)
+			src := treeSource(t, base, c.opts...)
+			if c.extra > 0 {
+				src.pageSize = 2
+			}
+			since := time.Now().UTC().Add(-time.Second)
+			world.SetEpoch(2)
+			inc, err := src.PlanIncremental(ctx(t), treeRegistry(), crawler.Incremental{Since: since})
+			if err != nil {
+				t.Fatal(err)
+			}
+			perQuery := src.seedJobs(watchSpecOf(t, src), since.Format(time.RFC3339), true, c.extra == 0)
+			f := webapitest.NewFetcher()
+			before := world.Requests("huggingface")
+			got := crawlJobs(t, src, f, inc)
+			sent := int(world.Requests("huggingface") - before)
+			if len(got.Errors) > 0 {
+				t.Fatal(got.Errors)
+			}
+			for _, id := range newInEpoch2[:4] {
+				if _, ok := got.Artifacts[id]; !ok {
+					t.Errorf("missed the new %s", id)
+				}
+			}
+			// Per query: each planned query reads one page (the root's: its 3 new children first;
+			// with a page of 2, two pages), plus the children of the one new model that has any.
+			rootPages := 1
+			if c.extra > 0 {
+				rootPages = 2
+			}
+			if want := c.extra + len(perQuery) + rootPages - 1 + 1; sent != want {
+				t.Errorf("sent %d requests, want %d (%d per-query jobs)", sent, want, len(perQuery))
+			}
+			if len(got.Listings) != 0 {
+				t.Errorf("%d listings from a filtered run", len(got.Listings))
+			}
+			handover := slices.ContainsFunc(got.Notes, func(n string) bool { return strings.Contains(n, "listed per query instead") })
+			if handover != (c.extra > 0) {
+				t.Errorf("hand-over note %v, notes %q", handover, got.Notes)
+			}
+		})
+	}
+}
+
+func watchSpecOf(t *testing.T, src *Source) watchSpec {
+	t.Helper()
+	spec, err := watchOf(ctx(t), treeRegistry(), src.datasetFilters)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return spec
 }
 
 // A lineage page built from recorded model objects (SYNTHETIC wrapping: no list answer was ever
