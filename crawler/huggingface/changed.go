@@ -132,19 +132,20 @@ func (s *Source) handleChanged(job crawler.Job, resp *crawler.Response, res *cra
 	if cut > 0 {
 		res.Notes = append(res.Notes, webapi.CapNote(Name, job.Kind, "changed since "+job.Meta[metaSince], cut+s.pageSize, s.pageSize))
 	}
+	// The page is read whole: the repos on it older than the last run are sighted too (they are
+	// the ones the monitor would otherwise re-check one by one; their cards and infos were fetched
+	// before and answer 304), but nothing is searched below them. No further page is read.
 	older := false
-	var changed []*Info
-	for _, it := range items {
-		if t, err := time.Parse(time.RFC3339, it.LastModified); err == nil && t.Before(since) {
-			older = true
-			break
-		}
-		changed = append(changed, it)
+	fresh := make([]bool, len(items))
+	for i, it := range items {
+		t, err := time.Parse(time.RFC3339, it.LastModified)
+		fresh[i] = err != nil || !t.Before(since)
+		older = older || !fresh[i]
 	}
 	// Oldest first: a new model's new base, on the same page, is recorded before it (the matcher's
 	// lineage store judges a child by its base's findings).
-	for i := len(changed) - 1; i >= 0; i-- {
-		s.matchChanged(job, spec, changed[i], isDataset, res)
+	for i := len(items) - 1; i >= 0; i-- {
+		s.matchChanged(job, spec, items[i], isDataset, fresh[i], res)
 	}
 	next := webapi.Links(resp.Header, resp.URL)["next"]
 	switch {
@@ -167,11 +168,11 @@ func (s *Source) handleChanged(job crawler.Job, resp *crawler.Response, res *cra
 }
 
 // matchChanged does for one changed repo what the per-query plan's queries would have done with
-// it: a child of a known model is sighted from the listing (and searched for children where the
-// Hub counts some), a model matching a name or a dataset:/arxiv: tag gets its card, a dataset repo
+// it: a child of a known model is sighted from the listing (and, when it changed since the last
+// run, searched for children where the Hub counts some), a model matching a name or a dataset:/arxiv: tag gets its card, a dataset repo
 // matching a name or an arxiv: tag its info (then its card). Any other changed model that
 // declares a base model is sighted from the listing, for the matcher's lineage store to judge.
-func (s *Source) matchChanged(job crawler.Job, spec watchSpec, it *Info, isDataset bool, res *crawler.Result) {
+func (s *Source) matchChanged(job crawler.Job, spec watchSpec, it *Info, isDataset, fresh bool, res *crawler.Result) {
 	id := strings.ToLower(it.ID)
 	tags := map[string]bool{}
 	for _, t := range it.Tags {
@@ -213,7 +214,7 @@ func (s *Source) matchChanged(job crawler.Job, spec watchSpec, it *Info, isDatas
 		res.Next = append(res.Next, cj)
 	case lineageOf != "":
 		res.Artifacts = append(res.Artifacts, a)
-		if s.depth > 1 && (!it.ChildrenModelCount.Known || it.ChildrenModelCount.Total > 0) {
+		if fresh && s.depth > 1 && (!it.ChildrenModelCount.Known || it.ChildrenModelCount.Total > 0) {
 			expect := -1
 			if it.ChildrenModelCount.Known {
 				expect = it.ChildrenModelCount.Total

@@ -342,8 +342,13 @@ func TestIncrementalRunListsOnlyWhatChanged(t *testing.T) {
 		}
 	}
 	// ... and the demo world's own new fine-tune of epoch 2 (a changed model declaring a base).
-	if _, ok := run2.Artifacts["hf:model:mobileface/arcface-mbf-ms1mv3-distilled"]; !ok || len(run2.Artifacts) != len(newInEpoch2)+1 {
-		t.Errorf("incremental run sighted %d artifacts, want the %d new ones", len(run2.Artifacts), len(newInEpoch2)+1)
+	if _, ok := run2.Artifacts["hf:model:mobileface/arcface-mbf-ms1mv3-distilled"]; !ok {
+		t.Error("incremental run missed the demo world's new fine-tune")
+	}
+	// The rest of the one page read (unchanged models of the tree, which declare a base) is
+	// sighted at no cost.
+	if len(run2.Artifacts) < 90 {
+		t.Errorf("incremental run sighted %d artifacts of the 100 on the page it read", len(run2.Artifacts))
 	}
 	// One page per kind, and the children of the one new model that has any.
 	if sent != 3 {
