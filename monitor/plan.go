@@ -11,6 +11,7 @@ import (
 
 	"github.com/afterlife-watch/afterlife/configs"
 	"github.com/afterlife-watch/afterlife/crawler"
+	"github.com/afterlife-watch/afterlife/reports"
 )
 
 // SourcePlan is what a run will cost one source, worked out before the run without sending
@@ -97,21 +98,15 @@ func PlanRun(ctx context.Context, cfg PlanConfig) ([]SourcePlan, error) {
 		ids = append(ids, d.ID)
 	}
 	sort.Strings(ids)
-	last := map[string]int64{} // source -> requests of its last complete run
-	lastRun := map[string]string{}
+	var history []reports.Run // complete runs, newest first
 	if cfg.History != nil {
 		runs, err := cfg.History.Runs(ctx, 0)
 		if err != nil {
 			return nil, fmt.Errorf("plan: run history: %w", err)
 		}
-		for _, r := range runs { // newest first
-			if !r.Complete || r.Finished.IsZero() {
-				continue
-			}
-			for _, s := range r.Sources {
-				if _, ok := last[s.Name]; !ok && (s.Status == StatusOK || s.Status == StatusDegraded) {
-					last[s.Name], lastRun[s.Name] = s.Requests, r.ID
-				}
+		for _, r := range runs {
+			if r.Complete && !r.Finished.IsZero() {
+				history = append(history, r)
 			}
 		}
 	}
@@ -122,6 +117,12 @@ func PlanRun(ctx context.Context, cfg PlanConfig) ([]SourcePlan, error) {
 		}
 	}
 	var listing map[string]crawler.Incremental // nil: every source lists in full
+	var state *incState                        // which runs listed in full (nil: unknown)
+	if cfg.Incremental != nil && cfg.History != nil && cfg.DataDir != "" {
+		if st, err := loadIncState(cfg.DataDir); err == nil {
+			state = &st
+		}
+	}
 	if cfg.Incremental != nil && cfg.History != nil {
 		ip, err := cfg.Incremental.PlanFor(ctx, cfg.History, cfg.DataDir, names, ids)
 		if err != nil {
@@ -174,11 +175,24 @@ func PlanRun(ctx context.Context, cfg PlanConfig) ([]SourcePlan, error) {
 			}
 		}
 		p.SeedRequests = pf.total()
-		if n, ok := last[name]; ok {
+		// Only an adapter that plans by date (crawler.IncrementalPlanner) lists differently in a
+		// run that lists what changed; any other source's runs are all alike.
+		st := state
+		if _, byDate := src.(crawler.IncrementalPlanner); !byDate {
+			st = nil
+		}
+		n, runID, other := lastOfMode(history, st, name, listing[name].Filtered())
+		switch {
+		case runID != "":
 			p.FollowUps = max(0, int(n)-p.SeedRequests)
 			p.Notes = append(p.Notes, fmt.Sprintf("plan: %d seed requests (exact) + %d follow-ups estimated from the last complete run %s (%d requests)",
-				p.SeedRequests, p.FollowUps, lastRun[name], n))
-		} else {
+				p.SeedRequests, p.FollowUps, runID, n))
+		case other:
+			// A source that lists only what changed since its last run (or everything, every few
+			// runs) sends a different kind of run each time: one of the other kind says nothing.
+			p.Notes = append(p.Notes, fmt.Sprintf("plan: %d seed requests (exact); follow-ups not estimated: no complete run in the data directory listed as this one will (%s), so requests is a lower bound",
+				p.SeedRequests, map[bool]string{true: "only what changed", false: "in full"}[listing[name].Filtered()]))
+		default:
 			p.Notes = append(p.Notes, fmt.Sprintf("plan: %d seed requests (exact); follow-ups (next pages, details of what is found) not estimated: no complete run in the data directory yet, so requests is a lower bound",
 				p.SeedRequests))
 		}
@@ -283,4 +297,27 @@ func buildSource(name string, sc configs.SourceConfig, env crawler.Env) (crawler
 		return v
 	})
 	return src, tokens, err
+}
+
+// lastOfMode returns the requests and id of the source's newest complete run that listed as the
+// planned run will (filtered: only what changed; else in full), as the incremental state file
+// recorded it (a run it has no record of counts as either). other reports that complete runs of
+// the source exist, none of them of that kind.
+func lastOfMode(history []reports.Run, st *incState, name string, filtered bool) (requests int64, runID string, other bool) {
+	for _, r := range history {
+		for _, s := range r.Sources {
+			if s.Name != name || (s.Status != StatusOK && s.Status != StatusDegraded) {
+				continue
+			}
+			rec, known := incRun{}, false
+			if st != nil {
+				rec, known = st.Runs[r.ID]
+			}
+			if !known || contains(rec.Full, name) != filtered {
+				return s.Requests, r.ID, false
+			}
+			other = true
+		}
+	}
+	return 0, "", other
 }

@@ -44,10 +44,10 @@ func TestSearchPaginationAndListing(t *testing.T) {
 	}))
 	defer srv.Close()
 
-	run := func(maxPages int) (ids []string, listing *crawler.Listing, infoJobs int) {
+	run := func(maxPages int) (ids []string, listing *crawler.Listing, cardJobs int) {
 		src, _ := New(configs.SourceConfig{BaseURL: srv.URL, PageSize: 2, MaxPages: maxPages}, nil)
 		s := src.(*Source)
-		queue := []crawler.Job{s.searchJob(KindSearchModels, "test", "search", "bert", 0)}
+		queue := []crawler.Job{s.searchJob(KindSearchModels, "test", "search", "bert", "")}
 		f := webapitest.NewFetcher()
 		for len(queue) > 0 {
 			j := queue[0]
@@ -63,7 +63,10 @@ func TestSearchPaginationAndListing(t *testing.T) {
 					}
 					queue = append(queue, n)
 				} else {
-					infoJobs++
+					if n.Kind != KindModelCard {
+						t.Errorf("a model hit of a name search got a %s job, want its card only", n.Kind)
+					}
+					cardJobs++
 					ids = append(ids, n.Meta[webapi.MetaID])
 				}
 			}
@@ -73,19 +76,21 @@ func TestSearchPaginationAndListing(t *testing.T) {
 		}
 		return
 	}
-	ids, listing, infos := run(5)
+	ids, listing, cards := run(5)
 	want := []string{"hf:model:google-bert/bert-base-uncased", "hf:model:deepset/roberta-base-squad2", "hf:model:google/flan-t5-xxl",
 		"hf:model:stabilityai/stable-diffusion-2-1", "hf:model:sentence-transformers/all-MiniLM-L6-v2"}
-	if !slices.Equal(ids, want) || infos != 5 {
-		t.Errorf("detail jobs for %v", ids)
+	if !slices.Equal(ids, want) || cards != 5 {
+		t.Errorf("card jobs for %v", ids)
 	}
 	if listing == nil || !slices.Equal(listing.IDs, want) || listing.Scope != "huggingface:search-models:search=bert" {
 		t.Errorf("listing %+v", listing)
 	}
-	// Capped by max_pages: 2 pages, 4 hits, and no listing (it is not complete).
+	// The watch config's max_pages does not cut a Hub listing short: it is read to its end (3
+	// pages) and is a complete listing.
+	pages.Store(0)
 	ids, listing, _ = run(2)
-	if len(ids) != 4 || listing != nil {
-		t.Errorf("capped crawl: %v listing %+v", ids, listing)
+	if len(ids) != 5 || listing == nil || pages.Load() != 3 {
+		t.Errorf("max_pages 2: %v listing %+v after %d pages", ids, listing, pages.Load())
 	}
 }
 
@@ -113,7 +118,7 @@ func TestErrorBehaviour(t *testing.T) {
 	anon := newSource(t, srv.URL, nil, nil)
 	authed := newSource(t, srv.URL, map[string]string{"HF_TOKEN": "hf_SECRETtoken123"}, nil)
 	info := anon.infoJob(KindModelInfo, "ms-celeb-1m", "gone-org/arcface", 0)
-	search := anon.searchJob(KindSearchModels, "ms-celeb-1m", "search", "MS1MV3", 0)
+	search := anon.searchJob(KindSearchModels, "ms-celeb-1m", "search", "MS1MV3", "")
 	card := anon.cardJob(crawler.Job{}, artifact.Artifact{ID: "hf:model:o/gated", Source: Name, Kind: artifact.KindModel, Title: "o/gated"}, "o/gated", false)
 
 	cases := []struct {
@@ -306,9 +311,9 @@ func TestPlan(t *testing.T) {
 		"/api/models?cardData=true&filter=arxiv%3A2101.00027&full=true&limit=2",
 		"/api/datasets?filter=arxiv%3A2101.00027&full=true&limit=2",
 		"/api/models/EleutherAI/gpt-j-6b?blobs=true",
-		"/api/models?cardData=true&filter=base_model%3AEleutherAI%2Fgpt-j-6b&full=true&limit=2",
-		"/api/models?cardData=true&filter=base_model%3Astable-diffusion-v1-5%2Fstable-diffusion-v1-5&full=true&limit=2",
-		"/api/models?cardData=true&filter=base_model%3Arunwayml%2Fstable-diffusion-v1-5&full=true&limit=2",
+		"/api/models?expand=author&expand=cardData&expand=childrenModelCount&expand=createdAt&expand=disabled&expand=downloads&expand=gated&expand=lastModified&expand=library_name&expand=likes&expand=pipeline_tag&expand=private&expand=sha&expand=siblings&expand=tags&filter=base_model%3AEleutherAI%2Fgpt-j-6b&limit=2",
+		"/api/models?expand=author&expand=cardData&expand=childrenModelCount&expand=createdAt&expand=disabled&expand=downloads&expand=gated&expand=lastModified&expand=library_name&expand=likes&expand=pipeline_tag&expand=private&expand=sha&expand=siblings&expand=tags&filter=base_model%3Astable-diffusion-v1-5%2Fstable-diffusion-v1-5&limit=2",
+		"/api/models?expand=author&expand=cardData&expand=childrenModelCount&expand=createdAt&expand=disabled&expand=downloads&expand=gated&expand=lastModified&expand=library_name&expand=likes&expand=pipeline_tag&expand=private&expand=sha&expand=siblings&expand=tags&filter=base_model%3Arunwayml%2Fstable-diffusion-v1-5&limit=2",
 	} {
 		if !slices.Contains(urls, w) {
 			t.Errorf("plan lacks %s", w)

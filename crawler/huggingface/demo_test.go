@@ -83,7 +83,8 @@ func TestDemoWorld(t *testing.T) {
 	}
 	// Fields that matter, as the Hub would serve them.
 	arc := got.Artifacts["hf:model:visionid-lab/arcface-r100-ms1mv3"]
-	if i := slices.IndexFunc(arc.Files, func(f artifact.File) bool { return f.Path == "ms1mv3_arcface_r100_fp16.pth" }); i < 0 || arc.Files[i].Size == nil || *arc.Files[i].Size != 261218000 {
+	// A model hit is read from its listing (file names, no sizes: only the detail route has them).
+	if i := slices.IndexFunc(arc.Files, func(f artifact.File) bool { return f.Path == "ms1mv3_arcface_r100_fp16.pth" }); i < 0 {
 		t.Errorf("arcface files %+v", arc.Files)
 	}
 	if !slices.Equal(arc.DeclaredDatasets, []string{"ms1mv3"}) || arc.Published != "2024-09-02" || !strings.Contains(arc.Text, "MS1M-RetinaFace") {

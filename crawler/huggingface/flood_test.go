@@ -34,7 +34,7 @@ func TestOversizedSearchPageIsCutToThePageSizeAsked(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := src.(*Source)
-	res, err := s.Handle(ctx(t), s.searchJob(KindSearchModels, "test", "search", "bert", 0), webapitest.NewFetcher())
+	res, err := s.Handle(ctx(t), s.searchJob(KindSearchModels, "test", "search", "bert", ""), webapitest.NewFetcher())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -26,12 +27,17 @@ func (s *Source) Handle(ctx context.Context, job crawler.Job, f crawler.Fetcher)
 	if err != nil {
 		return res, fmt.Errorf("huggingface %s: %w", job.Kind, err)
 	}
+	if resp.Status == http.StatusBadRequest && job.Meta[metaCounts] != "" {
+		return s.withoutCounts(job, resp, res)
+	}
 	if done, err := s.status(job, resp, &res); done {
 		return res, err
 	}
 	switch job.Kind {
 	case KindSearchModels, KindSearchDatasets:
 		err = s.handleSearch(job, resp, &res)
+	case KindChangedModels, KindChangedDatasets:
+		err = s.handleChanged(job, resp, &res)
 	case KindModelInfo, KindDatasetInfo:
 		err = s.handleInfo(job, resp, &res)
 	case KindModelCard, KindDatasetCard:
@@ -92,6 +98,35 @@ func (s *Source) status(job crawler.Job, resp *crawler.Response, res *crawler.Re
 	return true, webapi.StatusErr(resp)
 }
 
+// withoutCounts answers a lineage query the Hub refused (HTTP 400) for its
+// expand=childrenModelCount: counts are switched off for this process and the same query is
+// asked again without them (its hits are then all searched for children).
+func (s *Source) withoutCounts(job crawler.Job, resp *crawler.Response, res crawler.Result) (crawler.Result, error) {
+	if s.childCounts.Swap(false) {
+		res.Notes = append(res.Notes, fmt.Sprintf("huggingface: the Hub refused expand=childrenModelCount on a model list (HTTP 400: %s): "+
+			"lineage is listed without pruning (every child searched for children)", webapi.ErrorMessage(resp.Body)))
+	}
+	u, err := url.Parse(job.URL)
+	if err != nil {
+		return res, fmt.Errorf("huggingface %s: %w", job.Kind, err)
+	}
+	q := u.Query()
+	var keep []string
+	for _, f := range q["expand"] {
+		if f != "childrenModelCount" {
+			keep = append(keep, f)
+		}
+	}
+	q["expand"] = keep
+	u.RawQuery = q.Encode()
+	next := job
+	next.ID, next.URL, next.Attempt = crawler.Key(Name, job.Kind, u.String()), u.String(), 0
+	next.Meta = webapi.CopyMeta(job.Meta)
+	delete(next.Meta, metaCounts)
+	res.Next = append(res.Next, next)
+	return res, nil
+}
+
 func (s *Source) handleSearch(job crawler.Job, resp *crawler.Response, res *crawler.Result) error {
 	isDataset := job.Kind == KindSearchDatasets
 	items, err := ParseList(resp.Body, isDataset)
@@ -105,31 +140,68 @@ func (s *Source) handleSearch(job crawler.Job, resp *crawler.Response, res *craw
 	}
 	partial := webapi.Partial(job.Meta, cut)
 	depth, _ := strconv.Atoi(job.Meta[webapi.MetaDepth])
+	lineage := job.Meta[metaLineage] != ""
+	var since time.Time
+	if v := job.Meta[metaSince]; v != "" {
+		if since, err = time.Parse(time.RFC3339, v); err != nil {
+			return fmt.Errorf("huggingface %s: bad %s %q: %w", job.Kind, metaSince, v, err)
+		}
+	}
+	older := false // an incremental query reached repos unchanged since its time
 	ids := make([]string, 0, len(items))
 	for _, it := range items {
-		prefix := "hf:model:"
-		kind := KindModelInfo
-		if isDataset {
-			prefix, kind = "hf:dataset:", KindDatasetInfo
+		changed := true
+		if !since.IsZero() {
+			if t, err := time.Parse(time.RFC3339, it.LastModified); err == nil && t.Before(since) {
+				changed, older = false, true
+			}
 		}
-		ids = append(ids, prefix+it.ID)
-		j := s.infoJob(kind, job.Dataset, it.ID, depth)
-		j.RunID = job.RunID
-		res.Next = append(res.Next, j)
-		// Children of children: a hit of a base_model: search is itself a base for more models.
-		if !isDataset && depth > 0 && depth < s.depth {
-			c := s.searchJob(KindSearchModels, job.Dataset, "filter", "base_model:"+it.ID, depth+1)
-			c.RunID = job.RunID
-			res.Next = append(res.Next, c)
+		a := s.Artifact(it, isDataset)
+		ids = append(ids, a.ID)
+		switch {
+		case lineage:
+			// The listing names the base model (tags, cardData): a sighting without info or card.
+			res.Artifacts = append(res.Artifacts, a)
+			// Children: where the Hub counts some, or where it gave no count. An incremental
+			// run descends only into what changed (a full listing covers the rest).
+			if depth > 0 && depth < s.depth && changed && (!it.ChildrenModelCount.Known || it.ChildrenModelCount.Total > 0) {
+				expect := -1
+				if it.ChildrenModelCount.Known {
+					expect = it.ChildrenModelCount.Total
+				}
+				c := s.lineageJob(job.Dataset, it.ID, depth+1, expect, job.Meta[metaSince])
+				c.RunID = job.RunID
+				res.Next = append(res.Next, c)
+			}
+		case !changed:
+			// Unchanged since the last run: its sighting is refreshed by the re-checks.
+		case isDataset:
+			// A dataset repo may be a copy: its info gives file sizes, its card may describe it.
+			j := s.infoJob(KindDatasetInfo, job.Dataset, it.ID, 0)
+			j.RunID = job.RunID
+			res.Next = append(res.Next, j)
+		default:
+			// A model found by name or tag: its card decides (it may name the data only in prose,
+			// or say it was not trained on it). The listing already has its tags and files.
+			res.Next = append(res.Next, s.cardJob(job, a, it.ID, false))
 		}
 	}
 	next := webapi.Links(resp.Header, resp.URL)["next"]
 	switch {
-	case next != "" && job.Page+1 < s.maxPages && webapi.SameHost(job.URL, next):
-		res.Next = append(res.Next, crawler.Job{ID: crawler.Key(Name, job.Kind, next), RunID: job.RunID, Source: Name,
-			Kind: job.Kind, URL: next, Dataset: job.Dataset, Page: job.Page + 1, Meta: webapi.MarkPartial(webapi.WithSeen(job.Meta, ids), partial)})
-	case next == "" && !partial:
-		res.Listing = &crawler.Listing{Scope: job.Meta[webapi.MetaScope], IDs: append(webapi.Seen(job.Meta), ids...)}
+	case next != "" && !older && webapi.SameHost(job.URL, next):
+		nj := crawler.Job{ID: crawler.Key(Name, job.Kind, next), RunID: job.RunID, Source: Name,
+			Kind: job.Kind, URL: next, Dataset: job.Dataset, Page: job.Page + 1, Meta: webapi.MarkPartial(job.Meta, partial)}
+		if since.IsZero() {
+			nj.Meta = webapi.WithSeen(nj.Meta, ids)
+		}
+		res.Next = append(res.Next, nj)
+	case next == "" && !partial && since.IsZero():
+		all := append(webapi.Seen(job.Meta), ids...)
+		res.Listing = &crawler.Listing{Scope: job.Meta[webapi.MetaScope], IDs: all}
+		if e, err := strconv.Atoi(job.Meta[metaExpect]); err == nil && e >= 0 && len(all) < e {
+			res.Notes = append(res.Notes, fmt.Sprintf("huggingface: %s listed %d models; the Hub counts %d children (the rest private, gated or not yet indexed)",
+				job.Meta[webapi.MetaScope], len(all), e))
+		}
 	}
 	return nil
 }

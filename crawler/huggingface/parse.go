@@ -42,6 +42,50 @@ type Info struct {
 	CardData     map[string]any `json:"cardData"`
 	Siblings     []Sibling      `json:"siblings"`
 	Description  string         `json:"description"` // datasets
+	// ChildrenModelCount is the Hub's count of a model's children by relation
+	// (expand=childrenModelCount).
+	ChildrenModelCount ChildCounts `json:"childrenModelCount"`
+}
+
+// ChildCounts is a model's childrenModelCount: {"adapter": n, "finetune": n, "merge": n,
+// "quantized": n} (one number is read as a total). Known is false when the answer carried none.
+type ChildCounts struct {
+	Known bool
+	Total int
+	By    map[string]int
+}
+
+// UnmarshalJSON reads an object of counts by relation, or one number. Anything else (a negative
+// or non-numeric count) is read as no count, not as an error: the repo is still sighted, and a
+// model without a count is searched for children (nothing is pruned on a count it cannot read).
+func (c *ChildCounts) UnmarshalJSON(b []byte) error {
+	*c = ChildCounts{}
+	t := bytes.TrimSpace(b)
+	if len(t) > 0 && t[0] == '{' {
+		var by map[string]json.Number
+		if json.Unmarshal(t, &by) != nil {
+			return nil
+		}
+		out := ChildCounts{Known: true, By: make(map[string]int, len(by))}
+		for rel, n := range by {
+			v, err := n.Int64()
+			if err != nil || v < 0 {
+				return nil
+			}
+			out.By[rel] = int(v)
+			out.Total += int(v)
+		}
+		*c = out
+		return nil
+	}
+	var n json.Number
+	if json.Unmarshal(t, &n) != nil {
+		return nil
+	}
+	if v, err := n.Int64(); err == nil && v >= 0 {
+		*c = ChildCounts{Known: true, Total: int(v)}
+	}
+	return nil
 }
 
 func (i *Info) hasSibling(name string) bool {
