@@ -352,8 +352,11 @@ func (st *matchState) filter() {
 				continue
 			}
 			if g.t.kind == tNegative && g.t.entry == h.t.entry {
-				h.dropped = true
-				break
+				if g.start <= h.start && g.end >= h.end {
+					h.dropped = true // "MegaFace Studio", "Duke University"
+					break
+				}
+				continue // "vision.cs.duke.edu/DukeMTMC" is more than the negative "duke.edu" inside it
 			}
 			if g.dropped || g.t.entry == h.t.entry {
 				continue
