@@ -214,6 +214,9 @@ func (st *matchState) decideEntry(ei int, sigs []*signal, ac artifactCues) []Fin
 				}
 				return !evalOnly && s.cues&cDepr == 0 || s.cues&cTrain != 0
 			case sigModelRef:
+				if s.cues&cArchOnly != 0 && s.cues&cLineage == 0 {
+					return false // "a structure similar to GPT-J-6B, trained from scratch": not its weights
+				}
 				return s.cues&(cLineage|cTrain) != 0
 			}
 			return false

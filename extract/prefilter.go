@@ -86,9 +86,7 @@ func (m *Matcher) ScanLine(line []byte) (may, ok bool) {
 					i += 5
 					if code < 0x80 {
 						sym = uint32(symOf[code])
-					} else {
-						sym = symOther
-					}
+					} // non-ASCII characters separate words, as their raw bytes do (normalize.go)
 				} else {
 					i++
 				}
@@ -114,6 +112,15 @@ func (m *Matcher) ScanLine(line []byte) (may, ok bool) {
 	probe := artifact.Artifact{ID: jsonField(line, "id"), Source: jsonField(line, "source"), Kind: jsonField(line, "kind")}
 	if probe.Validate() != nil {
 		return false, false
+	}
+	if probe.Kind == artifact.KindPaper {
+		// a name glued to a short word ("andDukeMTMC-VideoReID") is found only by the full match
+		s := string(line)
+		for i := 1; i < len(s); i++ {
+			if gluedAt(s, i) > 0 {
+				return true, true
+			}
+		}
 	}
 	return false, true
 }

@@ -323,6 +323,13 @@ func transferTarget(before string) bool {
 	return strings.HasSuffix(b, "->") || strings.HasSuffix(b, "→") || strings.HasSuffix(b, " to")
 }
 
+// transferSource reports whether the name right before after is the source of a transfer
+// ("Duke→Market", "DukeMTMC-reID -> Market1501").
+func transferSource(after string) bool {
+	a := strings.TrimLeft(after, " *`])")
+	return strings.HasPrefix(a, "->") || strings.HasPrefix(a, "→")
+}
+
 func isWordByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
 }

@@ -219,6 +219,8 @@ func (st *matchState) cues(s *signal, h *hit) {
 	set(cOwnUse, rules.ownUse.MatchString(before))
 	set(cPassing, rules.passing.MatchString(near))
 	set(cTarget, transferTarget(before))
+	// one side of a transfer pair ("Market→Duke", "Duke -> Market"): a cross-domain evaluation
+	set(cUseNear, transferTarget(before) || transferSource(after))
 	if h.field == fText {
 		if u := urlAround(src, h.start, h.end); u != "" {
 			// a name inside a URL: only that URL can hand out the files
