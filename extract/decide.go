@@ -314,7 +314,12 @@ func (st *matchState) decideEntry(ei int, sigs []*signal, ac artifactCues) []Fin
 			if s.cues&(cTarget|cPassing|cArchOnly) != 0 {
 				return false // evaluated on as a transfer target; credits; an architecture
 			}
-			if textNamed(s) && (s.cues&cZoo != 0 || s.cues&cWeights != 0 && s.cues&cShare == 0) {
+			if textNamed(s) && s.cues&cZoo != 0 {
+				return true
+			}
+			// a weight file named beside it; not where the repository hands out the data itself
+			// ("python convert.py ./face_ids.pth ./laion400m-meta": an input of the data recipe)
+			if textNamed(s) && s.cues&cWeights != 0 && s.cues&cShare == 0 && len(copyEv) == 0 {
 				return true
 			}
 			// code that trains on the dataset and releases weights (labelling rule 2)

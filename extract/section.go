@@ -219,6 +219,11 @@ func sectionCues(src string, lo, hi int) uint32 {
 	clauseLow := strings.ToLower(src[lo:hi])
 	share := rules.share.MatchString(withoutWeightLines(win))
 	modelCtx := rules.modelSection.MatchString(clauseLow) || isHeading && rules.modelSection.MatchString(win)
+	if modelCtx && !isHeading && underDataHeading(src, lo) {
+		// "## Download and convert metadata" over "python convert.py ./face_ids.pth ./meta": a file
+		// of the data recipe, not a model list
+		modelCtx = false
+	}
 	dataCtx := !modelCtx && rules.dataSection.MatchString(withoutURLs(clauseLow))
 	zooFrom := -1
 	if !modelCtx && !dataCtx {
@@ -251,6 +256,19 @@ func sectionCues(src string, lo, hi int) uint32 {
 		}
 	}
 	return bits
+}
+
+// underDataHeading reports whether the nearest markdown heading above off says data (a dataset,
+// its download or preparation) and not models.
+func underDataHeading(src string, off int) bool {
+	for _, h := range headingsAbove(src, off) {
+		if h.level == 7 {
+			continue
+		}
+		t := withoutURLs(h.text)
+		return !rules.modelSection.MatchString(t) && rules.dataSection.MatchString(t)
+	}
+	return false
 }
 
 // hostWords are link texts that name a file host or a download ("[Baidu]", "[GDrive]", "[link]").

@@ -174,6 +174,11 @@ func (st *matchState) cues(s *signal, h *hit) {
 		set(cLineage, rules.lineage.MatchString(w))
 		set(cDisclaim, rules.disclaim.MatchString(w))
 		set(cArchOnly, rules.archOnly.MatchString(w))
+		if isHeaderRow(src, lo, hi) && rules.trainColumn.MatchString(strings.ToLower(src[lo:hi])) {
+			// "| Backbone | Dataset | Method | LFW | MegaFace |": the names in the header are score
+			// columns (evaluated on), the training set is what the Dataset column says in each row
+			whole.cues |= cEval | cTarget
+		}
 		if strings.HasPrefix(strings.TrimLeft(src[lo:hi], " \t"), "|") {
 			// a table row: the header row says what a column is ("| Model | Training data |")
 			if hs := headingsAbove(src, lo); len(hs) > 0 && hs[0].level == 7 && hs[0].off < lo {
@@ -290,4 +295,25 @@ func snippet(s string, start, end int) string {
 		out += "…"
 	}
 	return out
+}
+
+// isHeaderRow reports whether the clause [lo, hi) is a markdown table's header row: a row followed by
+// a delimiter row ("|---|:---:|").
+func isHeaderRow(src string, lo, hi int) bool {
+	if !strings.HasPrefix(strings.TrimLeft(src[lo:hi], " \t"), "|") {
+		return false
+	}
+	e := strings.IndexByte(src[hi:], '\n')
+	if e < 0 {
+		return false
+	}
+	next := src[hi+e+1:]
+	if n := strings.IndexByte(next, '\n'); n >= 0 {
+		next = next[:n]
+	}
+	next = strings.TrimSpace(next)
+	if !strings.HasPrefix(next, "|") || !strings.Contains(next, "-") {
+		return false
+	}
+	return strings.Trim(next, "|-: \t\r") == ""
 }
