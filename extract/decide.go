@@ -14,6 +14,7 @@ type artifactCues struct {
 	dataLink bool // a link to a data-sharing place
 	refusal  bool // a maintainer refusing to share
 	listMode bool // a list of withdrawn datasets (names with notices, no use)
+	curated  bool // a curated list of resources (an awesome-list): names are mentions unless a cue says use
 	// weights (links to or ships released weights) and ported (says its weights were ported or
 	// converted) are read only by some repository rules: computed on first use (whole-text regexps
 	// are the costly part of a match).
@@ -33,6 +34,7 @@ func (st *matchState) artifactCues() artifactCues {
 		ac.study = rules.study.MatchString(stripMarkup(low))
 	case artifact.KindRepository:
 		ac.study = rules.study.MatchString(stripMarkup(low))
+		ac.curated = rules.curatedList.MatchString(low)
 		ac.lazy = &lazyCues{a: a, low: low}
 	case artifact.KindModel:
 		ac.exclusive = exclusiveTraining(low) // the patterns allow any white space between words
@@ -346,6 +348,9 @@ func (st *matchState) decideEntry(ei int, sigs []*signal, ac artifactCues) []Fin
 				case sigText, sigFileRef, sigTitle:
 					if s.cues&cBackground != 0 && s.cues&cOwnUse == 0 {
 						return false // "such as MS1M and CASIA": someone else's training set
+					}
+					if ac.curated && s.cues&(cTrain|cEval|cNumRow|cUseNear|cTarget) == 0 {
+						return false // an awesome-list or reading list names datasets; it does not use them
 					}
 					return s.cues&cDepr == 0 || s.cues&(cTrain|cEval|cNumRow) != 0
 				}
