@@ -198,7 +198,7 @@ var glueWords = []string{"and", "or", "on", "of", "in", "the", "with", "from", "
 
 // gluedAt returns the length of the glue word that ends right before s[i] when s[i] starts a name
 // glued to it: s[i] is upper case, the run of letters before it is exactly a glue word, in lower case.
-func gluedAt(s string, i int) int {
+func gluedAt[T string | []byte](s T, i int) int {
 	if i == 0 || s[i] < 'A' || s[i] > 'Z' || s[i-1] < 'a' || s[i-1] > 'z' {
 		return 0
 	}
@@ -206,10 +206,10 @@ func gluedAt(s string, i int) int {
 	for j > 0 && s[j-1] >= 'a' && s[j-1] <= 'z' {
 		j--
 	}
-	if j > 0 && symOf[s[j-1]] != symSep {
+	if i-j > 9 || j > 0 && symOf[s[j-1]] != symSep {
 		return 0
 	}
-	w := s[j:i]
+	w := string(s[j:i]) // at most 9 bytes
 	for _, g := range glueWords {
 		if w == g {
 			return len(w)
@@ -218,18 +218,30 @@ func gluedAt(s string, i int) int {
 	return 0
 }
 
+// hasGlue reports whether s has a name glued to a short word; the first test skips almost every byte.
+func hasGlue[T string | []byte](s T) bool {
+	for i := 1; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' {
+			if p := s[i-1]; p >= 'a' && p <= 'z' && gluedAt(s, i) > 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // scanGlued finds names glued to a preceding short word (papers only: their abstracts come through
 // PDF and feed extraction). It scans a copy with a space inserted at each glue point and keeps
 // only the occurrences that start right at one, mapped back to the original offsets.
 func (st *matchState) scanGlued(f fieldKind, name, s string) {
+	if !hasGlue(s) {
+		return
+	}
 	var glue []int
 	for i := 1; i < len(s); i++ {
 		if gluedAt(s, i) > 0 {
 			glue = append(glue, i)
 		}
-	}
-	if len(glue) == 0 {
-		return
 	}
 	var b strings.Builder
 	b.Grow(len(s) + len(glue))

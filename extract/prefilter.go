@@ -115,11 +115,8 @@ func (m *Matcher) ScanLine(line []byte) (may, ok bool) {
 	}
 	if probe.Kind == artifact.KindPaper {
 		// a name glued to a short word ("andDukeMTMC-VideoReID") is found only by the full match
-		s := string(line)
-		for i := 1; i < len(s); i++ {
-			if gluedAt(s, i) > 0 {
-				return true, true
-			}
+		if hasGlue(line) {
+			return true, true
 		}
 	}
 	return false, true
