@@ -9,7 +9,7 @@ import "strings"
 // and "MS Celeb 1M" all read "ms celeb 1m", and word boundaries are simply separator symbols.
 const (
 	symSep   = 0
-	symOther = 37 // unused since non-ASCII bytes separate words; the alphabet keeps its slot
+	symOther = 37 // no byte maps to it since non-ASCII bytes separate words; letters and digits are 1..symOther-1
 	alphabet = 38
 )
 

@@ -390,6 +390,9 @@ func (st *matchState) proseSignals() {
 				continue
 			}
 			lo, hi := clause(low, m[0], m[1])
+			if rules.negBefore.MatchString(low[max(lo, m[0]-16):m[0]]) {
+				continue // "Not trained on the Pile."
+			}
 			if rules.archOnly.MatchString(low[lo:hi]) {
 				continue // "based off of the GPT-J architecture": a likeness, not lineage
 			}
