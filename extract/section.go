@@ -188,6 +188,56 @@ func urlAround(s string, start, end int) string {
 	return s[i:j]
 }
 
+// officialKey is a URL in lower case without its scheme, "www." or a trailing slash.
+func officialKey(u string) string {
+	u = strings.ToLower(strings.TrimSpace(u))
+	u = strings.TrimPrefix(strings.TrimPrefix(u, "https://"), "http://")
+	u = strings.TrimPrefix(u, "www.")
+	return strings.TrimRight(u, "/")
+}
+
+// isOfficial reports whether the URL u is one of the official pages (a landing page: a link to it
+// hands out nothing; a file under it, "…/laion2B-en/resolve/main/part-0.parquet", is not the page).
+func isOfficial(u string, official []string) bool {
+	k := officialKey(strings.TrimRight(u, ".,;:"))
+	if i := strings.IndexAny(k, "?#"); i >= 0 {
+		k = strings.TrimRight(k[:i], "/")
+	}
+	for _, o := range official {
+		if k == o {
+			return true
+		}
+	}
+	return false
+}
+
+// withoutOfficialLinks blanks, in a lower-case window, the URLs that are official pages.
+func withoutOfficialLinks(win string, official []string) string {
+	if len(official) == 0 || !strings.Contains(win, "http") {
+		return win
+	}
+	var b strings.Builder
+	rest := win
+	for {
+		i := strings.Index(rest, "http")
+		if i < 0 {
+			b.WriteString(rest)
+			return b.String()
+		}
+		j := i
+		for j < len(rest) && !strings.ContainsRune(" \t\n)>]\"'", rune(rest[j])) {
+			j++
+		}
+		b.WriteString(rest[:i])
+		if isOfficial(rest[i:j], official) {
+			b.WriteString(strings.Repeat(" ", j-i))
+		} else {
+			b.WriteString(rest[i:j])
+		}
+		rest = rest[j:]
+	}
+}
+
 // withoutURLs drops link targets from a heading, so "### LAION-2B (en) - https://…-datasets/" is
 // read by its words.
 func withoutURLs(s string) string {
@@ -207,7 +257,7 @@ func withoutURLs(s string) string {
 // sectionCues sets the section bits of a clause [lo, hi) in src: cShare (its block hands out
 // files and it is not a model list) and cZoo (it is in a model list that links weights). The
 // nearest heading that says "models" or "data" decides which of the two a link is.
-func sectionCues(src string, lo, hi int) uint32 {
+func sectionCues(src string, lo, hi int, official []string) uint32 {
 	isHeading := headingLevel(strings.TrimLeft(src[lo:hi], " \t")) > 0
 	var end int
 	if isHeading {
@@ -217,7 +267,7 @@ func sectionCues(src string, lo, hi int) uint32 {
 	}
 	win := strings.ToLower(src[lo:end])
 	clauseLow := strings.ToLower(src[lo:hi])
-	share := rules.share.MatchString(withoutWeightLines(win))
+	share := rules.share.MatchString(withoutOfficialLinks(withoutWeightLines(win), official))
 	modelCtx := rules.modelSection.MatchString(clauseLow) || isHeading && rules.modelSection.MatchString(win)
 	if modelCtx && !isHeading && underDataHeading(src, lo) {
 		// "## Download and convert metadata" over "python convert.py ./face_ids.pth ./meta": a file
@@ -278,7 +328,7 @@ var hostWords = []string{"baidu", "drive", "google", "gdrive", "bdrive", "onedri
 // linkShare decides, for a name written as a markdown link's text ("[DukeMTMC-reID](https://…)"),
 // whether that link or the host links right after it hand out files. ok is false when the name is
 // not a link's text (then the section decides).
-func linkShare(src string, end int) (share, ok bool) {
+func linkShare(src string, end int, official []string) (share, ok bool) {
 	// the rest of the link text ("DukeMTMC" in "[DukeMTMC-reID](…)")
 	for end < len(src) && (isWordByte(src[end]) || src[end] == '-' || src[end] == '.') && !strings.HasPrefix(src[end:], "](") {
 		end++
@@ -297,7 +347,7 @@ func linkShare(src string, end int) (share, ok bool) {
 	if j < 0 {
 		return false, true
 	}
-	if rules.share.MatchString(strings.ToLower(src[i : i+j])) {
+	if rules.share.MatchString(strings.ToLower(src[i:i+j])) && !isOfficial(src[i:i+j], official) {
 		return true, true
 	}
 	// following links whose text is a host word ("[Google Drive](…)", "[[BaiduYun]](…)") belong to
@@ -327,7 +377,7 @@ func linkShare(src string, end int) (share, ok bool) {
 		if c := strings.IndexByte(u, ')'); c >= 0 {
 			u = u[:c]
 		}
-		if rules.share.MatchString(strings.ToLower(u)) {
+		if rules.share.MatchString(strings.ToLower(u)) && !isOfficial(u, official) {
 			return true, true
 		}
 		rest = rest[k+2:]

@@ -186,7 +186,7 @@ func (st *matchState) cues(s *signal, h *hit) {
 			}
 		}
 		if h.field == fText {
-			whole.cues |= sectionCues(src, lo, hi)
+			whole.cues |= sectionCues(src, lo, hi, st.c.official)
 			if st.a.Kind == artifact.KindModel {
 				for _, hd := range headingsAbove(src, lo) {
 					if hd.level < 7 {
@@ -230,13 +230,13 @@ func (st *matchState) cues(s *signal, h *hit) {
 		if u := urlAround(src, h.start, h.end); u != "" {
 			// a name inside a URL: only that URL can hand out the files
 			s.cues &^= cShare
-			if rules.share.MatchString(strings.ToLower(u)) && s.cues&cZoo == 0 {
+			if rules.share.MatchString(strings.ToLower(u)) && s.cues&cZoo == 0 && !isOfficial(u, st.c.official) {
 				s.cues |= cShare
 			}
 			if dataFileURL(u) {
 				s.cues |= cURL // "…/data/tiny_images.bin": a direct link to the file
 			}
-		} else if share, ok := linkShare(src, h.end); ok {
+		} else if share, ok := linkShare(src, h.end, st.c.official); ok {
 			// the name is a link's text: that link and the host links after it decide
 			s.cues &^= cShare
 			if share && s.cues&cZoo == 0 {
