@@ -49,7 +49,7 @@ func newRuleSet(r *configs.Relations) *ruleSet {
 		product: c["product_suffix"], share: c["share"], weightsLink: c["weights_link"],
 		modelSection: c["model_section"], dataSection: c["data_section"], passing: c["passing"],
 		archOnly: c["architecture_only"], providesModels: c["provides_models"], otherModels: c["other_models"], ported: c["ported"],
-		trainColumn:     c["train_column"], curatedList: c["curated_list"],
+		trainColumn: c["train_column"], curatedList: c["curated_list"],
 		prose:           r.LineageProse,
 		lookalikeExempt: map[string]bool{},
 		strength:        map[sigKind]float64{},
