@@ -123,6 +123,10 @@ func (st *matchState) collect() bool {
 	a := st.a
 	st.scan(fTitle, "title", a.Title)
 	st.scan(fText, "text", a.Text)
+	if a.Kind == artifact.KindPaper {
+		st.scanGlued(fTitle, "title", a.Title)
+		st.scanGlued(fText, "text", a.Text)
+	}
 	st.scan(fURL, "url", a.URL)
 	for i, t := range a.Tags {
 		st.scan(fTag, fmt.Sprintf("tags[%d]", i), t)
@@ -187,6 +191,103 @@ func (st *matchState) scan(f fieldKind, name, s string) {
 }
 
 func (st *matchState) add(s signal) { st.sigs = append(st.sigs, s) }
+
+// glueWords are the short words that PDF and feed extraction glue to the next name
+// ("andDukeMTMC-VideoReID", "onMegaFace").
+var glueWords = []string{"and", "or", "on", "of", "in", "the", "with", "from", "for", "to", "by", "as", "at", "using", "including", "via", "like"}
+
+// gluedAt returns the length of the glue word that ends right before s[i] when s[i] starts a name
+// glued to it: s[i] is upper case, the run of letters before it is exactly a glue word, in lower case.
+func gluedAt[T string | []byte](s T, i int) int {
+	if i == 0 || s[i] < 'A' || s[i] > 'Z' || s[i-1] < 'a' || s[i-1] > 'z' {
+		return 0
+	}
+	j := i - 1
+	for j > 0 && s[j-1] >= 'a' && s[j-1] <= 'z' {
+		j--
+	}
+	if i-j > 9 || j > 0 && symOf[s[j-1]] != symSep {
+		return 0
+	}
+	w := string(s[j:i]) // at most 9 bytes
+	for _, g := range glueWords {
+		if w == g {
+			return len(w)
+		}
+	}
+	return 0
+}
+
+// hasGlue reports whether s has a name glued to a short word; the first test skips almost every byte.
+func hasGlue[T string | []byte](s T) bool {
+	for i := 1; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' {
+			if p := s[i-1]; p >= 'a' && p <= 'z' && gluedAt(s, i) > 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// scanGlued finds names glued to a preceding short word (papers only: their abstracts come through
+// PDF and feed extraction). It scans a copy with a space inserted at each glue point and keeps
+// only the occurrences that start right at one, mapped back to the original offsets.
+func (st *matchState) scanGlued(f fieldKind, name, s string) {
+	if !hasGlue(s) {
+		return
+	}
+	var glue []int
+	for i := 1; i < len(s); i++ {
+		if gluedAt(s, i) > 0 {
+			glue = append(glue, i)
+		}
+	}
+	var b strings.Builder
+	b.Grow(len(s) + len(glue))
+	prev := 0
+	for _, g := range glue {
+		b.WriteString(s[prev:g])
+		b.WriteByte(' ')
+		prev = g
+	}
+	b.WriteString(s[prev:])
+	cp := b.String()
+	// orig maps an offset of cp to one of s: every glue point before it shifted it by one
+	orig := func(k int) int {
+		n := 0
+		for _, g := range glue {
+			if g+n < k {
+				n++
+			}
+		}
+		return k - n
+	}
+	raw := st.c.ac.scan(cp, nil)
+	for _, r := range raw {
+		start := orig(r.start)
+		isGlue := false
+		for _, g := range glue {
+			if g == start {
+				isGlue = true
+				break
+			}
+		}
+		if !isGlue {
+			continue // found by the ordinary scan
+		}
+		for i := range st.c.targets[r.pat] {
+			switch st.c.targets[r.pat][i].kind {
+			case tSize, tTrigger:
+				continue
+			}
+			if len(st.hits) >= maxHits {
+				return
+			}
+			st.hits = append(st.hits, hit{t: &st.c.targets[r.pat][i], field: f, name: name, src: s, start: start, end: orig(r.end)})
+		}
+	}
+}
 
 type trigPos struct {
 	field      fieldKind
@@ -352,8 +453,11 @@ func (st *matchState) filter() {
 				continue
 			}
 			if g.t.kind == tNegative && g.t.entry == h.t.entry {
-				h.dropped = true
-				break
+				if g.start <= h.start && g.end >= h.end {
+					h.dropped = true // "MegaFace Studio", "Duke University"
+					break
+				}
+				continue // "vision.cs.duke.edu/DukeMTMC" is more than the negative "duke.edu" inside it
 			}
 			if g.dropped || g.t.entry == h.t.entry {
 				continue

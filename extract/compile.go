@@ -72,6 +72,9 @@ type compiled struct {
 	modelIDs map[string][]int // lower-case hub id → models
 	hashes   map[string]int   // info-hash → entry
 	prose    []proseRule      // lineage in prose, with the entry each rule leads to
+	// official: the registry's original hosts that are pages (not files), lower-case, without the
+	// scheme or a trailing slash: a link to one is the landing page, not a shared copy
+	official []string
 }
 
 type proseRule struct {
@@ -92,6 +95,11 @@ func compile(reg *configs.Registry) *compiled {
 		d := &reg.Datasets[i]
 		c.entries = append(c.entries, entry{d: d, retracted: d.IsRetraction(), of: -1})
 		index[d.ID] = i
+		for _, h := range d.OriginalHosts {
+			if u := officialKey(h); u != "" && !dataFileURL(u) {
+				c.official = append(c.official, u)
+			}
+		}
 	}
 	for i := range c.entries {
 		if of := c.entries[i].d.Of; of != "" && !c.entries[i].retracted {

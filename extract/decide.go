@@ -14,6 +14,7 @@ type artifactCues struct {
 	dataLink bool // a link to a data-sharing place
 	refusal  bool // a maintainer refusing to share
 	listMode bool // a list of withdrawn datasets (names with notices, no use)
+	curated  bool // a curated list of resources (an awesome-list): names are mentions unless a cue says use
 	// weights (links to or ships released weights) and ported (says its weights were ported or
 	// converted) are read only by some repository rules: computed on first use (whole-text regexps
 	// are the costly part of a match).
@@ -33,6 +34,7 @@ func (st *matchState) artifactCues() artifactCues {
 		ac.study = rules.study.MatchString(stripMarkup(low))
 	case artifact.KindRepository:
 		ac.study = rules.study.MatchString(stripMarkup(low))
+		ac.curated = rules.curatedList.MatchString(low)
 		ac.lazy = &lazyCues{a: a, low: low}
 	case artifact.KindModel:
 		ac.exclusive = exclusiveTraining(low) // the patterns allow any white space between words
@@ -214,6 +216,9 @@ func (st *matchState) decideEntry(ei int, sigs []*signal, ac artifactCues) []Fin
 				}
 				return !evalOnly && s.cues&cDepr == 0 || s.cues&cTrain != 0
 			case sigModelRef:
+				if s.cues&cArchOnly != 0 && s.cues&cLineage == 0 {
+					return false // "a structure similar to GPT-J-6B, trained from scratch": not its weights
+				}
 				return s.cues&(cLineage|cTrain) != 0
 			}
 			return false
@@ -311,7 +316,12 @@ func (st *matchState) decideEntry(ei int, sigs []*signal, ac artifactCues) []Fin
 			if s.cues&(cTarget|cPassing|cArchOnly) != 0 {
 				return false // evaluated on as a transfer target; credits; an architecture
 			}
-			if textNamed(s) && (s.cues&cZoo != 0 || s.cues&cWeights != 0 && s.cues&cShare == 0) {
+			if textNamed(s) && s.cues&cZoo != 0 {
+				return true
+			}
+			// a weight file named beside it; not where the repository hands out the data itself
+			// ("python convert.py ./face_ids.pth ./laion400m-meta": an input of the data recipe)
+			if textNamed(s) && s.cues&cWeights != 0 && s.cues&cShare == 0 && len(copyEv) == 0 {
 				return true
 			}
 			// code that trains on the dataset and releases weights (labelling rule 2)
@@ -338,6 +348,9 @@ func (st *matchState) decideEntry(ei int, sigs []*signal, ac artifactCues) []Fin
 				case sigText, sigFileRef, sigTitle:
 					if s.cues&cBackground != 0 && s.cues&cOwnUse == 0 {
 						return false // "such as MS1M and CASIA": someone else's training set
+					}
+					if ac.curated && s.cues&(cTrain|cEval|cNumRow|cUseNear|cTarget) == 0 {
+						return false // an awesome-list or reading list names datasets; it does not use them
 					}
 					return s.cues&cDepr == 0 || s.cues&(cTrain|cEval|cNumRow) != 0
 				}

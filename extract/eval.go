@@ -223,3 +223,63 @@ func WriteReport(w io.Writer, main, base *Score) error {
 	_, err := io.WriteString(w, b.String())
 	return err
 }
+
+// Explain writes, for every artifact whose scored findings differ from its labels, the labels, every
+// finding (scored or not) with its confidence and evidence, and the triples missed or raised in error.
+// It is for tuning on a dev split: read the errors there, never on the split you report.
+func Explain(w io.Writer, arts []artifact.Artifact, reg *configs.Registry, match func(*artifact.Artifact) []Finding) error {
+	var b strings.Builder
+	retracted := func(id string) bool {
+		d, ok := reg.Get(id)
+		return ok && d.IsRetraction()
+	}
+	n := 0
+	for i := range arts {
+		a := &arts[i]
+		gold := map[Triple]bool{}
+		for _, e := range a.Expect {
+			if retracted(e.Dataset) {
+				gold[Triple{a.ID, e.Dataset, e.Relation}] = true
+			}
+		}
+		fs := match(a)
+		pred := map[Triple]bool{}
+		for _, f := range fs {
+			if c := f.Relation.Scored(); c != "" && retracted(f.Dataset) && !f.Context {
+				pred[Triple{a.ID, f.Dataset, c}] = true
+			}
+		}
+		var miss, fa []string
+		for t := range gold {
+			if !pred[t] {
+				miss = append(miss, t.Dataset+" "+t.Class)
+			}
+		}
+		for t := range pred {
+			if !gold[t] {
+				fa = append(fa, t.Dataset+" "+t.Class)
+			}
+		}
+		if len(miss)+len(fa) == 0 {
+			continue
+		}
+		n++
+		sort.Strings(miss)
+		sort.Strings(fa)
+		fmt.Fprintf(&b, "\n== %s (%s %s) %q\n", a.ID, a.Source, a.Kind, a.Title)
+		fmt.Fprintf(&b, "   expect %v\n   missed %v\n   false  %v\n", a.Expect, miss, fa)
+		for _, f := range fs {
+			fmt.Fprintf(&b, "   found %s %s %.2f", f.Dataset, f.Relation, f.Confidence)
+			if f.Context {
+				b.WriteString(" (context)")
+			}
+			b.WriteByte('\n')
+			for _, e := range f.Evidence {
+				fmt.Fprintf(&b, "     - %s %s [%s] %q\n", e.Rule, e.Field, e.Detail, e.Snippet)
+			}
+		}
+	}
+	fmt.Fprintf(&b, "\nexplain: %d artifacts with errors\n", n)
+	_, err := io.WriteString(w, b.String())
+	return err
+}

@@ -118,3 +118,32 @@ func TestEvaluateCounts(t *testing.T) {
 		t.Errorf("counts: %+v neg=%d/%d", sc.Overall, sc.NegativeFPs, sc.Negatives)
 	}
 }
+
+// TestExplainListsOnlyErrorsWithEvidence: eval --explain names the artifacts whose findings differ
+// from their labels (a miss and a false alarm here), with the finding's evidence, and not the
+// artifact it got right.
+func TestExplainListsOnlyErrorsWithEvidence(t *testing.T) {
+	reg, err := configs.LoadRegistry("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	arts := []artifact.Artifact{
+		{ID: "arxiv:right", Source: "arxiv", Kind: artifact.KindPaper, Title: "t", Text: "We train ResNet-100 on MS1MV2 and evaluate on LFW.",
+			Expect: []artifact.Expect{{Dataset: "ms-celeb-1m", Relation: "uses"}}},
+		{ID: "arxiv:wrong", Source: "arxiv", Kind: artifact.KindPaper, Title: "t", Text: "We train ResNet-100 on MS1MV2 and evaluate on LFW.",
+			Expect: []artifact.Expect{{Dataset: "vggface2", Relation: "uses"}}},
+	}
+	var b bytes.Buffer
+	if err := Explain(&b, arts, reg, New(reg).Match); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{"== arxiv:wrong", "missed [vggface2 uses]", "false  [ms-celeb-1m uses]", "found ms-celeb-1m uses", "ms1mv2 → ms-celeb-1m", "explain: 1 artifacts with errors"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("explain output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "arxiv:right") {
+		t.Errorf("explain lists an artifact it got right:\n%s", out)
+	}
+}

@@ -4,12 +4,12 @@ import "strings"
 
 // The matcher works on a normalized symbol stream: ASCII letters fold to lower case, digits stay,
 // every other ASCII byte (space, punctuation, separators) becomes one separator symbol and runs of
-// separators collapse to one. Bytes of multi-byte UTF-8 characters become an "other word character"
-// symbol, so "MS-Celeb-1M", "ms_celeb_1m" and "MS Celeb 1M" all read "ms celeb 1m", and word
-// boundaries are simply separator symbols.
+// separators collapse to one. Bytes of multi-byte UTF-8 characters are separators too (a name
+// glued to “quotes”, an arrow or CJK text is still a whole token), so "MS-Celeb-1M", "ms_celeb_1m"
+// and "MS Celeb 1M" all read "ms celeb 1m", and word boundaries are simply separator symbols.
 const (
 	symSep   = 0
-	symOther = 37
+	symOther = 37 // no byte maps to it since non-ASCII bytes separate words; letters and digits are 1..symOther-1
 	alphabet = 38
 )
 
@@ -25,7 +25,10 @@ func init() {
 		case b >= '0' && b <= '9':
 			symOf[b] = uint8(b-'0') + 27
 		case b >= 0x80:
-			symOf[b] = symOther
+			// Bytes of non-ASCII characters separate words: real texts glue names to curly quotes,
+			// arrows, dashes, no-break spaces and CJK ("“DukeMTMC-reID”", "Market→Duke",
+			// "数据集MS1MV2下载"). No alias has a non-ASCII character.
+			symOf[b] = symSep
 		default:
 			symOf[b] = symSep
 		}

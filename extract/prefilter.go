@@ -23,6 +23,7 @@ func (m *Matcher) ScanLine(line []byte) (may, ok bool) {
 	delta := m.c.ac.delta
 	row := delta[symSep] & rowMask
 	depth := 0
+	glued := false // a name may be glued to a short word ("andDukeMTMC"): decided by the kind below
 	i, n := 0, len(line)
 	for i < n {
 		// Outside strings: structure, numbers and literals.
@@ -62,6 +63,9 @@ func (m *Matcher) ScanLine(line []byte) (may, ok bool) {
 			}
 			k = strSym[line[i]]
 			i++
+			if c := line[i-1]; c-'A' < 26 && !glued && i >= 2 && line[i-2]-'a' < 26 {
+				glued = gluedAt(line, i-1) > 0 // a camel-case step: rare in prose, so rarely checked
+			}
 			sym := uint32(k)
 			if k >= alphabet {
 				switch k {
@@ -86,9 +90,7 @@ func (m *Matcher) ScanLine(line []byte) (may, ok bool) {
 					i += 5
 					if code < 0x80 {
 						sym = uint32(symOf[code])
-					} else {
-						sym = symOther
-					}
+					} // non-ASCII characters separate words, as their raw bytes do (normalize.go)
 				} else {
 					i++
 				}
@@ -114,6 +116,12 @@ func (m *Matcher) ScanLine(line []byte) (may, ok bool) {
 	probe := artifact.Artifact{ID: jsonField(line, "id"), Source: jsonField(line, "source"), Kind: jsonField(line, "kind")}
 	if probe.Validate() != nil {
 		return false, false
+	}
+	if probe.Kind == artifact.KindPaper {
+		// a name glued to a short word ("andDukeMTMC-VideoReID") is found only by the full match
+		if glued {
+			return true, true
+		}
 	}
 	return false, true
 }

@@ -40,6 +40,10 @@ func TestScanLineNeverHidesAFinding(t *testing.T) {
 	lines = append(lines,
 		[]byte(`{"id":"x","source":"web","kind":"page","title":"t","text":"clean text about cats"}`),
 		[]byte(`{"id":"x","source":"web","kind":"page","title":"t","text":"We train on \u004dS1MV2."}`),
+		// names glued to a short word (papers), to an escaped arrow, and to CJK text
+		[]byte(`{"id":"arxiv:1","source":"arxiv","kind":"paper","title":"t","text":"We evaluate on MARS andDukeMTMC-VideoReID."}`),
+		[]byte(`{"id":"x","source":"web","kind":"page","title":"t","text":"Results: Market\u2192DukeMTMC-reID."}`),
+		[]byte(`{"id":"x","source":"github","kind":"repository","title":"t","text":"数据集MS1MV2下载"}`),
 		[]byte(`{"id":"x","source":"dht","kind":"torrent","title":"t","files":[{"path":"a.bin","size":243615796224}]}`),
 	)
 	skipped := 0

@@ -188,6 +188,56 @@ func urlAround(s string, start, end int) string {
 	return s[i:j]
 }
 
+// officialKey is a URL in lower case without its scheme, "www." or a trailing slash.
+func officialKey(u string) string {
+	u = strings.ToLower(strings.TrimSpace(u))
+	u = strings.TrimPrefix(strings.TrimPrefix(u, "https://"), "http://")
+	u = strings.TrimPrefix(u, "www.")
+	return strings.TrimRight(u, "/")
+}
+
+// isOfficial reports whether the URL u is one of the official pages (a landing page: a link to it
+// hands out nothing; a file under it, "…/laion2B-en/resolve/main/part-0.parquet", is not the page).
+func isOfficial(u string, official []string) bool {
+	k := officialKey(strings.TrimRight(u, ".,;:"))
+	if i := strings.IndexAny(k, "?#"); i >= 0 {
+		k = strings.TrimRight(k[:i], "/")
+	}
+	for _, o := range official {
+		if k == o {
+			return true
+		}
+	}
+	return false
+}
+
+// withoutOfficialLinks blanks, in a lower-case window, the URLs that are official pages.
+func withoutOfficialLinks(win string, official []string) string {
+	if len(official) == 0 || !strings.Contains(win, "http") {
+		return win
+	}
+	var b strings.Builder
+	rest := win
+	for {
+		i := strings.Index(rest, "http")
+		if i < 0 {
+			b.WriteString(rest)
+			return b.String()
+		}
+		j := i
+		for j < len(rest) && !strings.ContainsRune(" \t\n)>]\"'", rune(rest[j])) {
+			j++
+		}
+		b.WriteString(rest[:i])
+		if isOfficial(rest[i:j], official) {
+			b.WriteString(strings.Repeat(" ", j-i))
+		} else {
+			b.WriteString(rest[i:j])
+		}
+		rest = rest[j:]
+	}
+}
+
 // withoutURLs drops link targets from a heading, so "### LAION-2B (en) - https://…-datasets/" is
 // read by its words.
 func withoutURLs(s string) string {
@@ -207,7 +257,7 @@ func withoutURLs(s string) string {
 // sectionCues sets the section bits of a clause [lo, hi) in src: cShare (its block hands out
 // files and it is not a model list) and cZoo (it is in a model list that links weights). The
 // nearest heading that says "models" or "data" decides which of the two a link is.
-func sectionCues(src string, lo, hi int) uint32 {
+func sectionCues(src string, lo, hi int, official []string) uint32 {
 	isHeading := headingLevel(strings.TrimLeft(src[lo:hi], " \t")) > 0
 	var end int
 	if isHeading {
@@ -217,8 +267,13 @@ func sectionCues(src string, lo, hi int) uint32 {
 	}
 	win := strings.ToLower(src[lo:end])
 	clauseLow := strings.ToLower(src[lo:hi])
-	share := rules.share.MatchString(withoutWeightLines(win))
+	share := rules.share.MatchString(withoutOfficialLinks(withoutWeightLines(win), official))
 	modelCtx := rules.modelSection.MatchString(clauseLow) || isHeading && rules.modelSection.MatchString(win)
+	if modelCtx && !isHeading && underDataHeading(src, lo) {
+		// "## Download and convert metadata" over "python convert.py ./face_ids.pth ./meta": a file
+		// of the data recipe, not a model list
+		modelCtx = false
+	}
 	dataCtx := !modelCtx && rules.dataSection.MatchString(withoutURLs(clauseLow))
 	zooFrom := -1
 	if !modelCtx && !dataCtx {
@@ -253,6 +308,19 @@ func sectionCues(src string, lo, hi int) uint32 {
 	return bits
 }
 
+// underDataHeading reports whether the nearest markdown heading above off says data (a dataset,
+// its download or preparation) and not models.
+func underDataHeading(src string, off int) bool {
+	for _, h := range headingsAbove(src, off) {
+		if h.level == 7 {
+			continue
+		}
+		t := withoutURLs(h.text)
+		return !rules.modelSection.MatchString(t) && rules.dataSection.MatchString(t)
+	}
+	return false
+}
+
 // hostWords are link texts that name a file host or a download ("[Baidu]", "[GDrive]", "[link]").
 var hostWords = []string{"baidu", "drive", "google", "gdrive", "bdrive", "onedrive", "dropbox", "download", "link",
 	"here", "mirror", "mega", "pan", "yun", "kaggle", "huggingface", "hugging face", "hf", "aliyun", "cloud", "disk", "netdisk", "torrent", "magnet"}
@@ -260,7 +328,7 @@ var hostWords = []string{"baidu", "drive", "google", "gdrive", "bdrive", "onedri
 // linkShare decides, for a name written as a markdown link's text ("[DukeMTMC-reID](https://…)"),
 // whether that link or the host links right after it hand out files. ok is false when the name is
 // not a link's text (then the section decides).
-func linkShare(src string, end int) (share, ok bool) {
+func linkShare(src string, end int, official []string) (share, ok bool) {
 	// the rest of the link text ("DukeMTMC" in "[DukeMTMC-reID](…)")
 	for end < len(src) && (isWordByte(src[end]) || src[end] == '-' || src[end] == '.') && !strings.HasPrefix(src[end:], "](") {
 		end++
@@ -279,7 +347,7 @@ func linkShare(src string, end int) (share, ok bool) {
 	if j < 0 {
 		return false, true
 	}
-	if rules.share.MatchString(strings.ToLower(src[i : i+j])) {
+	if rules.share.MatchString(strings.ToLower(src[i:i+j])) && !isOfficial(src[i:i+j], official) {
 		return true, true
 	}
 	// following links whose text is a host word ("[Google Drive](…)", "[[BaiduYun]](…)") belong to
@@ -309,7 +377,7 @@ func linkShare(src string, end int) (share, ok bool) {
 		if c := strings.IndexByte(u, ')'); c >= 0 {
 			u = u[:c]
 		}
-		if rules.share.MatchString(strings.ToLower(u)) {
+		if rules.share.MatchString(strings.ToLower(u)) && !isOfficial(u, official) {
 			return true, true
 		}
 		rest = rest[k+2:]
@@ -321,6 +389,13 @@ func linkShare(src string, end int) (share, ok bool) {
 func transferTarget(before string) bool {
 	b := strings.TrimRight(before, " *`[(")
 	return strings.HasSuffix(b, "->") || strings.HasSuffix(b, "→") || strings.HasSuffix(b, " to")
+}
+
+// transferSource reports whether the name right before after is the source of a transfer
+// ("Duke→Market", "DukeMTMC-reID -> Market1501").
+func transferSource(after string) bool {
+	a := strings.TrimLeft(after, " *`])")
+	return strings.HasPrefix(a, "->") || strings.HasPrefix(a, "→")
 }
 
 func isWordByte(c byte) bool {
@@ -365,6 +440,9 @@ func (st *matchState) proseSignals() {
 				continue
 			}
 			lo, hi := clause(low, m[0], m[1])
+			if rules.negBefore.MatchString(low[max(lo, m[0]-16):m[0]]) {
+				continue // "Not trained on the Pile."
+			}
 			if rules.archOnly.MatchString(low[lo:hi]) {
 				continue // "based off of the GPT-J architecture": a likeness, not lineage
 			}

@@ -174,6 +174,11 @@ func (st *matchState) cues(s *signal, h *hit) {
 		set(cLineage, rules.lineage.MatchString(w))
 		set(cDisclaim, rules.disclaim.MatchString(w))
 		set(cArchOnly, rules.archOnly.MatchString(w))
+		if isHeaderRow(src, lo, hi) && rules.trainColumn.MatchString(strings.ToLower(src[lo:hi])) {
+			// "| Backbone | Dataset | Method | LFW | MegaFace |": the names in the header are score
+			// columns (evaluated on), the training set is what the Dataset column says in each row
+			whole.cues |= cEval | cTarget
+		}
 		if strings.HasPrefix(strings.TrimLeft(src[lo:hi], " \t"), "|") {
 			// a table row: the header row says what a column is ("| Model | Training data |")
 			if hs := headingsAbove(src, lo); len(hs) > 0 && hs[0].level == 7 && hs[0].off < lo {
@@ -181,7 +186,7 @@ func (st *matchState) cues(s *signal, h *hit) {
 			}
 		}
 		if h.field == fText {
-			whole.cues |= sectionCues(src, lo, hi)
+			whole.cues |= sectionCues(src, lo, hi, st.c.official)
 			if st.a.Kind == artifact.KindModel {
 				for _, hd := range headingsAbove(src, lo) {
 					if hd.level < 7 {
@@ -219,17 +224,19 @@ func (st *matchState) cues(s *signal, h *hit) {
 	set(cOwnUse, rules.ownUse.MatchString(before))
 	set(cPassing, rules.passing.MatchString(near))
 	set(cTarget, transferTarget(before))
+	// one side of a transfer pair ("Market→Duke", "Duke -> Market"): a cross-domain evaluation
+	set(cUseNear, transferTarget(before) || transferSource(after))
 	if h.field == fText {
 		if u := urlAround(src, h.start, h.end); u != "" {
 			// a name inside a URL: only that URL can hand out the files
 			s.cues &^= cShare
-			if rules.share.MatchString(strings.ToLower(u)) && s.cues&cZoo == 0 {
+			if rules.share.MatchString(strings.ToLower(u)) && s.cues&cZoo == 0 && !isOfficial(u, st.c.official) {
 				s.cues |= cShare
 			}
 			if dataFileURL(u) {
 				s.cues |= cURL // "…/data/tiny_images.bin": a direct link to the file
 			}
-		} else if share, ok := linkShare(src, h.end); ok {
+		} else if share, ok := linkShare(src, h.end, st.c.official); ok {
 			// the name is a link's text: that link and the host links after it decide
 			s.cues &^= cShare
 			if share && s.cues&cZoo == 0 {
@@ -288,4 +295,25 @@ func snippet(s string, start, end int) string {
 		out += "…"
 	}
 	return out
+}
+
+// isHeaderRow reports whether the clause [lo, hi) is a markdown table's header row: a row followed by
+// a delimiter row ("|---|:---:|").
+func isHeaderRow(src string, lo, hi int) bool {
+	if !strings.HasPrefix(strings.TrimLeft(src[lo:hi], " \t"), "|") {
+		return false
+	}
+	e := strings.IndexByte(src[hi:], '\n')
+	if e < 0 {
+		return false
+	}
+	next := src[hi+e+1:]
+	if n := strings.IndexByte(next, '\n'); n >= 0 {
+		next = next[:n]
+	}
+	next = strings.TrimSpace(next)
+	if !strings.HasPrefix(next, "|") || !strings.Contains(next, "-") {
+		return false
+	}
+	return strings.Trim(next, "|-: \t\r") == ""
 }

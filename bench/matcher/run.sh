@@ -8,7 +8,8 @@
 # decoded and validated). Prints, for each: wall time, MB/s (wall), MB/s per CPU-second (user+sys:
 # fair on a loaded machine), peak RSS; then the ratios matcher/grep for both modes. Memory must stay flat: the matcher is also run
 # on a quarter of the corpus and both peak RSS values are printed. Results → bench/results/matcher.md
-# when OUT is set (make bench does).
+# when OUT is set (make bench does). With BASE=/path/to/an/older/afterlife binary, that binary's
+# `match --fast` runs on the same corpus in the same run too (before/after of a change, same load).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SIZE="${SIZE:-1G}"
@@ -31,7 +32,7 @@ cat "$TMP/corpus.jsonl" > /dev/null # warm the page cache for both
 run() {
   local name=$1 file=$2; shift 2
   /usr/bin/time -f "%e %U %S %M" -o "$TMP/time" "$@" < "$file" > "$TMP/out.$name" 2> "$TMP/err.$name" || {
-    local rc=$?; [ "$name" = grep ] && [ $rc -eq 1 ] || { cat "$TMP/err.$name" >&2; exit $rc; }; }
+    local rc=$?; [[ $name == grep* ]] && [ $rc -eq 1 ] || { cat "$TMP/err.$name" >&2; exit $rc; }; }
   read -r wall user sys rss < "$TMP/time"
   echo "$name $wall $user $sys $rss"
 }
@@ -39,6 +40,12 @@ m=$(run matcher "$TMP/corpus.jsonl" "$TMP/afterlife" match --fast --scored-only 
 g=$(run grep "$TMP/corpus.jsonl" grep -F -i -c -f "$TMP/aliases.txt")
 d=$(run full "$TMP/corpus.jsonl" "$TMP/afterlife" match --scored-only --workers "$WORKERS")
 q=$(run quarter "$TMP/quarter.jsonl" "$TMP/afterlife" match --fast --scored-only --workers "$WORKERS")
+b=""
+if [ -n "${BASE:-}" ]; then
+  b=$(run base "$TMP/corpus.jsonl" "$BASE" match --fast --scored-only --workers "$WORKERS")
+  g2=$(run grep2 "$TMP/corpus.jsonl" grep -F -i -c -f "$TMP/aliases.txt")
+  m2=$(run matcher2 "$TMP/corpus.jsonl" "$TMP/afterlife" match --fast --scored-only --workers "$WORKERS")
+fi
 findings=$(wc -l < "$TMP/out.matcher")
 dfindings=$(wc -l < "$TMP/out.full")
 cmp -s "$TMP/out.matcher" "$TMP/out.full" || { echo "--fast and the default differ in their findings" >&2; exit 1; }
@@ -58,6 +65,17 @@ report() {
     printf "ratio full/grep:    wall %.2fx, per CPU-second %.2fx (default)\n", dw / gw, dc / gc
     printf "memory: matcher peak RSS %.1f MB on %.0f MB, %.1f MB on %.0f MB (flat when streaming)\n", Q[5] / 1024, qb / 1e6, M[5] / 1024, mb
   }'
+  if [ -n "$b" ]; then
+    awk -v b="$bytes" -v base="$b" -v g="$g2" -v m="$m2" -v bf="$(wc -l < "$TMP/out.base")" 'BEGIN {
+      split(base, B, " "); split(g, G, " "); split(m, M, " ")
+      mb = b / 1e6
+      printf "second round (base binary, grep, matcher again, back to back):\n"
+      printf "%-8s %8.2f %10.1f %14.1f   (%d findings; BASE match --fast)\n", "base", B[2], mb / B[2], mb / (B[3] + B[4]), bf
+      printf "%-8s %8.2f %10.1f %14.1f\n", "grep", G[2], mb / G[2], mb / (G[3] + G[4])
+      printf "%-8s %8.2f %10.1f %14.1f\n", "matcher", M[2], mb / M[2], mb / (M[3] + M[4])
+      printf "ratio matcher/grep (2nd round): wall %.2fx, per CPU-second %.2fx; base/grep: wall %.2fx, per CPU-second %.2fx\n", G[2] / M[2], (G[3] + G[4]) / (M[3] + M[4]), G[2] / B[2], (G[3] + G[4]) / (B[3] + B[4])
+    }'
+  fi
 }
 report
 if [ -n "${OUT:-}" ]; then

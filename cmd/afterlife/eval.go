@@ -14,7 +14,7 @@ import (
 
 func init() {
 	var corpus string
-	var baseline bool
+	var baseline, explain bool
 	cmd := &cobra.Command{
 		Use:   "eval --corpus FILE.jsonl [--baseline]",
 		Short: "Score the matcher on a labelled corpus (artifacts with `expect` labels)",
@@ -24,7 +24,9 @@ func init() {
 uses→uses; studies and mention never count) and per source; the false-positive rate on the
 expect:[] records; the misses and false alarms. Only datasets whose registry status is a
 retraction are scored. With --baseline a plain alias-substring matcher is scored beside it.
-The last line is exactly: eval: precision=P recall=R f1=F n=N`,
+With --explain every artifact the matcher got wrong is listed after the report with its findings'
+evidence (rule, field, snippet), to tune the rules on a dev split.
+The last line of the report is exactly: eval: precision=P recall=R f1=F n=N`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if corpus == "" {
@@ -53,11 +55,17 @@ The last line is exactly: eval: precision=P recall=R f1=F n=N`,
 			if err := extract.WriteReport(cmd.OutOrStdout(), main, base); err != nil {
 				return err
 			}
+			if explain {
+				if err := extract.Explain(cmd.OutOrStdout(), arts, reg, m.Match); err != nil {
+					return err
+				}
+			}
 			return (&badLines{cmd: "eval", n: bad}).err(corpus)
 		},
 	}
 	cmd.Flags().StringVar(&corpus, "corpus", "", "labelled artifacts JSONL (required)")
 	cmd.Flags().BoolVar(&baseline, "baseline", false, "also score a plain alias-substring matcher side by side")
+	cmd.Flags().BoolVar(&explain, "explain", false, "after the report, list every artifact with a miss or a false alarm: its labels, the matcher's findings and their evidence snippets (for tuning on a dev split)")
 	rootCmd.AddCommand(cmd)
 }
 
