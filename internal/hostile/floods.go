@@ -27,7 +27,7 @@ const (
 	// record (/api/records/ID) answers a small record.
 	SearchFlood Behaviour = "search-flood"
 	// TrackerFlood is an Academic Torrents-shaped site (base_url = Base(TrackerFlood)):
-	// /database.xml lists three MS-Celeb-1M torrents; the first's details page is honest and its
+	// /database.xml lists three MS-Celeb-1M torrents (/trackers.xml the first, /links.xml the other two); the first's details page is honest and its
 	// .torrent names TrackerFloodCount trackers (http://…/tracker-flood/t/N/announce, each
 	// answering a scrape failure); the second's details page is nested 500,000 <i> deep with
 	// as many links (NestedLinksPage), the third's a flat million links (FlatLinksPage).
@@ -180,12 +180,15 @@ func (w *World) serveSearchFlood(rw http.ResponseWriter, r *http.Request, rest s
 func (w *World) serveTrackerFlood(rw http.ResponseWriter, r *http.Request, rest string) {
 	base := "http://" + r.Host + "/" + string(TrackerFlood)
 	switch {
-	case rest == "database.xml":
+	case rest == "database.xml" || rest == "trackers.xml" || rest == "links.xml":
 		rw.Header().Set("Content-Type", "application/xml")
 		var b strings.Builder
 		b.WriteString(`<?xml version="1.0" encoding="UTF-8"?><rss xmlns:academictorrents="http://academictorrents.com" version="2.0"><channel><title>Academic Torrents</title>`)
-		for _, it := range []struct{ hash, title string }{{FloodTorrentHash, "MS-Celeb-1M (tracker flood)"},
-			{NestedLinksHash, "MS-Celeb-1M (nested links)"}, {FlatLinksHash, "MS-Celeb-1M (flat links)"}} {
+		for _, it := range []struct{ hash, title, in string }{{FloodTorrentHash, "MS-Celeb-1M (tracker flood)", "trackers.xml"},
+			{NestedLinksHash, "MS-Celeb-1M (nested links)", "links.xml"}, {FlatLinksHash, "MS-Celeb-1M (flat links)", "links.xml"}} {
+			if rest != "database.xml" && rest != it.in {
+				continue
+			}
 			fmt.Fprintf(&b, `<item><title>%s</title><category>Dataset</category><infohash>%s</infohash><guid>%s/details/%s</guid><link>%s/details/%s</link><description>MS-Celeb-1M faces</description><size>1048576</size></item>`,
 				it.title, it.hash, base, it.hash, base, it.hash)
 		}
@@ -220,8 +223,11 @@ func (w *World) serveTrackerFlood(rw http.ResponseWriter, r *http.Request, rest 
 		}
 		w.flood.trackers[i]++
 		w.flood.mu.Unlock()
+		// A well-formed scrape of the flood torrent (one seeder), so that the prober takes every
+		// tracker it is allowed to: what bounds it is max_trackers, not a failure.
+		ih, _ := hex.DecodeString(FloodTorrentHash)
 		rw.Header().Set("Content-Type", "text/plain")
-		w.write(rw, []byte("d14:failure reason21:hostile world: floode"))
+		w.write(rw, []byte("d5:filesd20:"+string(ih)+"d8:completei1e10:downloadedi0e10:incompletei0eeee"))
 	default:
 		http.NotFound(rw, r)
 	}
