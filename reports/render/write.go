@@ -85,6 +85,18 @@ func WriteAll(ctx context.Context, rep *Report, reg *configs.Registry, outDir st
 		if err := put(name+".html", func(w io.Writer) error { return writeDatasetHTML(w, l, rep, d) }); err != nil {
 			return files, err
 		}
+		if pages := relPages(d); len(pages) > 0 {
+			if err := os.MkdirAll(filepath.Join(outDir, name), 0o755); err != nil {
+				return files, fmt.Errorf("write reports: %w", err)
+			}
+			for _, pg := range pages {
+				if err := put(filepath.FromSlash(relPageFile(d.ID, pg.Rel, pg.K)), func(w io.Writer) error {
+					return writeRelPageHTML(w, l, rep, d, pg.Rel, pg.K)
+				}); err != nil {
+					return files, err
+				}
+			}
+		}
 		if err := put(filepath.Join("feeds", name+".atom"), func(w io.Writer) error { return WriteAtom(w, rep, d) }); err != nil {
 			return files, err
 		}
