@@ -121,6 +121,14 @@ func floodScan(c string, workers int) (string, error) {
 	}
 	o := crawler.FetcherOptions{Timeout: 10 * time.Second, DialTimeout: 2 * time.Second, MaxAttempts: 2,
 		BaseBackoff: 10 * time.Millisecond, MaxWait: 5 * time.Second}
+	// FLOOD_MAX_DECODED=67108864 measures the scan with the former 64 MiB decoded bound ("before").
+	if v := os.Getenv("FLOOD_MAX_DECODED"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return "", fmt.Errorf("FLOOD_MAX_DECODED: %w", err)
+		}
+		o.MaxDecompressed, o.MaxBody = n, n
+	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	r, err := world.RunFloodScan(context.Background(), dir, world.FloodWatch(workers, cs...), o, log)
 	if err != nil {
