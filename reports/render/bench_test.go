@@ -24,7 +24,9 @@ var benchDatasets = []string{"ms-celeb-1m", "megaface", "tiny-images", "dukemtmc
 
 // benchObservations makes n artifacts with one finding each, spread over datasets, relations,
 // sources and hosts, with ~600 bytes of text each.
-func benchObservations(n, offset int) []reports.Observation { return benchObservationsIn(n, offset, nil) }
+func benchObservations(n, offset int) []reports.Observation {
+	return benchObservationsIn(n, offset, nil)
+}
 
 // oneDataset puts every sighting in laion-5b (the --scale 100 shape: one base model's tens of
 // thousands of fine-tunes), 7 of 8 of them trained-on, the rest copies.

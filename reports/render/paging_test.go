@@ -255,6 +255,30 @@ func TestLargeRelationsArePagedAndSummarised(t *testing.T) {
 	}
 	checkPageLinks(t, main, doc, 8)
 
+	// The lists above the tables are cut at MaxListItems and say how many there are.
+	newN := trained - trained/2
+	newList := doc.Find("h2").FilterFunction(func(_ int, h *goquery.Selection) bool { return h.Text() == "New since the last run" }).Next()
+	if n := newList.Find("li").Length(); n != MaxListItems {
+		t.Errorf("%d new sightings listed, want %d", n, MaxListItems)
+	}
+	if txt := newList.Next().Text(); !strings.Contains(txt, fmt.Sprintf("%d of %d listed", MaxListItems, newN)) {
+		t.Errorf("no count of the new sightings not listed: %q", txt)
+	}
+	hostsCut := 0
+	doc.Find("h2").FilterFunction(func(_ int, h *goquery.Selection) bool { return h.Text() == "Actions by host" }).NextUntil("h2").Filter("ul").Each(func(_ int, ul *goquery.Selection) {
+		if n := ul.Find("li").Length(); n > MaxListItems {
+			t.Errorf("a host lists %d actions, over %d", n, MaxListItems)
+		} else if n == MaxListItems {
+			hostsCut++
+		}
+	})
+	if hostsCut == 0 {
+		t.Errorf("no host's actions were cut (each host has over %d live models)", MaxListItems)
+	}
+	if fi, _ := os.Stat(main); fi.Size() > 2<<20 {
+		t.Errorf("the dataset page is %d KB", fi.Size()>>10)
+	}
+
 	// The small relation: one table, every copy, no summary, no page files.
 	copies := relRows(doc, string(extract.Copy))
 	if len(copies) != want.copies {

@@ -49,6 +49,20 @@ var metaCSP = "default-src 'none'; script-src 'none'; style-src " + StyleHash +
 // confidence, so the cut keeps what a steward acts on.
 const MaxHTMLRows = 500
 
+// MaxListItems bounds the lists of a dataset page (new, gone and back online since the last run,
+// each host's actions): the rest is counted, and is in the relation pages, sightings.csv and
+// report.json.
+const MaxListItems = 100
+
+// actionView is one host's actions as a dataset page lists them (Items cut to MaxListItems).
+type actionView struct {
+	HostActions
+	Total int
+}
+
+// More is how many items are not listed.
+func (a actionView) More() int { return a.Total - len(a.Items) }
+
 // RowsPerPage bounds the rows of one relation's table on one HTML page. A relation with more
 // sightings is summarised on its dataset page (counts, top hosts, newest) above its first page of
 // rows, and the rest is paged: <dataset>/<relation>-<k>.html for k = 2…N in a static report,
@@ -158,27 +172,30 @@ var pages = map[string]*template.Template{
 }
 
 type page struct {
-	Title   string
+	Title string
 	// RowsPerPage is the package's RowsPerPage, for the templates.
 	RowsPerPage int
-	CSS     template.CSS
-	MetaCSP string
-	L       linker
-	Rep     *Report
+	CSS         template.CSS
+	MetaCSP     string
+	L           linker
+	Rep         *Report
 	// index page: retracted datasets and context entries, and what came back across datasets
 	Retracted, Context []DatasetReport
 	Back               []BackOnline
 	// dataset page
-	DS       *DatasetReport
-	New      []SightingView
-	GoneNow  []SightingView
-	Reapp    []SightingView
-	Timeline template.HTML
-	Papers   template.HTML
-	SwarmSVG template.HTML
-	Rels     []relGroup
-	Rel      relGroup // a relation's page k
-	Hosts    []HostStat
+	DS      *DatasetReport
+	New     []SightingView
+	GoneNow []SightingView
+	Reapp   []SightingView
+	// how many there are in all (the lists hold at most MaxListItems)
+	NewN, GoneN, ReappN int
+	Actions             []actionView
+	Timeline            template.HTML
+	Papers              template.HTML
+	SwarmSVG            template.HTML
+	Rels                []relGroup
+	Rel                 relGroup // a relation's page k
+	Hosts               []HostStat
 	// graph page
 	G        *Graph
 	GraphSVG template.HTML
@@ -211,8 +228,8 @@ type relGroup struct {
 	// Summary of a relation of more than one page.
 	Live, Gone, Hosts int
 	TopHosts          []hostCount
-	Newest     []SightingView
-	Nav        []pageLink
+	Newest            []SightingView
+	Nav               []pageLink
 }
 
 type hostCount struct {
@@ -285,16 +302,33 @@ func relGroups(l linker, d *DatasetReport) []relGroup {
 			for _, h := range order[:min(topHostsShown, len(order))] {
 				g.TopHosts = append(g.TopHosts, *h)
 			}
-			newest := slices.Clone(all)
-			sort.SliceStable(newest, func(i, j int) bool {
-				if !newest[i].FirstSeen.Equal(newest[j].FirstSeen) {
-					return newest[i].FirstSeen.After(newest[j].FirstSeen)
-				}
-				return newest[i].Artifact.ID < newest[j].Artifact.ID
-			})
-			g.Newest = newest[:min(newestShown, len(newest))]
+			g.Newest = newestOf(all, newestShown)
 		}
 		out = append(out, g.page(l, d.ID, 1))
+	}
+	return out
+}
+
+// newestOf returns the n sightings of all first seen last (ties by id), newest first: one pass
+// keeping the n best, not a sort of the relation.
+func newestOf(all []SightingView, n int) []SightingView {
+	newer := func(a, b *SightingView) bool {
+		if !a.FirstSeen.Equal(b.FirstSeen) {
+			return a.FirstSeen.After(b.FirstSeen)
+		}
+		return a.Artifact.ID < b.Artifact.ID
+	}
+	out := make([]SightingView, 0, n+1)
+	for i := range all {
+		x := &all[i]
+		if len(out) == n && !newer(x, &out[n-1]) {
+			continue
+		}
+		j := sort.Search(len(out), func(j int) bool { return newer(x, &out[j]) })
+		out = slices.Insert(out, j, *x)
+		if len(out) > n {
+			out = out[:n]
+		}
 	}
 	return out
 }
@@ -354,14 +388,27 @@ func writeDatasetHTML(w io.Writer, l linker, rep *Report, d *DatasetReport) erro
 	p.DS = d
 	for _, x := range d.Sightings {
 		if x.New {
-			p.New = append(p.New, x)
+			if p.NewN++; len(p.New) < MaxListItems {
+				p.New = append(p.New, x)
+			}
 		}
 		if x.GoneNow {
-			p.GoneNow = append(p.GoneNow, x)
+			if p.GoneN++; len(p.GoneNow) < MaxListItems {
+				p.GoneNow = append(p.GoneNow, x)
+			}
 		}
 		if x.Reappeared {
-			p.Reapp = append(p.Reapp, x)
+			if p.ReappN++; len(p.Reapp) < MaxListItems {
+				p.Reapp = append(p.Reapp, x)
+			}
 		}
+	}
+	for _, a := range d.Actions {
+		v := actionView{HostActions: a, Total: len(a.Items)}
+		if len(v.Items) > MaxListItems {
+			v.Items = v.Items[:MaxListItems]
+		}
+		p.Actions = append(p.Actions, v)
 	}
 	if len(d.Timeline) > 1 {
 		p.Timeline = timelineSVG(d.Timeline)
@@ -373,43 +420,31 @@ func writeDatasetHTML(w io.Writer, l linker, rep *Report, d *DatasetReport) erro
 	return render(w, "dataset", p)
 }
 
-// relPages lists the pages 2…N of every paged relation of d: what a static report writes.
-func relPages(d *DatasetReport) (out []struct {
-	Rel string
-	K   int
-}) {
-	for _, g := range relGroups(linker{}, d) {
-		for k := 2; k <= g.Pages; k++ {
-			out = append(out, struct {
-				Rel string
-				K   int
-			}{g.Rel, k})
+// writeRelPageHTML writes page k (≥ 2) of relation rel of d.
+func writeRelPageHTML(w io.Writer, l linker, rep *Report, d *DatasetReport, rel string, k int) error {
+	for _, g := range relGroups(l, d) {
+		if g.Rel == rel {
+			return writeRelGroupPage(w, l, rep, d, g, k)
 		}
 	}
-	return out
+	return fmt.Errorf("%s: no %s sightings: %w", d.ID, rel, errNoPage)
 }
 
 // errNoPage is returned for a relation page that does not exist.
 var errNoPage = errors.New("no such page")
 
-// writeRelPageHTML writes page k (≥ 2) of relation rel of d.
-func writeRelPageHTML(w io.Writer, l linker, rep *Report, d *DatasetReport, rel string, k int) error {
+// writeRelGroupPage writes page k (≥ 2) of g, a relation of d (from relGroups).
+func writeRelGroupPage(w io.Writer, l linker, rep *Report, d *DatasetReport, g relGroup, k int) error {
 	if !l.live {
 		l.up = "../"
 	}
-	for _, g := range relGroups(l, d) {
-		if g.Rel != rel {
-			continue
-		}
-		if k < 2 || k > g.Pages {
-			return fmt.Errorf("%s %s page %d of %d: %w", d.ID, rel, k, g.Pages, errNoPage)
-		}
-		p := newPage(l, rep, fmt.Sprintf("%s: %s, page %d of %d", d.Name, g.Title, k, g.Pages))
-		p.DS = d
-		p.Rel = g.page(l, d.ID, k)
-		return render(w, "relpage", p)
+	if k < 2 || k > g.Pages {
+		return fmt.Errorf("%s %s page %d of %d: %w", d.ID, g.Rel, k, g.Pages, errNoPage)
 	}
-	return fmt.Errorf("%s: no %s sightings: %w", d.ID, rel, errNoPage)
+	p := newPage(l, rep, fmt.Sprintf("%s: %s, page %d of %d", d.Name, g.Title, k, g.Pages))
+	p.DS = d
+	p.Rel = g.page(l, d.ID, k)
+	return render(w, "relpage", p)
 }
 
 // maxGraphNodes bounds the drawn graph (the GraphML, DOT and JSON files hold all of it).
