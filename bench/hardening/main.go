@@ -130,7 +130,7 @@ func floodScan(c string, workers int) (string, error) {
 		o.MaxDecompressed, o.MaxBody = n, n
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	r, err := world.RunFloodScan(context.Background(), dir, world.FloodWatch(workers, cs...), o, log)
+	r, err := world.RunFloodScan(context.Background(), dir, world.FloodWatch(workers, cs...), o, log, 0)
 	if err != nil {
 		return "", err
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/afterlife-watch/afterlife/configs"
 	"github.com/afterlife-watch/afterlife/crawler"
 	"github.com/afterlife-watch/afterlife/crawler/swarm"
 	"github.com/afterlife-watch/afterlife/internal/hostile"
@@ -18,6 +19,10 @@ import (
 // floodScan runs one whole flood scan (hostile.RunFloodScan: monitor.Run with every flood case)
 // with `workers` workers and samples the heap while it runs.
 func floodScan(t *testing.T, world *hostile.World, workers int, o crawler.FetcherOptions) (hostile.FloodScan, uint64) {
+	return floodScanOf(t, world, world.FloodWatch(workers), o, 0)
+}
+
+func floodScanOf(t *testing.T, world *hostile.World, watch *configs.Watch, o crawler.FetcherOptions, budget int) (hostile.FloodScan, uint64) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute) // a safety net, not the bound under test
 	defer cancel()
@@ -25,7 +30,7 @@ func floodScan(t *testing.T, world *hostile.World, workers int, o crawler.Fetche
 	log := slog.New(slog.NewJSONHandler(&syncWriter{w: &logs}, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	var peak atomic.Uint64
 	stop := sampleHeap(&peak)
-	r, err := world.RunFloodScan(ctx, t.TempDir(), world.FloodWatch(workers), o, log)
+	r, err := world.RunFloodScan(ctx, t.TempDir(), watch, o, log, budget)
 	heap := stop()
 	if err != nil {
 		t.Fatal(err)
@@ -178,4 +183,26 @@ func TestFloodChecksFailWithoutTheDecodedBound(t *testing.T) {
 	}
 	t.Logf("without the bound: largest read %d MiB, %d MiB at once, peak heap %d MiB (budget %d MiB)",
 		r.Body.MaxOne>>20, r.Body.Peak>>20, heap>>20, (128<<20+4*crawler.DefaultWorkerMemory)>>20)
+}
+
+// Without the job budget the search flood is bounded only by the page cap and max_pages: the
+// same Zenodo scan (8 pages a query) then sends far more than the budget's record requests, which
+// checkFloodBudget refuses — the budget, not the page cap alone, is what holds the run.
+func TestFloodChecksFailWithoutTheJobBudget(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a whole scan")
+	}
+	world := startWorld(t)
+	watch := world.FloodWatch(4, hostile.CaseSearch)
+	z := watch.Sources["zenodo"]
+	z.MaxPages = 8
+	watch.Sources["zenodo"] = z
+	r, _ := floodScanOf(t, world, watch, hostileOptions(), -1)
+	if r.Flood.Records <= hostile.FloodBudget {
+		t.Fatalf("without a job budget: %d record requests, within the budget of %d: the check would not catch the flood", r.Flood.Records, hostile.FloodBudget)
+	}
+	if r.Flood.Records > 25*r.Flood.SearchPages {
+		t.Errorf("%d records from %d pages: the page cap did not hold", r.Flood.Records, r.Flood.SearchPages)
+	}
+	t.Logf("without the job budget: %d search pages, %d record requests (budget %d)", r.Flood.SearchPages, r.Flood.Records, hostile.FloodBudget)
 }

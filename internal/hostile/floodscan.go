@@ -124,8 +124,12 @@ type FloodScan struct {
 }
 
 // RunFloodScan runs one embedded scan (monitor.Run, as `afterlife scan` does, reports written)
-// with watch in dir, the run's follow-up jobs capped at FloodBudget per source.
-func (w *World) RunFloodScan(ctx context.Context, dir string, watch *configs.Watch, o crawler.FetcherOptions, log *slog.Logger) (FloodScan, error) {
+// with watch in dir, the run's follow-up jobs capped at budget per source (0: FloodBudget; < 0:
+// no cap, to show what the budget holds back).
+func (w *World) RunFloodScan(ctx context.Context, dir string, watch *configs.Watch, o crawler.FetcherOptions, log *slog.Logger, budget int) (FloodScan, error) {
+	if budget == 0 {
+		budget = FloodBudget
+	}
 	res := FloodScan{Workers: watch.Workers}
 	reg, err := configs.LoadRegistry("")
 	if err != nil {
@@ -143,7 +147,7 @@ func (w *World) RunFloodScan(ctx context.Context, dir string, watch *configs.Wat
 	start := time.Now()
 	_, err = monitortest.Embedded(ctx, dir, st, monitor.RunConfig{Watch: watch, Registry: reg, Workers: watch.Workers,
 		Version: "hostile", Env: func(string) string { return "" }, Log: log, FetcherOptions: o,
-		RetryBase: 50 * time.Millisecond, MaxJobsPerSource: FloodBudget,
+		RetryBase: 50 * time.Millisecond, MaxJobsPerSource: budget,
 		WriteReports: func(ctx context.Context, runID string) ([]string, error) {
 			return render.Write(ctx, st, reg, runID, out)
 		}})
