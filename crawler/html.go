@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync/atomic"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
@@ -97,7 +98,7 @@ func CheckHTML(body []byte, lim HTMLLimits) error {
 	z := html.NewTokenizer(rd)
 	at := func() int64 { return rd.n - int64(len(z.Buffered())) }
 	var open []atom.Atom
-	var nodes, links int
+	var nodes, links, depth int
 	for {
 		tt := z.Next()
 		switch tt {
@@ -105,6 +106,7 @@ func CheckHTML(body []byte, lim HTMLLimits) error {
 			if err := z.Err(); err != io.EOF {
 				return fmt.Errorf("html: %w", err)
 			}
+			htmlStats.accepted(nodes, links, depth)
 			return nil
 		case html.TextToken, html.CommentToken:
 			nodes++
@@ -118,6 +120,7 @@ func CheckHTML(body []byte, lim HTMLLimits) error {
 					k, _, more = z.TagAttr()
 					if string(k) == "href" {
 						if links++; links > lim.MaxLinks {
+							htmlStats.refused.Add(1)
 							return &HTMLBoundError{Bound: "links", Limit: lim.MaxLinks, Offset: at()}
 						}
 						break
@@ -128,7 +131,10 @@ func CheckHTML(body []byte, lim HTMLLimits) error {
 				closeTo(&open, atom.A) // a new <a> closes an open one (the tree builder's adoption agency)
 			}
 			if tt == html.StartTagToken && !voidElement[a] && !impliedEnd[a] {
-				if open = append(open, a); len(open) > lim.MaxDepth {
+				open = append(open, a)
+				depth = max(depth, len(open))
+				if len(open) > lim.MaxDepth {
+					htmlStats.refused.Add(1)
 					return &HTMLBoundError{Bound: "depth", Limit: lim.MaxDepth, Offset: at()}
 				}
 			}
@@ -137,6 +143,7 @@ func CheckHTML(body []byte, lim HTMLLimits) error {
 			closeTo(&open, atom.Lookup(name))
 		}
 		if nodes > lim.MaxNodes {
+			htmlStats.refused.Add(1)
 			return &HTMLBoundError{Bound: "nodes", Limit: lim.MaxNodes, Offset: at()}
 		}
 	}
@@ -167,4 +174,51 @@ var impliedEnd = map[atom.Atom]bool{
 	atom.Dd: true, atom.Option: true, atom.Optgroup: true, atom.Tr: true, atom.Td: true, atom.Th: true,
 	atom.Thead: true, atom.Tbody: true, atom.Tfoot: true, atom.Colgroup: true, atom.Caption: true,
 	atom.Rb: true, atom.Rt: true, atom.Rtc: true, atom.Rp: true,
+}
+
+// HTMLCounts is what the bounds pass has seen in this process since ResetHTMLCounts: pages
+// accepted and refused, and the most nodes, links and open elements of any accepted page. Tests
+// and benchmarks read it to show that no page past the bounds reached a tree builder.
+type HTMLCounts struct {
+	Accepted, Refused            int64
+	MaxNodes, MaxLinks, MaxDepth int64
+}
+
+type htmlCounter struct {
+	acc, refused              atomic.Int64
+	maxNodes, maxLinks, maxDp atomic.Int64
+}
+
+var htmlStats htmlCounter
+
+func (c *htmlCounter) accepted(nodes, links, depth int) {
+	c.acc.Add(1)
+	storeMax(&c.maxNodes, int64(nodes))
+	storeMax(&c.maxLinks, int64(links))
+	storeMax(&c.maxDp, int64(depth))
+}
+
+// HTMLStats returns the process's HTML bound counts.
+func HTMLStats() HTMLCounts {
+	c := &htmlStats
+	return HTMLCounts{Accepted: c.acc.Load(), Refused: c.refused.Load(), MaxNodes: c.maxNodes.Load(),
+		MaxLinks: c.maxLinks.Load(), MaxDepth: c.maxDp.Load()}
+}
+
+// ResetHTMLCounts zeroes HTMLStats.
+func ResetHTMLCounts() {
+	c := &htmlStats
+	for _, v := range []*atomic.Int64{&c.acc, &c.refused, &c.maxNodes, &c.maxLinks, &c.maxDp} {
+		v.Store(0)
+	}
+}
+
+// storeMax raises v to n if n is larger.
+func storeMax(v *atomic.Int64, n int64) {
+	for {
+		old := v.Load()
+		if n <= old || v.CompareAndSwap(old, n) {
+			return
+		}
+	}
 }

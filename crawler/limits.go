@@ -2,8 +2,10 @@ package crawler
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -111,4 +113,60 @@ func (l logFetcher) Fetch(ctx context.Context, req Request) (*Response, error) {
 		req.Log = l.log
 	}
 	return l.f.Fetch(ctx, req)
+}
+
+// BodyCounts is the fetcher's accounting of response bodies being read in this process: bytes
+// handed to readers (decoded, for gzip) by reads not yet closed, the peak of that sum since
+// ResetBodyCounts, and the most bytes any one read handed out. With every read bounded by its
+// decoded bound, Peak stays under the sum of the bounds of the reads in flight: workers ×
+// DefaultMaxBody for sources on the defaults (docs/operations.md).
+type BodyCounts struct {
+	InFlight, Peak, MaxOne int64
+	Reads                  int64
+}
+
+type bodyMeter struct {
+	inFlight, peak, maxOne, reads atomic.Int64
+}
+
+var bodies bodyMeter
+
+// BodyStats returns the process's body accounting.
+func BodyStats() BodyCounts {
+	return BodyCounts{InFlight: bodies.inFlight.Load(), Peak: bodies.peak.Load(), MaxOne: bodies.maxOne.Load(), Reads: bodies.reads.Load()}
+}
+
+// ResetBodyCounts starts a new peak (bytes of reads still open stay counted).
+func ResetBodyCounts() {
+	bodies.peak.Store(bodies.inFlight.Load())
+	bodies.maxOne.Store(0)
+	bodies.reads.Store(0)
+}
+
+// meteredBody counts what its reader hands out into bodies until it is closed.
+type meteredBody struct {
+	r      io.ReadCloser
+	n      atomic.Int64
+	closed atomic.Bool
+}
+
+func newMeteredBody(r io.ReadCloser) *meteredBody {
+	bodies.reads.Add(1)
+	return &meteredBody{r: r}
+}
+
+func (m *meteredBody) Read(p []byte) (int, error) {
+	k, err := m.r.Read(p)
+	if k > 0 && !m.closed.Load() {
+		storeMax(&bodies.maxOne, m.n.Add(int64(k)))
+		storeMax(&bodies.peak, bodies.inFlight.Add(int64(k)))
+	}
+	return k, err
+}
+
+func (m *meteredBody) Close() error {
+	if m.closed.CompareAndSwap(false, true) {
+		bodies.inFlight.Add(-m.n.Load())
+	}
+	return m.r.Close()
 }

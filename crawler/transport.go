@@ -69,7 +69,7 @@ func (t *meteredTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 		resp.ContentLength = -1
 		resp.Uncompressed = true
 	}
-	resp.Body = readCloser{Reader: body, Closer: resp.Body}
+	resp.Body = newMeteredBody(readCloser{Reader: body, Closer: resp.Body}) // BodyStats
 	return resp, nil
 }
 

@@ -22,6 +22,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -40,6 +41,7 @@ import (
 	"github.com/afterlife-watch/afterlife/crawler"
 	"github.com/afterlife-watch/afterlife/crawler/academictorrents"
 	"github.com/afterlife-watch/afterlife/extract"
+	"github.com/afterlife-watch/afterlife/internal/hostile"
 	"github.com/afterlife-watch/afterlife/manuscript"
 	"github.com/afterlife-watch/afterlife/reports"
 	"github.com/afterlife-watch/afterlife/reports/render"
@@ -80,6 +82,59 @@ var cases = []benchCase{
 	{"gzip-4-workers", "4 workers each fetching 4 responses of 96:1 gzip decoding to 60 MiB (budget 128 + 4 × 64 MiB)", func() (string, error) { return gzipWorkers(4) }},
 	{"gzip-16-workers", "16 workers, the same (budget 128 + 16 × 64 MiB)", func() (string, error) { return gzipWorkers(16) }},
 	{"serve-50", "afterlife serve: 50 concurrent downloads of report.json of a 25,000-sighting store", func() (string, error) { return serveDownloads(25_000, 50) }},
+}
+
+func init() {
+	for _, workers := range []int{4, 16} {
+		for _, c := range append([]string{"all"}, hostile.FloodCases...) {
+			c, workers := c, workers
+			what := map[string]string{
+				"all":                "whole scan (monitor.Run) of every flood below at once",
+				hostile.CaseGzip:     "scan: Hugging Face and 2×workers probe jobs against 60 MiB of gzip at 77:1",
+				hostile.CaseSearch:   "scan: Zenodo against search pages of 20,000 hits for 25 asked, endless next links (job budget 100)",
+				hostile.CaseTrackers: "scan: Academic Torrents + swarm prober against a .torrent naming 30,000 trackers",
+				hostile.CaseLinks:    "scan: Academic Torrents against details pages of 1,000,000 links / 500,000 deep",
+			}[c]
+			cases = append(cases, benchCase{fmt.Sprintf("flood-%s-%d", c, workers), fmt.Sprintf("%s, %d workers (budget %d MiB)", what, workers, (128<<20+workers*crawler.DefaultWorkerMemory)>>20),
+				func() (string, error) { return floodScan(c, workers) }})
+		}
+	}
+}
+
+// floodScan runs a whole embedded scan against the hostile world's floods (case c, or all) and
+// says what the crawler's accounting saw.
+func floodScan(c string, workers int) (string, error) {
+	world, err := hostile.Start()
+	if err != nil {
+		return "", err
+	}
+	defer world.Close()
+	world.Gzip77Body() // built before the scan, as a server's file would be
+	dir, err := os.MkdirTemp("", "flood-bench-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(dir)
+	var cs []string
+	if c != "all" {
+		cs = []string{c}
+	}
+	o := crawler.FetcherOptions{Timeout: 10 * time.Second, DialTimeout: 2 * time.Second, MaxAttempts: 2,
+		BaseBackoff: 10 * time.Millisecond, MaxWait: 5 * time.Second}
+	// FLOOD_MAX_DECODED=67108864 measures the scan with the former 64 MiB decoded bound ("before").
+	if v := os.Getenv("FLOOD_MAX_DECODED"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return "", fmt.Errorf("FLOOD_MAX_DECODED: %w", err)
+		}
+		o.MaxDecompressed, o.MaxBody = n, n
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	r, err := world.RunFloodScan(context.Background(), dir, world.FloodWatch(workers, cs...), o, log, 0)
+	if err != nil {
+		return "", err
+	}
+	return r.Summary(), nil
 }
 
 // serveDownloads builds a store of n sightings, serves it (render.NewServer) on 127.0.0.1 and
@@ -168,7 +223,7 @@ func main() {
 				if err != nil {
 					out = strings.TrimSpace(out + " error: " + err.Error())
 				}
-				fmt.Println(clip(out, 160))
+				fmt.Println(clip(out, 300))
 				return
 			}
 		}

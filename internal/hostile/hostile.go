@@ -2,7 +2,9 @@
 // slowloris, gzip and deflate bombs, a 10 GB body (streamed, never held in memory), an endless
 // redirect chain, redirects to cloud-metadata and private addresses, malformed and deeply nested
 // JSON, XML and HTML, invalid UTF-8, a lying Content-Type, a 429 storm with an absurd Retry-After,
-// and a BitTorrent tracker (HTTP and UDP) that answers garbage.
+// and a BitTorrent tracker (HTTP and UDP) that answers garbage; and floods (floods.go): gzip at
+// 77:1, a search page of 20,000 hits for 25 asked, a .torrent naming 30,000 trackers, details pages
+// of a million links a million deep.
 //
 // Every behaviour is served under its own path prefix on one HTTP server ("/gzip-bomb/..."), so a
 // watch config can point any source's base_url at a behaviour: every path under the prefix gets
@@ -77,6 +79,7 @@ type World struct {
 	wrote atomic.Int64
 	// trackerN cycles the tracker's garbage.
 	trackerN atomic.Int64
+	flood    floodState
 }
 
 // Start starts the world on 127.0.0.1 (random ports). Close it when done.
@@ -210,6 +213,12 @@ func (w *World) serve(rw http.ResponseWriter, r *http.Request) {
 		http.Error(rw, "slow down", http.StatusTooManyRequests)
 	case GarbageTracker:
 		w.tracker(rw, r, rest)
+	case Gzip77:
+		w.serveGzip77(rw)
+	case SearchFlood:
+		w.serveSearchFlood(rw, r, rest)
+	case TrackerFlood:
+		w.serveTrackerFlood(rw, r, rest)
 	default:
 		http.NotFound(rw, r)
 	}

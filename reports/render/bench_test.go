@@ -25,6 +25,14 @@ var benchDatasets = []string{"ms-celeb-1m", "megaface", "tiny-images", "dukemtmc
 // benchObservations makes n artifacts with one finding each, spread over datasets, relations,
 // sources and hosts, with ~600 bytes of text each.
 func benchObservations(n, offset int) []reports.Observation {
+	return benchObservationsIn(n, offset, nil)
+}
+
+// oneDataset puts every sighting in laion-5b (the --scale 100 shape: one base model's tens of
+// thousands of fine-tunes), 7 of 8 of them trained-on, the rest copies.
+var oneDataset = []string{"laion-5b"}
+
+func benchObservationsIn(n, offset int, only []string) []reports.Observation {
 	rels := []extract.Relation{extract.Copy, extract.Derivative, extract.TrainedOn, extract.TrainedOn, extract.Uses, extract.Uses, extract.Studies, extract.Mention}
 	kinds := []string{artifact.KindDataset, artifact.KindDataset, artifact.KindModel, artifact.KindModel, artifact.KindPaper, artifact.KindPaper, artifact.KindPaper, artifact.KindRepository}
 	text := strings.Repeat("A model card that mentions a retracted dataset among other words. ", 9)
@@ -33,6 +41,12 @@ func benchObservations(n, offset int) []reports.Observation {
 		k := i + offset
 		r := k % len(rels)
 		ds := benchDatasets[(k/len(rels))%len(benchDatasets)]
+		if only != nil {
+			ds = only[k%len(only)]
+			if r != 0 {
+				r = 2 // trained-on
+			}
+		}
 		a := artifact.Artifact{ID: fmt.Sprintf("bench:%s:%07d", kinds[r], k), Source: artifact.SourceHuggingFace, Kind: kinds[r],
 			URL: fmt.Sprintf("https://host%02d.example.org/x/%07d", k%40, k), Title: fmt.Sprintf("Artifact %d <b>%s</b>", k, ds),
 			Text: text, Published: fmt.Sprintf("%d-01-01", 2015+k%10)}
@@ -43,9 +57,12 @@ func benchObservations(n, offset int) []reports.Observation {
 }
 
 // benchStore builds (once) a store with n sightings over three runs; 5% go in the last run.
-func benchStore(b *testing.B, n int) *reports.SQLiteStore {
+func benchStore(b *testing.B, n int) *reports.SQLiteStore { return benchStoreIn(b, n, nil) }
+
+func benchStoreIn(b *testing.B, n int, only []string) *reports.SQLiteStore {
 	b.Helper()
-	if v, ok := benchStores.Load(n); ok {
+	key := fmt.Sprint(n, only)
+	if v, ok := benchStores.Load(key); ok {
 		return v.(*reports.SQLiteStore)
 	}
 	st, err := reports.OpenTempStore() // removed by Close (TestMain)
@@ -54,7 +71,7 @@ func benchStore(b *testing.B, n int) *reports.SQLiteStore {
 	}
 	ctx := context.Background()
 	start := time.Now()
-	obs := benchObservations(n, 0)
+	obs := benchObservationsIn(n, 0, only)
 	per := n / 3
 	for r := 0; r < 3; r++ {
 		id := fmt.Sprintf("bench-run-%d", r+1)
@@ -86,7 +103,7 @@ func benchStore(b *testing.B, n int) *reports.SQLiteStore {
 		}
 	}
 	b.Logf("built a store of %d sightings in %.1fs", n, time.Since(start).Seconds())
-	benchStores.Store(n, st)
+	benchStores.Store(key, st)
 	return st
 }
 
@@ -99,8 +116,14 @@ func TestMain(m *testing.M) {
 // BenchmarkRender100k renders every output (JSON, Markdown, HTML, CSV, GraphML, DOT, Atom) from
 // a store of 100,000 sightings, and reports seconds per render and the split between reading
 // the store (Build) and writing the files.
-func BenchmarkRender100k(b *testing.B) {
-	st := benchStore(b, 100_000)
+func BenchmarkRender100k(b *testing.B) { benchRender(b, nil) }
+
+// BenchmarkRender100kOneDataset is the same with all 100,000 sightings in one dataset: 87,500
+// models trained on it make one relation of 438 pages.
+func BenchmarkRender100kOneDataset(b *testing.B) { benchRender(b, oneDataset) }
+
+func benchRender(b *testing.B, only []string) {
+	st := benchStoreIn(b, 100_000, only)
 	reg := registry(b)
 	ctx := context.Background()
 	out := b.TempDir()
@@ -122,12 +145,22 @@ func BenchmarkRender100k(b *testing.B) {
 		build += t2.Sub(t1)
 		write += time.Since(t2)
 		if i == 0 {
+			var html int
+			var largest int64
+			var largestName string
 			for _, f := range files {
 				if fi, err := os.Stat(f); err == nil {
 					bytesOut += fi.Size()
+					if strings.HasSuffix(f, ".html") {
+						html++
+						if fi.Size() > largest {
+							largest, largestName = fi.Size(), f
+						}
+					}
 				}
 			}
-			b.Logf("%d files, %.1f MB", len(files), float64(bytesOut)/1e6)
+			fmt.Printf("%d files (%d HTML pages, the largest %s of %.1f MB), %.1f MB in all\n", len(files), html,
+				filepath.Base(largestName), float64(largest)/1e6, float64(bytesOut)/1e6)
 		}
 	}
 	cpu := (cpuTime() - cpu0).Seconds() / float64(b.N)

@@ -77,6 +77,7 @@ func NewServerLimit(st reports.Store, reg *configs.Registry, token string, log *
 		slots: make(chan struct{}, limit)}
 	s.mux.HandleFunc("GET /{$}", s.index)
 	s.mux.HandleFunc("GET /datasets/{id}", s.dataset)
+	s.mux.HandleFunc("GET /datasets/{id}/{rel}/{page}", s.relPage)
 	s.mux.HandleFunc("GET /sightings", s.sightings)
 	s.mux.HandleFunc("GET /graph", s.graphPage)
 	s.mux.HandleFunc("GET /artifacts", s.artifactPage)
@@ -239,6 +240,33 @@ func (s *Server) dataset(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := send(w, htmlType, func(b io.Writer) error { return writeDatasetHTML(b, live, rep, d) }); err != nil {
+		s.fail(w, err)
+	}
+}
+
+// relPage serves page k (≥ 2) of one relation of a dataset (page 1 is on the dataset page).
+func (s *Server) relPage(w http.ResponseWriter, r *http.Request) {
+	rep, _, err := s.report(r.Context())
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	d := findDataset(rep, r.PathValue("id"))
+	k, kerr := strconv.Atoi(r.PathValue("page"))
+	if d == nil || kerr != nil {
+		http.NotFound(w, r)
+		return
+	}
+	var b bytes.Buffer
+	if err := writeRelPageHTML(&b, live, rep, d, r.PathValue("rel"), k); err != nil {
+		if errors.Is(err, errNoPage) {
+			http.NotFound(w, r)
+			return
+		}
+		s.fail(w, err)
+		return
+	}
+	if err := send(w, htmlType, func(o io.Writer) error { _, err := o.Write(b.Bytes()); return err }); err != nil {
 		s.fail(w, err)
 	}
 }

@@ -85,6 +85,20 @@ func WriteAll(ctx context.Context, rep *Report, reg *configs.Registry, outDir st
 		if err := put(name+".html", func(w io.Writer) error { return writeDatasetHTML(w, l, rep, d) }); err != nil {
 			return files, err
 		}
+		for _, g := range relGroups(l, d) { // pages 2…N of the large relations
+			if g.Pages > 1 {
+				if err := os.MkdirAll(filepath.Join(outDir, name), 0o755); err != nil {
+					return files, fmt.Errorf("write reports: %w", err)
+				}
+			}
+			for k := 2; k <= g.Pages; k++ {
+				if err := put(filepath.FromSlash(relPageFile(d.ID, g.Rel, k)), func(w io.Writer) error {
+					return writeRelGroupPage(w, l, rep, d, g, k)
+				}); err != nil {
+					return files, err
+				}
+			}
+		}
 		if err := put(filepath.Join("feeds", name+".atom"), func(w io.Writer) error { return WriteAtom(w, rep, d) }); err != nil {
 			return files, err
 		}
