@@ -46,7 +46,7 @@ var (
 // file/path column and a size column), "N seeders / M leechers", an "Added" date and a bibtex block.
 func ParseDetails(b []byte) (*Details, error) {
 	if len(b) > MaxDetailsBytes {
-		return nil, fmt.Errorf("academictorrents details: %d bytes is over the %d limit", len(b), MaxDetailsBytes)
+		return nil, fmt.Errorf("academictorrents details: %d bytes is over the %d limit: %w", len(b), MaxDetailsBytes, crawler.ErrBodyTooLarge)
 	}
 	root, err := crawler.ParseHTML(b, crawler.HTMLLimits{}) // bounded depth, nodes and links
 	if err != nil {
