@@ -39,6 +39,7 @@ type feed struct {
 	refilling chan struct{}   // non-nil while a Settle is under way; closed when it ends
 	idle      int             // workers waiting for work
 	running   map[string]int  // jobs being handled, per capped source
+	dry       bool            // the last Settle claimed fewer jobs than it asked for
 }
 
 func newFeed(st crawler.Settler, size int, f crawler.Fetcher, sources map[string]crawler.Source, wake *wakeup) *feed {
@@ -60,6 +61,13 @@ func (f *feed) next(ctx context.Context, w *Worker, runID string) (crawler.Lease
 	defer f.mu.Unlock()
 	for {
 		if l, ok := f.pop(); ok {
+			// The worker took the last claimed job: settle behind it (sync the store, ack, claim)
+			// while the pool works, so the next worker to finish finds jobs waiting instead of
+			// waiting for the commits. Not when nothing is to ack and the last claim came back
+			// short: that would only poll.
+			if len(f.buf) == 0 && f.refilling == nil && (len(f.acks) > 0 || !f.dry) {
+				f.refillBehind(ctx, w, runID)
+			}
 			return l, true, nil
 		}
 		if ch := f.refilling; ch != nil {
@@ -97,6 +105,32 @@ func (f *feed) pop() (crawler.Lease, bool) {
 // refill acks the finished jobs and claims up to n more (called with mu held, which it releases
 // during the Settle).
 func (f *feed) refill(ctx context.Context, w *Worker, runID string, n int) ([]crawler.Lease, error) {
+	acks, want, ch := f.beginRefill(n)
+	f.mu.Unlock()
+	ls, err := f.settle(ctx, w, runID, acks, want)
+	f.mu.Lock()
+	f.endRefill(ls, n, ch)
+	return ls, err
+}
+
+// refillBehind is refill in a goroutine of its own (called with mu held; returns at once). What it
+// claims goes to the buffer; a claim error is left to the worker that next finds the buffer empty
+// (its own refill sees it again); failed acks are handled as in refill (Worker.settle).
+func (f *feed) refillBehind(ctx context.Context, w *Worker, runID string) {
+	acks, want, ch := f.beginRefill(f.size)
+	go func() {
+		ls, err := f.settle(ctx, w, runID, acks, want)
+		if err != nil && ctx.Err() == nil {
+			w.Log.Debug("claim behind the workers failed; the next claim tries again", "err", err)
+		}
+		f.mu.Lock()
+		f.endRefill(ls, f.size, ch)
+		f.mu.Unlock()
+	}()
+}
+
+// beginRefill marks a Settle under way and takes what it acks and claims (mu held).
+func (f *feed) beginRefill(n int) ([]crawler.Ack, crawler.Want, chan struct{}) {
 	ch := make(chan struct{})
 	f.refilling = ch
 	acks := f.acks
@@ -115,15 +149,22 @@ func (f *feed) refill(ctx context.Context, w *Worker, runID string, n int) ([]cr
 			want.Skip = append(want.Skip, src)
 		}
 	}
-	f.mu.Unlock()
+	return acks, want, ch
+}
+
+// settle makes the finished jobs' records durable, then acks them and claims (mu not held).
+func (f *feed) settle(ctx context.Context, w *Worker, runID string, acks []crawler.Ack, want crawler.Want) ([]crawler.Lease, error) {
 	acks = f.syncRecords(ctx, w, acks)
-	ls, err := w.settle(ctx, f.st, runID, acks, want)
-	f.mu.Lock()
+	return w.settle(ctx, f.st, runID, acks, want)
+}
+
+// endRefill hands a Settle's claims to the workers and ends it (mu held).
+func (f *feed) endRefill(ls []crawler.Lease, n int, ch chan struct{}) {
 	f.buf = append(f.buf, ls...)
+	f.dry = len(ls) < n
 	f.refilling = nil
 	close(ch)
 	f.wake.signal()
-	return ls, err
 }
 
 // syncer is a recorder that may hold writes back until Sync (reports.SQLiteStore, for calls
@@ -197,6 +238,19 @@ func (f *feed) flush(ctx context.Context, w *Worker, runID string) {
 	if len(f.acks) > 0 {
 		_, _ = f.refill(ctx, w, runID, 0)
 	}
+	// Jobs claimed ahead and never started go back (they would wait for their lease to expire, or
+	// for the next open of the frontier); one that cannot go back is handed out again after that.
+	if r, ok := f.st.(releaser); ok && len(f.buf) > 0 {
+		if err := r.Release(ctx, f.buf); err != nil {
+			w.Log.Warn("could not hand back the jobs claimed ahead; they are handed out again when their lease expires", "jobs", len(f.buf), "err", err)
+		}
+		f.buf = nil
+	}
+}
+
+// releaser is a frontier that hands back jobs claimed and never started (the embedded frontier).
+type releaser interface {
+	Release(ctx context.Context, ls []crawler.Lease) error
 }
 
 // wakeup lets idle workers of a Pool wait for another worker to finish a job instead of only

@@ -321,6 +321,19 @@ func (s gateSettler) Settle(ctx context.Context, runID, worker string, acks []cr
 	return ls, errs, err
 }
 
+// Release hands back jobs claimed and never started, when the gated frontier can.
+func (s gateSettler) Release(ctx context.Context, ls []crawler.Lease) error {
+	r, ok := s.g.Frontier.(releaser)
+	if !ok {
+		return nil
+	}
+	err := r.Release(ctx, ls)
+	if err == nil {
+		s.g.held.Add(-int64(len(ls)))
+	}
+	return err
+}
+
 // Handle performs one leased job: the adapter fetches and parses, artifacts are matched and
 // recorded, follow-up jobs enqueued, listings and gone artifacts noted, and the job acked. Errors
 // never escape: a permanent one is recorded against the source and the job buried (or acked), a

@@ -497,6 +497,29 @@ func (f *Frontier) Ack(ctx context.Context, l crawler.Lease) error {
 	return nil
 }
 
+// Release hands back leased jobs that were never started (claimed ahead by a worker pool that
+// stopped): pending again at once, the claim not counted as an attempt, no reason noted. A lease
+// that is no longer held (expired and claimed again, or done) is left alone.
+func (f *Frontier) Release(ctx context.Context, ls []crawler.Lease) error {
+	if len(ls) == 0 {
+		return nil
+	}
+	err := f.group.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		now := f.opts.Now().UnixNano()
+		for _, l := range ls {
+			if _, err := tx.ExecContext(ctx, `UPDATE jobs SET state = ?, lease_token = '', worker = '', attempts = MAX(attempts - 1, 0), updated = ?
+				WHERE run_id = ? AND id = ? AND state = ? AND lease_token = ?`, statePending, now, l.Job.RunID, l.Job.ID, stateLeased, l.Token); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("frontier release: %w", err)
+	}
+	return nil
+}
+
 // Retry hands the job back, not before at; after MaxAttempts claims it goes to the dead letters.
 func (f *Frontier) Retry(ctx context.Context, l crawler.Lease, at time.Time, reason string) error {
 	if len(reason) > 2000 {

@@ -206,3 +206,32 @@ func TestOwnedFrontierStillReclaimsExpiredLeases(t *testing.T) {
 		t.Fatalf("stats %+v, want b in flight, a dead", s)
 	}
 }
+
+// Release hands back jobs claimed and never started: pending at once, the claim not counted as an
+// attempt; a lease no longer held (a stale token) is left alone.
+func TestReleaseHandsBackUnstartedJobsWithoutCountingAnAttempt(t *testing.T) {
+	ctx := context.Background()
+	f := openTest(t, Options{Lease: time.Hour})
+	if _, err := f.Enqueue(ctx, testJob("a"), testJob("b")); err != nil {
+		t.Fatal(err)
+	}
+	ls, err := f.Claim(ctx, "r", "w", 2)
+	if err != nil || len(ls) != 2 {
+		t.Fatalf("Claim = %d, %v", len(ls), err)
+	}
+	stale := ls[1]
+	stale.Token = "not-the-lease"
+	if err := f.Release(ctx, []crawler.Lease{ls[0], stale}); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := f.Stats(ctx, "r"); s != (crawler.FrontierStats{Pending: 1, InFlight: 1}) {
+		t.Fatalf("after Release: %+v, want the released job pending and the stale lease's job still leased", s)
+	}
+	again, err := f.Claim(ctx, "r", "w", 2)
+	if err != nil || len(again) != 1 || again[0].Job.ID != ls[0].Job.ID {
+		t.Fatalf("Claim after Release = %+v, %v", again, err)
+	}
+	if again[0].Job.Attempt != 1 {
+		t.Fatalf("the released job's next claim is attempt %d, want 1 (the unstarted claim does not count)", again[0].Job.Attempt)
+	}
+}
