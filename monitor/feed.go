@@ -113,18 +113,23 @@ func (f *feed) refill(ctx context.Context, w *Worker, runID string, n int) ([]cr
 	return ls, err
 }
 
+// aheadFactor is how many jobs per worker a Settle behind the workers claims: the fewer
+// transactions (each a commit of the frontier's pages), the less CPU per page.
+var aheadFactor = 2
+
 // refillBehind is refill in a goroutine of its own (called with mu held; returns at once). What it
 // claims goes to the buffer; a claim error is left to the worker that next finds the buffer empty
 // (its own refill sees it again); failed acks are handled as in refill (Worker.settle).
 func (f *feed) refillBehind(ctx context.Context, w *Worker, runID string) {
-	acks, want, ch := f.beginRefill(f.size)
+	n := f.size * aheadFactor
+	acks, want, ch := f.beginRefill(n)
 	go func() {
 		ls, err := f.settle(ctx, w, runID, acks, want)
 		if err != nil && ctx.Err() == nil {
 			w.Log.Debug("claim behind the workers failed; the next claim tries again", "err", err)
 		}
 		f.mu.Lock()
-		f.endRefill(ls, f.size, ch)
+		f.endRefill(ls, n, ch)
 		f.mu.Unlock()
 	}()
 }

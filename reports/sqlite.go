@@ -70,7 +70,9 @@ func OpenStore(path string) (*SQLiteStore, error) {
 	db.SetMaxIdleConns(4)
 	db.SetConnMaxIdleTime(0)
 	s := &SQLiteStore{db: db, path: path}
-	s.group = groupcommit.New(s.writeTx, 0, 0)
+	// Deferred writes (a scope's first listing) wait for the run loop's Sync before its acks, or for
+	// the next write; the timer is only the fallback, long enough not to cost a commit of its own per job.
+	s.group = groupcommit.New(s.writeTx, 0, 100*time.Millisecond)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := s.migrate(ctx); err != nil {
