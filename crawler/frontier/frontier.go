@@ -70,7 +70,7 @@ type Frontier struct {
 // ~20% of the pipeline's CPU (bench/results/crawl.md). Inside a transaction they are used through
 // tx.StmtContext, which reuses the statement already prepared on the (single) connection.
 type stmts struct {
-	seq, insert, claimDead, claimExpired, claimPending, claimPendingSkip, lease, leaseNext, leaseNextSkip, ack *sql.Stmt
+	seq, insert, claimDead, claimExpired, claimPending, claimPendingSkip, lease, leaseNext, leaseNextSkip, ack, ackMany *sql.Stmt
 }
 
 const (
@@ -97,6 +97,9 @@ const (
 		RETURNING id, job, attempts, seq`
 	sqlAck = `UPDATE jobs SET state = ?, lease_token = '', reason = '', updated = ?
 		WHERE run_id = ? AND id = ? AND state != ?`
+	// sqlAckMany is sqlAck for a JSON array of ids (one statement for a Settle's acks).
+	sqlAckMany = `UPDATE jobs SET state = ?, lease_token = '', reason = '', updated = ?
+		WHERE run_id = ? AND id IN (SELECT value FROM json_each(?)) AND state != ?`
 )
 
 func (f *Frontier) prepare() error {
@@ -107,6 +110,7 @@ func (f *Frontier) prepare() error {
 		{&f.st.seq, sqlSeq}, {&f.st.insert, sqlInsert}, {&f.st.claimDead, sqlClaimDead},
 		{&f.st.claimExpired, sqlClaimExpired}, {&f.st.claimPending, sqlClaimPending}, {&f.st.claimPendingSkip, sqlClaimPendingSkip},
 		{&f.st.lease, sqlLease}, {&f.st.leaseNext, sqlLeaseNext}, {&f.st.leaseNextSkip, sqlLeaseNextSkip}, {&f.st.ack, sqlAck},
+		{&f.st.ackMany, sqlAckMany},
 	} {
 		st, err := f.db.Prepare(p.sql)
 		if err != nil {
@@ -236,39 +240,82 @@ func (f *Frontier) AckEnqueue(ctx context.Context, l crawler.Lease, next ...craw
 	return added, nil
 }
 
-// Settle acks finished jobs, each with its follow-ups (as AckEnqueue), and claims up to want.Max
+// Settle acks finished jobs, each with its follow-ups (as AckEnqueue; every ack in one UPDATE), and claims up to want.Max
 // ready jobs (none of a source in want.Skip), all in one transaction when nothing fails (group
 // commit: concurrent callers share it too). An ack that fails gets its error in errs and leaves
 // nothing behind; the others and the claim are still done. want.Max <= 0 only acks.
 func (f *Frontier) Settle(ctx context.Context, runID, worker string, acks []crawler.Ack, want crawler.Want) ([]crawler.Lease, []crawler.AckResult, error) {
-	errs := make([]crawler.AckResult, len(acks))
+	res := make([]crawler.AckResult, len(acks))
+	// The acks go as one deferred piece of work: each ack's follow-ups, then one UPDATE marking
+	// every acked job done. If it fails, nothing of it was written, and each ack is done again on
+	// its own below (AckEnqueue), so one bad ack fails alone.
+	type ackRows struct {
+		i    int
+		l    crawler.Lease
+		rows []jobRow
+	}
+	var batch []ackRows
 	for i, a := range acks {
 		rows, err := encodeJobs(a.Next)
 		if err != nil {
-			errs[i].Err = fmt.Errorf("frontier ack %s: %w", a.Lease.Job.ID, err)
+			res[i].Err = fmt.Errorf("frontier ack %s: %w", a.Lease.Job.ID, err)
 			continue
 		}
-		l := a.Lease
-		f.group.Defer(ctx, func(ctx context.Context, tx *sql.Tx) error {
-			n, err := f.ackEnqueueTx(ctx, tx, l, rows)
-			errs[i].Added = n
-			return err
-		},
-			func(err error) {
-				if err != nil {
-					errs[i] = crawler.AckResult{Err: fmt.Errorf("frontier ack %s: %w", l.Job.ID, err)}
-				}
-			})
+		batch = append(batch, ackRows{i: i, l: a.Lease, rows: rows})
 	}
-	if want.Max <= 0 {
+	var batchErr error
+	settled := make(chan struct{})
+	if len(batch) == 0 {
+		close(settled)
+	} else {
+		byRun := map[string][]string{}
+		for _, b := range batch {
+			byRun[b.l.Job.RunID] = append(byRun[b.l.Job.RunID], b.l.Job.ID)
+		}
+		ids := map[string][]byte{}
+		for run, list := range byRun {
+			ids[run], _ = json.Marshal(list)
+		}
+		f.group.Defer(ctx, func(ctx context.Context, tx *sql.Tx) error {
+			for _, b := range batch {
+				res[b.i].Added = 0
+				if len(b.rows) == 0 {
+					continue
+				}
+				n, err := f.enqueueTx(ctx, tx, b.rows)
+				if err != nil {
+					return err
+				}
+				res[b.i].Added = n
+			}
+			now := f.opts.Now().UnixNano()
+			ack := tx.StmtContext(ctx, f.st.ackMany)
+			for run, list := range ids {
+				if _, err := ack.ExecContext(ctx, stateDone, now, run, string(list), stateDone); err != nil {
+					return err
+				}
+			}
+			return nil
+		}, func(err error) { batchErr = err; close(settled) })
+	}
+	var leases []crawler.Lease
+	var err error
+	if want.Max > 0 {
+		// The claim runs in the same transaction as the acks queued just before it (or in a later
+		// one); either way it returns after they were settled.
+		leases, err = f.claim(ctx, runID, worker, want)
+	} else {
 		// Sync returns once the deferred acks are committed or failed (even with ctx done).
 		_ = f.group.Sync(context.WithoutCancel(ctx))
-		return nil, errs, nil
 	}
-	// The claim runs in the same transaction as the acks queued just before it (or in a later
-	// one); either way it returns after they were settled.
-	leases, err := f.claim(ctx, runID, worker, want)
-	return leases, errs, err
+	<-settled // whichever transaction carried the acks (a deferred piece of work always runs)
+	if batchErr != nil {
+		for _, b := range batch {
+			n, aerr := f.AckEnqueue(context.WithoutCancel(ctx), b.l, acks[b.i].Next...)
+			res[b.i] = crawler.AckResult{Added: n, Err: aerr}
+		}
+	}
+	return leases, res, err
 }
 
 func (f *Frontier) ackEnqueueTx(ctx context.Context, tx *sql.Tx, l crawler.Lease, rows []jobRow) (int, error) {

@@ -235,3 +235,42 @@ func TestReleaseHandsBackUnstartedJobsWithoutCountingAnAttempt(t *testing.T) {
 		t.Fatalf("the released job's next claim is attempt %d, want 1 (the unstarted claim does not count)", again[0].Job.Attempt)
 	}
 }
+
+// A Settle's acks go in one statement; when one ack's follow-ups fail inside the transaction,
+// the batch is rolled back and every ack is done again on its own: the bad one fails alone,
+// the others are done with their follow-ups counted.
+func TestSettleBatchFailureInsideTheTransactionFailsOnlyTheBadAck(t *testing.T) {
+	ctx := context.Background()
+	f := openTest(t, Options{Lease: time.Hour})
+	if _, err := f.db.Exec(`CREATE TRIGGER poison BEFORE INSERT ON jobs WHEN NEW.id = 'poison' BEGIN SELECT RAISE(ABORT, 'poisoned job'); END`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Enqueue(ctx, testJob("a"), testJob("b"), testJob("c")); err != nil {
+		t.Fatal(err)
+	}
+	ls, err := f.Claim(ctx, "r", "w", 3)
+	if err != nil || len(ls) != 3 {
+		t.Fatalf("Claim = %d, %v", len(ls), err)
+	}
+	byID := map[string]crawler.Lease{}
+	for _, l := range ls {
+		byID[l.Job.ID] = l
+	}
+	_, res, err := f.Settle(ctx, "r", "w", []crawler.Ack{
+		{Lease: byID["a"], Next: []crawler.Job{testJob("poison")}},
+		{Lease: byID["b"], Next: []crawler.Job{testJob("n2"), testJob("a")}},
+		{Lease: byID["c"]},
+	}, crawler.Want{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res[0].Err == nil || res[1].Err != nil || res[2].Err != nil {
+		t.Fatalf("results %+v, want only the poisoned ack to fail", res)
+	}
+	if res[1].Added != 1 {
+		t.Fatalf("b's follow-ups added = %d, want 1 (a is already in the run)", res[1].Added)
+	}
+	if s, _ := f.Stats(ctx, "r"); s != (crawler.FrontierStats{Pending: 1, InFlight: 1, Done: 2}) {
+		t.Fatalf("after Settle: %+v, want a still leased, b and c done, n2 pending", s)
+	}
+}
