@@ -73,11 +73,19 @@ func TestMatcherCacheReusesCompiledMatcherWithEachRunsLineage(t *testing.T) {
 	release3()
 	release3() // twice is harmless
 
+	// The full-text checker (no lineage) is shared by runs over the same registry content.
+	if c.checker(reg) != c.checker(reg2) {
+		t.Fatal("two runs over the same registry content got two full-text checkers")
+	}
+
 	// Another registry content: compiled afresh.
 	reg2.Datasets = reg2.Datasets[1:]
 	m4, release4 := c.get(reg2, fixedLineage{b})
 	defer release4()
 	if m4 == m1 || m4 == m2 {
 		t.Fatal("a registry with other content got a matcher compiled for the old one")
+	}
+	if c.checker(reg2) == c.checker(reg) {
+		t.Fatal("a registry with other content got the old one's full-text checker")
 	}
 }
