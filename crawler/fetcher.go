@@ -134,6 +134,7 @@ type HTTPFetcher struct {
 	ua         string
 	politeOff  bool
 	base       *colly.Collector
+	collectors sync.Pool // *pooledCollector: clones of base, one request at a time each
 	lim        *limiters
 	robots     *robotsCache
 	srcRate    map[string]configs.SourceConfig
@@ -556,6 +557,10 @@ func (f *HTTPFetcher) bodyLimits(req Request) (wire, decoded int64) {
 	return l, max(l, f.opts.MaxDecompressed)
 }
 
+// MaxInFlight is source's concurrency cap: the watch config's, else the adapter's (0: none). The
+// run loop claims no more jobs of a source than it may have requests in flight.
+func (f *HTTPFetcher) MaxInFlight(source string) int { return f.maxInFlight(source) }
+
 // maxInFlight is source's concurrency cap: the watch config's, else the adapter's (0: none).
 func (f *HTTPFetcher) maxInFlight(source string) int {
 	if n := f.srcRate[source].MaxInFlight; n > 0 {
@@ -569,20 +574,22 @@ func (f *HTTPFetcher) once(ctx context.Context, method, rawURL string, hdr http.
 	var wire atomic.Int64
 	ctx, cancel := context.WithTimeout(ctx, f.opts.Timeout)
 	defer cancel()
-	c := f.base.Clone()
+	p := f.collector()
+	defer f.release(p)
+	c := p.c
 	c.Context = withWireCounter(ctx, &wire)
+	c.MaxBodySize = int(f.opts.MaxDecompressed) + 1
 	if maxWire != f.opts.MaxBody || maxBody > f.opts.MaxDecompressed {
 		c.Context = withBodyLimits(c.Context, maxWire, max(maxBody, f.opts.MaxDecompressed))
 		c.MaxBodySize = int(max(maxBody, f.opts.MaxDecompressed)) + 1
 	}
-	var got *colly.Response
-	c.OnResponse(func(r *colly.Response) { got = r })
 	var rd io.Reader
 	if len(body) > 0 {
 		rd = bytes.NewReader(body)
 	}
 	h := hdr.Clone()
 	err := c.Request(method, rawURL, rd, nil, h)
+	got := p.got
 	if err != nil {
 		return nil, wire.Load(), err
 	}
@@ -597,6 +604,30 @@ func (f *HTTPFetcher) once(ctx context.Context, method, rawURL string, hdr http.
 		out.Header = got.Headers.Clone()
 	}
 	return out, wire.Load(), nil
+}
+
+// pooledCollector is a clone of the base collector with its response callback registered once,
+// reused by one request at a time: the request's context (cancellation, wire counter, body
+// limits) goes in Context, the response comes back in got. No collector is cloned per request.
+type pooledCollector struct {
+	c   *colly.Collector
+	got *colly.Response
+}
+
+func (f *HTTPFetcher) collector() *pooledCollector {
+	if p, ok := f.collectors.Get().(*pooledCollector); ok {
+		return p
+	}
+	p := &pooledCollector{c: f.base.Clone()}
+	p.c.OnResponse(func(r *colly.Response) { p.got = r })
+	return p
+}
+
+// release drops what the request left in p (its context, its response) and pools it.
+func (f *HTTPFetcher) release(p *pooledCollector) {
+	p.got = nil
+	p.c.Context = context.Background()
+	f.collectors.Put(p)
 }
 
 // RetryAfterError is a response that asked to be retried later than the fetcher waits in line

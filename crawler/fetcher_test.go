@@ -503,3 +503,21 @@ func TestFetchRobotsLoadedOnceUnderConcurrency(t *testing.T) {
 		t.Fatalf("robots.txt fetched %d times, %d pages fetched, %d blocked; want 1, 4, 4", robotsHits.Load(), pages.Load(), blocked.Load())
 	}
 }
+
+// Requests reuse pooled collectors: a request's own larger body bound must not carry over to the
+// next request on the same collector, nor the default bound hold back the next larger one.
+func TestFetchBodyBoundsDoNotLeakBetweenRequests(t *testing.T) {
+	huge := bytes.Repeat([]byte("b"), 1500<<10)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(huge) }))
+	defer srv.Close()
+	f := newFetcher(t, watchFor(srv, 1000, 100), crawler.FetcherOptions{MaxBody: 100 << 10, MaxDecompressed: 1 << 20})
+	for i := 0; i < 4; i++ { // sequential: each request takes the collector the previous one put back
+		resp, err := f.Fetch(ctx(t), crawler.Request{Source: "t", URL: srv.URL + "/raised", MaxBody: 2 << 20})
+		if err != nil || len(resp.Body) != len(huge) {
+			t.Fatalf("round %d, raised bound: %v", i, err)
+		}
+		if _, err := f.Fetch(ctx(t), crawler.Request{Source: "t", URL: srv.URL + "/default"}); !errors.Is(err, crawler.ErrBodyTooLarge) {
+			t.Fatalf("round %d, default bound after a raised one: err = %v, want ErrBodyTooLarge", i, err)
+		}
+	}
+}

@@ -41,3 +41,33 @@ type Frontier interface {
 	Stats(ctx context.Context, runID string) (FrontierStats, error)
 	Close() error
 }
+
+// Ack is a finished job for Settler.Settle: its lease and the follow-up jobs it produced.
+type Ack struct {
+	Lease Lease
+	Next  []Job
+}
+
+// Settler is a frontier that acks finished jobs (enqueueing their follow-ups) and claims new ones
+// in one round trip: the embedded frontier does both in one transaction, so a worker pays one
+// commit per job instead of two. Each ack behaves as AckEnqueue (its follow-ups and its ack
+// together, or neither); res[i] is ack i's outcome. The claim takes up to want.Max ready jobs
+// (none if want.Max <= 0), passing over the jobs of want.Skip sources.
+type Settler interface {
+	Settle(ctx context.Context, runID, worker string, acks []Ack, want Want) (leases []Lease, res []AckResult, err error)
+}
+
+// AckResult is one ack's outcome in a Settle: the follow-ups it added (duplicates are not added)
+// as AckEnqueue counts them, or its error (then nothing of it was written).
+type AckResult struct {
+	Added int
+	Err   error
+}
+
+// Want is what a Settle claims: up to Max jobs, none of a source in Skip (sources whose
+// in-flight cap is reached in this process: their jobs would only wait for a connection slot
+// while other sources' jobs wait for a worker).
+type Want struct {
+	Max  int
+	Skip []string
+}

@@ -13,8 +13,6 @@ import (
 	"github.com/afterlife-watch/afterlife/configs"
 	"github.com/afterlife-watch/afterlife/crawler"
 	"github.com/afterlife-watch/afterlife/crawler/fulltext"
-	"github.com/afterlife-watch/afterlife/extract"
-	"github.com/afterlife-watch/afterlife/manuscript"
 	"github.com/afterlife-watch/afterlife/reports"
 )
 
@@ -132,6 +130,7 @@ func coordinate(ctx context.Context, b *Backend, cfg RunConfig) (Result, error) 
 	if err != nil {
 		return Result{}, err
 	}
+	defer cr.release() // after every phase's workers have returned
 	workers := cr.size(cfg.Workers)
 	disp := &Display{W: cfg.Progress, TTY: cfg.ProgressTTY, Stats: cr.stats, Frontier: b.Frontier, RunID: runID}
 	if cfg.ProgressTTY && cfg.Progress != nil && cfg.NewLogger != nil {
@@ -218,11 +217,13 @@ func (c Collected) add(o Collected) Collected {
 // crew is what one process's workers share in one run: the fetcher (its buckets and counters),
 // the adapters, the matcher, the stats and the frontier they claim from.
 type crew struct {
-	b        *Backend
-	cfg      RunConfig
-	fetcher  *crawler.HTTPFetcher
-	sources  map[string]crawler.Source
-	matcher  Matcher
+	b       *Backend
+	cfg     RunConfig
+	fetcher *crawler.HTTPFetcher
+	sources map[string]crawler.Source
+	matcher Matcher
+	// release gives the matcher back to the process's cache (matchers) when the crew is done.
+	release  func()
 	stats    *Stats
 	obs      *observer
 	log      *slog.Logger
@@ -251,16 +252,19 @@ func newCrew(b *Backend, cfg RunConfig, sources Sources, obs *observer, log *slo
 		}
 	}
 	// Papers the paper sources match are also read in full (crawler/fulltext): the sources ask the
-	// run's matcher which ones, and it decides on the full text they attach.
-	matcher := manuscript.NewChecker(cfg.Registry).WithFullText(extract.New(cfg.Registry, extract.WithLineage(b.Lineage)))
+	// run's matcher which ones, and it decides on the full text they attach. Both matchers are the
+	// process's compiled ones (matchers): the extract matcher lent to this run with its lineage,
+	// the full-text checker (no lineage, safe for concurrent use) shared.
+	m, release := matchers.get(cfg.Registry, b.Lineage)
+	matcher := matchers.checker(cfg.Registry).WithFullText(m)
 	for _, src := range sources.Active {
 		if a, ok := src.(fulltext.Aware); ok {
 			a.UseJudge(matcher.Match)
 		}
 	}
 	return &crew{b: b, cfg: cfg, fetcher: fetcher, sources: sources.Active,
-		matcher: matcher,
-		stats:   NewStats(fetcher), obs: obs, log: log,
+		matcher: matcher, release: release,
+		stats: NewStats(fetcher), obs: obs, log: log,
 		frontier: &gate{Frontier: b.Claim(b.Frontier, cfg.Watch, rates)}}, nil
 }
 
@@ -377,6 +381,7 @@ func serve(ctx context.Context, b *Backend, cfg RunConfig) error {
 		go func() {
 			defer wg.Done()
 			err := cr.crawl(wctx, runID, n, &retryMax)
+			cr.release()
 			if err == nil {
 				log.Info("run drained", "run_id", runID)
 			} else if wctx.Err() == nil {

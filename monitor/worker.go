@@ -53,6 +53,12 @@ type Worker struct {
 	// (default DefaultMaxJobsPerSource; <0: no cap). Follow-ups past it are dropped, counted and
 	// named in the source's message, so a hostile page cannot grow the run without bound.
 	MaxJobsPerSource int
+
+	// wake (set by Pool, shared by its workers) ends an idle worker's wait as soon as another
+	// worker finishes a job: its follow-ups may be ready, or the run drained.
+	wake *wakeup
+	// feed (set by Pool when the frontier can settle) is the pool's shared claims and acks.
+	feed *feed
 }
 
 // DefaultMaxJobsPerSource is the default budget of follow-up jobs per source per run (per
@@ -102,6 +108,9 @@ func (w *Worker) Run(ctx context.Context, runID string) error {
 	// Jobs flush source counters at most every FlushEvery; whatever is left goes out when the
 	// worker stops, drained or cancelled (SIGTERM), on a context that is no longer cancelled.
 	defer w.Stats.Flush(context.WithoutCancel(ctx), w.Recorder, runID, log)
+	if st := settlerOf(w.Frontier); st != nil {
+		return w.runFeed(ctx, log, st, runID)
+	}
 	idle := 10 * time.Millisecond
 	claimErrs := 0
 	for {
@@ -111,6 +120,7 @@ func (w *Worker) Run(ctx context.Context, runID string) error {
 		if err := w.Stats.Fatal(); err != nil {
 			return fmt.Errorf("worker %s: %w", w.Name, err)
 		}
+		woken := w.wake.wait() // before claiming: a job finished after this claim ends the idle wait
 		ls, err := w.Frontier.Claim(ctx, runID, w.Name, 1)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -132,38 +142,196 @@ func (w *Worker) Run(ctx context.Context, runID string) error {
 		claimErrs = 0
 		w.Observer.queue(ctx, w.Frontier, runID)
 		if len(ls) == 0 {
-			if w.ExitWhenDrained {
-				st, err := w.Frontier.Stats(ctx, runID)
-				if err == nil && st.Drained() {
-					w.Observer.queueFinal(runID, st)
-					return nil
-				}
-			}
-			wait := idle
-			if t, err := w.Frontier.NextReady(ctx, runID); err == nil && !t.IsZero() {
-				if d := time.Until(t); d > wait {
-					wait = d
-				}
-			}
-			if wait > w.IdleMax {
-				wait = w.IdleMax
-			}
-			if err := sleep(ctx, wait); err != nil {
+			if done, err := w.idleWait(ctx, runID, &idle, woken); done || err != nil {
 				return err
-			}
-			if idle < w.IdleMax {
-				idle *= 2
 			}
 			continue
 		}
 		idle = 10 * time.Millisecond
 		for _, l := range ls {
 			w.Handle(ctx, l)
+			w.wake.signal()
 		}
 		if err := w.Stats.Fatal(); err != nil {
 			return fmt.Errorf("worker %s: %w", w.Name, err)
 		}
 	}
+}
+
+// runFeed is Run through a feed (a frontier that can settle): jobs come from shared claims and
+// each handled job's ack goes with the next Settle (see feed). What is still unacked when the
+// worker stops is settled on the way out.
+func (w *Worker) runFeed(ctx context.Context, log *slog.Logger, st crawler.Settler, runID string) error {
+	f := w.feed
+	if f == nil {
+		f = newFeed(st, 1, w.Fetcher, w.Sources, w.wake)
+	}
+	defer f.flush(context.WithoutCancel(ctx), w, runID)
+	// The feed syncs the recorder before it acks (syncRecords), so a recorder that can hold
+	// writes back until then may (reports.DeferUntilSync).
+	hctx := ctx
+	if _, ok := w.Recorder.(syncer); ok {
+		hctx = reports.DeferUntilSync(ctx)
+	}
+	idle := 10 * time.Millisecond
+	claimErrs := 0
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := w.Stats.Fatal(); err != nil {
+			return fmt.Errorf("worker %s: %w", w.Name, err)
+		}
+		woken := w.wake.wait()
+		l, ok, err := f.next(ctx, w, runID)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if w.backendFull(log, err) {
+				return fmt.Errorf("worker %s: %w", w.Name, w.Stats.Fatal())
+			}
+			claimErrs++
+			if claimErrs >= 10 {
+				return fmt.Errorf("worker %s: frontier: %w", w.Name, err)
+			}
+			log.Warn("claim failed", "err", err)
+			if err := sleep(ctx, crawler.Backoff(claimErrs, 100*time.Millisecond, 5*time.Second)); err != nil {
+				return err
+			}
+			continue
+		}
+		claimErrs = 0
+		w.Observer.queue(ctx, w.Frontier, runID)
+		if !ok {
+			stop := f.waiting()
+			done, err := w.idleWait(ctx, runID, &idle, woken)
+			stop()
+			if done || err != nil {
+				return err
+			}
+			continue
+		}
+		idle = 10 * time.Millisecond
+		var acks []crawler.Ack
+		w.handle(hctx, l, &acks)
+		var ack *crawler.Ack
+		if len(acks) > 0 {
+			ack = &acks[0]
+		}
+		f.done(ctx, w, runID, l, ack)
+	}
+}
+
+// idleWait is what a worker does when nothing was ready: with ExitWhenDrained it stops (done)
+// once the run is drained; otherwise it waits, backing off up to IdleMax, until the next job is
+// due or another worker finishes one (woken).
+func (w *Worker) idleWait(ctx context.Context, runID string, idle *time.Duration, woken <-chan struct{}) (done bool, err error) {
+	if w.ExitWhenDrained {
+		st, err := w.Frontier.Stats(ctx, runID)
+		if err == nil && st.Drained() {
+			w.Observer.queueFinal(runID, st)
+			return true, nil
+		}
+	}
+	wait := *idle
+	if t, err := w.Frontier.NextReady(ctx, runID); err == nil && !t.IsZero() {
+		if d := time.Until(t); d > wait {
+			wait = d
+		}
+	}
+	if wait > w.IdleMax {
+		wait = w.IdleMax
+	}
+	if err := sleepOrWake(ctx, wait, woken); err != nil {
+		return false, err
+	}
+	if *idle < w.IdleMax {
+		*idle *= 2
+	}
+	return false, nil
+}
+
+func sleepOrWake(ctx context.Context, d time.Duration, woken <-chan struct{}) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-woken:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// settle acks the handled jobs (with their follow-ups) and claims up to max jobs in one round
+// trip. An ack that failed is treated as in Handle: its follow-ups go back to the source's job
+// budget, a job with follow-ups is retried (they must not be lost), one without is left to its
+// lease; an ack's duplicate follow-ups go back to the budget too.
+func (w *Worker) settle(ctx context.Context, st crawler.Settler, runID string, acks []crawler.Ack, want crawler.Want) ([]crawler.Lease, error) {
+	ls, res, err := st.Settle(ctx, runID, w.Name, acks, want)
+	for i, r := range res {
+		a := acks[i]
+		src := a.Lease.Job.Source
+		if r.Err == nil {
+			if r.Added < len(a.Next) {
+				w.Stats.reserveJobs(src, r.Added-len(a.Next), w.MaxJobsPerSource) // duplicates cost nothing
+			}
+			continue
+		}
+		aerr := r.Err
+		w.Stats.reserveJobs(src, -len(a.Next), w.MaxJobsPerSource)
+		log := w.Log.With("run_id", runID, "job_id", a.Lease.Job.ID, "source", a.Lease.Job.Source, "kind", a.Lease.Job.Kind,
+			"attempt", a.Lease.Job.Attempt)
+		if w.backendFull(log, aerr) {
+			continue
+		}
+		if len(a.Next) > 0 {
+			w.retry(context.WithoutCancel(ctx), log, a.Lease, fmt.Errorf("enqueue follow-ups: %w", aerr))
+			continue
+		}
+		log.Warn("ack failed; the job will run again after its lease expires", "err", aerr)
+	}
+	return ls, err
+}
+
+// settlerOf returns fr's Settle, when fr (or the frontier a gate wraps) has one.
+func settlerOf(fr Frontier) crawler.Settler {
+	if g, ok := fr.(*gate); ok {
+		if _, ok := g.Frontier.(crawler.Settler); ok {
+			return gateSettler{g}
+		}
+		return nil
+	}
+	s, _ := fr.(crawler.Settler)
+	return s
+}
+
+// gateSettler is Settle through a gate: a shut gate claims nothing (acks still go through), and the
+// jobs in hand are counted as Claim, AckEnqueue and the others count them.
+type gateSettler struct{ g *gate }
+
+func (s gateSettler) Settle(ctx context.Context, runID, worker string, acks []crawler.Ack, want crawler.Want) ([]crawler.Lease, []crawler.AckResult, error) {
+	if s.g.shut.Load() {
+		want.Max = 0
+	}
+	ls, errs, err := s.g.Frontier.(crawler.Settler).Settle(ctx, runID, worker, acks, want)
+	s.g.held.Add(int64(len(ls) - len(acks)))
+	return ls, errs, err
+}
+
+// Release hands back jobs claimed and never started, when the gated frontier can.
+func (s gateSettler) Release(ctx context.Context, ls []crawler.Lease) error {
+	r, ok := s.g.Frontier.(releaser)
+	if !ok {
+		return nil
+	}
+	err := r.Release(ctx, ls)
+	if err == nil {
+		s.g.held.Add(-int64(len(ls)))
+	}
+	return err
 }
 
 // Handle performs one leased job: the adapter fetches and parses, artifacts are matched and
@@ -172,6 +340,12 @@ func (w *Worker) Run(ctx context.Context, runID string) error {
 // transient one hands the job back for a later attempt. Source counters are flushed at most every
 // FlushEvery: a caller of Handle (not Run or Pool) flushes Stats itself when done.
 func (w *Worker) Handle(ctx context.Context, l crawler.Lease) {
+	w.handle(ctx, l, nil)
+}
+
+// handle is Handle; with pending set, a job that succeeded is not acked here but appended to
+// *pending, for the worker's next Settle (Run).
+func (w *Worker) handle(ctx context.Context, l crawler.Lease, pending *[]crawler.Ack) {
 	w.defaults()
 	job := l.Job
 	runID := job.RunID
@@ -234,12 +408,11 @@ func (w *Worker) Handle(ctx context.Context, l crawler.Lease) {
 		}
 		next = next[:granted]
 	}
-	// Follow-ups and the ack together (one transaction in the embedded frontier).
-	added, err := w.Frontier.AckEnqueue(ctx, l, next...)
-	if err == nil && added < granted {
-		w.Stats.reserveJobs(job.Source, added-granted, w.MaxJobsPerSource) // duplicates cost nothing
-	}
-	if err != nil {
+	// Follow-ups and the ack together (one transaction in the embedded frontier); in Run, with the
+	// worker's next claim too (Settle, which settles the budget reservation as below).
+	if pending != nil {
+		*pending = append(*pending, crawler.Ack{Lease: l, Next: next})
+	} else if added, err := w.Frontier.AckEnqueue(ctx, l, next...); err != nil {
 		w.Stats.reserveJobs(job.Source, -granted, w.MaxJobsPerSource)
 		if ctx.Err() != nil || w.backendFull(log, err) {
 			return
@@ -249,6 +422,8 @@ func (w *Worker) Handle(ctx context.Context, l crawler.Lease) {
 			return
 		}
 		log.Warn("ack failed; the job will run again after its lease expires", "err", err)
+	} else if added < granted {
+		w.Stats.reserveJobs(job.Source, added-granted, w.MaxJobsPerSource) // duplicates cost nothing
 	}
 	w.Stats.jobDone(job.Source, len(res.Artifacts), res.Notes)
 	w.Observer.job(job.Source, "ok", job.Attempt > 0, time.Since(start))
@@ -421,6 +596,10 @@ func Pool(ctx context.Context, runID string, n int, proto Worker) error {
 		n = 1
 	}
 	proto.defaults()
+	proto.wake = &wakeup{}
+	if st := settlerOf(proto.Frontier); st != nil {
+		proto.feed = newFeed(st, n, proto.Fetcher, proto.Sources, proto.wake)
+	}
 	var wg sync.WaitGroup
 	errs := make([]error, n)
 	for i := 0; i < n; i++ {
@@ -433,6 +612,9 @@ func Pool(ctx context.Context, runID string, n int, proto Worker) error {
 		}(i)
 	}
 	wg.Wait()
+	if proto.feed != nil {
+		proto.feed.flush(context.WithoutCancel(ctx), &proto, runID)
+	}
 	proto.Stats.Flush(context.WithoutCancel(ctx), proto.Recorder, runID, proto.Log)
 	return errors.Join(errs...)
 }

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/afterlife-watch/afterlife/internal/groupcommit"
 )
 
 // OpenStoreReadOnly opens an existing store for reading only, for the commands that only read
@@ -53,6 +55,7 @@ func OpenStoreReadOnly(path string) (*SQLiteStore, error) {
 	db.SetMaxOpenConns(4)
 	db.SetMaxIdleConns(4)
 	s := &SQLiteStore{db: db, path: path}
+	s.group = groupcommit.New(s.writeTx, 0, 0) // writes fail (query_only); Close's Sync has nothing to do
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var v string

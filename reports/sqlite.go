@@ -13,6 +13,8 @@ import (
 	"time"
 
 	_ "modernc.org/sqlite" // pure-Go SQLite driver, registered as "sqlite"
+
+	"github.com/afterlife-watch/afterlife/internal/groupcommit"
 )
 
 // StoreFile is the store's file name inside the data directory.
@@ -27,6 +29,17 @@ type SQLiteStore struct {
 	wmu     sync.Mutex // serialises write transactions inside this process
 	cleanup func()
 	goneHow bool // the file has the gone_reasons table
+	// group runs the Record and RecordListing transactions of concurrent workers together (group
+	// commit): one commit for several jobs' results, each caller returning once its own is in.
+	group *groupcommit.Committer
+	// deferErr is the first error of a deferred write since the last Sync.
+	deferMu  sync.Mutex
+	deferErr error
+	// runsSeen and scopes answer RecordListing's "is this the scope's first listing?" from
+	// memory (firstListing).
+	runsSeen sync.Map // run id -> true
+	scopesMu sync.Mutex
+	scopes   map[string]bool // scopes with a listing; nil until read
 }
 
 var _ Store = (*SQLiteStore)(nil)
@@ -57,6 +70,9 @@ func OpenStore(path string) (*SQLiteStore, error) {
 	db.SetMaxIdleConns(4)
 	db.SetConnMaxIdleTime(0)
 	s := &SQLiteStore{db: db, path: path}
+	// Deferred writes (a scope's first listing) wait for the run loop's Sync before its acks, or for
+	// the next write; the timer is only the fallback, long enough not to cost a commit of its own per job.
+	s.group = groupcommit.New(s.writeTx, 0, 100*time.Millisecond)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := s.migrate(ctx); err != nil {
@@ -88,7 +104,8 @@ func (s *SQLiteStore) Path() string { return s.path }
 
 // Close closes the database (and removes a temporary store).
 func (s *SQLiteStore) Close() error {
-	err := s.db.Close()
+	serr := s.Sync(context.Background()) // deferred writes go in before the file closes
+	err := errors.Join(serr, s.db.Close())
 	if s.cleanup != nil {
 		s.cleanup()
 	}
@@ -214,6 +231,15 @@ func (s *SQLiteStore) migrate(ctx context.Context) error {
 
 // write runs fn in one immediate transaction, serialised with the store's other writes.
 func (s *SQLiteStore) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	// Deferred writes first: every other write (finishing a run, say) comes after them.
+	if err := s.group.Sync(context.WithoutCancel(ctx)); err != nil {
+		return err
+	}
+	return s.writeTx(ctx, fn)
+}
+
+// writeTx runs fn in a write transaction (the group's transactions, and write's).
+func (s *SQLiteStore) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	tx, err := s.db.BeginTx(ctx, nil)

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -117,9 +119,11 @@ const (
 	sqlEvent = `INSERT INTO events(run_id, artifact_id, dataset, relation, kind, at)
 		VALUES(?,?,?,?,?,?) ON CONFLICT DO NOTHING`
 	sqlListingInsert = `INSERT INTO listings(scope, run_id, ord, at)
-			VALUES(?, ?, (SELECT COALESCE(MAX(ord),0)+1 FROM listings WHERE scope=?), ?) ON CONFLICT DO NOTHING`
+			VALUES(?, ?, (SELECT COALESCE(MAX(ord),0)+1 FROM listings WHERE scope=?), ?) ON CONFLICT DO NOTHING RETURNING ord`
 	sqlListingOrd = `SELECT ord FROM listings WHERE scope=? AND run_id=?`
-	sqlMember     = `INSERT INTO listing_members(scope, artifact_id, last_ord) VALUES(?,?,?)
+	// Every id of a listing in one statement (a JSON array): one statement per id was most of a
+	// large listing's cost.
+	sqlMember = `INSERT INTO listing_members(scope, artifact_id, last_ord) SELECT ?, value, ? FROM json_each(?) WHERE true
 			ON CONFLICT(scope, artifact_id) DO UPDATE SET last_ord=MAX(last_ord, excluded.last_ord)`
 	sqlListingMax  = `SELECT MAX(ord) FROM listings WHERE scope=?`
 	sqlListingGone = `SELECT m.artifact_id FROM listing_members m
@@ -155,7 +159,8 @@ type Observation struct {
 }
 
 // RecordBatch records several artifacts in one transaction (much faster than one Record each;
-// see bench/results/reports.md). Either all are recorded or, on error, none.
+// see bench/results/reports.md). Either all are recorded or, on error, none. Concurrent calls (and
+// RecordListing calls) share transactions (group commit); each returns once its own is committed.
 func (s *SQLiteStore) RecordBatch(ctx context.Context, runID string, seenAt time.Time, obs []Observation) ([]RecordResult, error) {
 	if seenAt.IsZero() {
 		seenAt = time.Now().UTC()
@@ -191,7 +196,7 @@ func (s *SQLiteStore) RecordBatch(ctx context.Context, runID string, seenAt time
 	if err != nil {
 		return nil, fmt.Errorf("record: %w", err)
 	}
-	err = s.write(ctx, func(tx *sql.Tx) error {
+	err = s.group.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if err := runExistsStmt(ctx, tx, st, runID); err != nil {
 			return fmt.Errorf("record: %w", err)
 		}
@@ -399,23 +404,69 @@ func (s *SQLiteStore) RecordListing(ctx context.Context, runID, scope string, id
 	if err != nil {
 		return nil, fmt.Errorf("record listing %s: %w", scope, err)
 	}
-	err = s.write(ctx, func(tx *sql.Tx) error {
-		gone = nil
+	if deferred(ctx) {
+		first, err := s.firstListing(ctx, st, runID, scope)
+		if err != nil {
+			return nil, fmt.Errorf("record listing %s: %w", scope, err)
+		}
+		if first {
+			// Nothing can be gone from a scope's first listing: the caller need not wait for
+			// the write, which goes with the next store transaction (or Sync).
+			ids := slices.Clone(ids)
+			s.group.Defer(ctx, func(ctx context.Context, tx *sql.Tx) error {
+				_, err := s.recordListingTx(ctx, tx, st, runID, scope, ids, at, missAfter)
+				return err
+			}, s.deferDone)
+			return nil, nil
+		}
+	}
+	err = s.group.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		var err error
+		gone, err = s.recordListingTx(ctx, tx, st, runID, scope, ids, at, missAfter)
+		return err
+	})
+	if err == nil {
+		s.scopesMu.Lock()
+		if s.scopes != nil {
+			s.scopes[scope] = true
+		}
+		s.scopesMu.Unlock()
+	}
+	sort.Strings(gone)
+	return gone, err
+}
+
+// recordListingTx is RecordListing's transaction work.
+func (s *SQLiteStore) recordListingTx(ctx context.Context, tx *sql.Tx, st *recordStmts, runID, scope string, ids []string, at time.Time, missAfter int) ([]string, error) {
+	var gone []string
+	err := func() error {
 		if err := runExistsStmt(ctx, tx, st, runID); err != nil {
 			return fmt.Errorf("record listing %s: %w", scope, err)
 		}
-		if _, err := tx.StmtContext(ctx, st.listingInsert).ExecContext(ctx, scope, runID, scope, nanos(at)); err != nil {
-			return fmt.Errorf("record listing %s: %w", scope, err)
-		}
+		// A new listing returns its ord; a listing of the scope already recorded in this run
+		// (ON CONFLICT DO NOTHING) returns no row and is looked up.
 		var ord int64
-		if err := tx.StmtContext(ctx, st.listingOrd).QueryRowContext(ctx, scope, runID).Scan(&ord); err != nil {
+		fresh := true
+		err := tx.StmtContext(ctx, st.listingInsert).QueryRowContext(ctx, scope, runID, scope, nanos(at)).Scan(&ord)
+		if errors.Is(err, sql.ErrNoRows) {
+			fresh = false
+			err = tx.StmtContext(ctx, st.listingOrd).QueryRowContext(ctx, scope, runID).Scan(&ord)
+		}
+		if err != nil {
 			return fmt.Errorf("record listing %s: %w", scope, err)
 		}
-		stmt := tx.StmtContext(ctx, st.member)
-		for _, id := range ids {
-			if _, err := stmt.ExecContext(ctx, scope, id, ord); err != nil {
+		if len(ids) > 0 {
+			js, err := json.Marshal(ids)
+			if err != nil {
 				return fmt.Errorf("record listing %s: %w", scope, err)
 			}
+			if _, err := tx.StmtContext(ctx, st.member).ExecContext(ctx, scope, ord, string(js)); err != nil {
+				return fmt.Errorf("record listing %s: %w", scope, err)
+			}
+		}
+		if fresh && ord == 1 {
+			// The scope's first complete listing: every member was just listed, none can be gone.
+			return nil
 		}
 		var maxOrd int64
 		if err := tx.StmtContext(ctx, st.listingMax).QueryRowContext(ctx, scope).Scan(&maxOrd); err != nil {
@@ -443,7 +494,90 @@ func (s *SQLiteStore) RecordListing(ctx context.Context, runID, scope string, id
 			}
 		}
 		return nil
-	})
-	sort.Strings(gone)
+	}()
 	return gone, err
+}
+
+type deferKey struct{}
+
+// DeferUntilSync marks ctx as coming from a caller that calls Sync before anything depends on
+// what it recorded being in the file (the run loop syncs the store before it acks a job). With
+// it, RecordListing of a scope's first listing — which cannot make anything gone — returns at
+// once and its write goes with the next store transaction: one commit for several jobs'
+// listings instead of one each (most jobs of a crawl end a listing, most of them new).
+func DeferUntilSync(ctx context.Context) context.Context {
+	return context.WithValue(ctx, deferKey{}, true)
+}
+
+func deferred(ctx context.Context) bool { v, _ := ctx.Value(deferKey{}).(bool); return v }
+
+// firstListing reports whether scope has no listing yet (and runID exists), from memory: the
+// runs seen to exist and the scopes with a listing (read from the file once, then kept up to
+// date by this store's RecordListing calls) — a read per listing cost as much as the write it
+// spared. It only decides whether RecordListing may defer the write and answer "nothing gone":
+// the write itself computes the listing's order and marks what is gone in its transaction, so a
+// scope listed meanwhile by another process costs at most the returned ids, never the state.
+func (s *SQLiteStore) firstListing(ctx context.Context, st *recordStmts, runID, scope string) (bool, error) {
+	if _, ok := s.runsSeen.Load(runID); !ok {
+		var one int
+		err := st.runExists.QueryRowContext(ctx, runID).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return false, fmt.Errorf("run %q: %w", runID, ErrNotFound)
+		}
+		if err != nil {
+			return false, err
+		}
+		s.runsSeen.Store(runID, true)
+	}
+	s.scopesMu.Lock()
+	defer s.scopesMu.Unlock()
+	if s.scopes == nil {
+		rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT scope FROM listings`)
+		if err != nil {
+			return false, err
+		}
+		scopes := map[string]bool{}
+		for rows.Next() {
+			var sc string
+			if err := rows.Scan(&sc); err != nil {
+				rows.Close()
+				return false, err
+			}
+			scopes[sc] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return false, err
+		}
+		s.scopes = scopes
+	}
+	if s.scopes[scope] {
+		return false, nil
+	}
+	s.scopes[scope] = true
+	return true, nil
+}
+
+// deferDone keeps the first error of deferred writes for Sync.
+func (s *SQLiteStore) deferDone(err error) {
+	if err == nil {
+		return
+	}
+	slog.Warn("store: a deferred write failed", "err", err)
+	s.deferMu.Lock()
+	if s.deferErr == nil {
+		s.deferErr = err
+	}
+	s.deferMu.Unlock()
+}
+
+// Sync returns once every deferred write (see DeferUntilSync) is in the file, with the first
+// error of those written since the last Sync.
+func (s *SQLiteStore) Sync(ctx context.Context) error {
+	err := s.group.Sync(ctx)
+	s.deferMu.Lock()
+	derr := s.deferErr
+	s.deferErr = nil
+	s.deferMu.Unlock()
+	return errors.Join(err, derr)
 }

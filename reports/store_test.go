@@ -3,6 +3,7 @@ package reports
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -443,4 +444,98 @@ func childRecord(path string) {
 	}
 	// Stay alive until killed so the parent always kills mid-run or after.
 	select {}
+}
+
+// A scope's first listing recorded in parts within one run (and with an id twice) holds every
+// id once; a member missing from the next two listings goes, the others stay.
+func TestStoreFirstListingInPartsAndDuplicates(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	a, b, c := model("org/a"), model("org/b"), model("org/c")
+	day := func(n int) time.Time { return t0.Add(time.Duration(n) * 24 * time.Hour) }
+	begin(t, s, "r1", day(0))
+	for _, m := range []artifact.Artifact{a, b, c} {
+		mustRecord(t, s, "r1", day(0), m, finding(m, "laion-5b", extract.TrainedOn))
+	}
+	for _, ids := range [][]string{{a.ID, a.ID}, {b.ID, c.ID, b.ID}} {
+		if gone, err := s.RecordListing(ctx, "r1", "hf:parts", ids, day(0), 2); err != nil || len(gone) != 0 {
+			t.Fatalf("r1 listing %v: %v %v", ids, gone, err)
+		}
+	}
+	var n int
+	if err := s.db.QueryRow(`SELECT COUNT(*) FROM listing_members WHERE scope='hf:parts'`).Scan(&n); err != nil || n != 3 {
+		t.Fatalf("%d members (%v), want 3", n, err)
+	}
+	for i, run := range []string{"r2", "r3"} {
+		begin(t, s, run, day(i+1))
+		gone, err := s.RecordListing(ctx, run, "hf:parts", []string{a.ID, c.ID}, day(i+1), 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := map[bool]int{false: 0, true: 1}[i == 1]; len(gone) != want || (want == 1 && gone[0] != b.ID) {
+			t.Fatalf("%s: gone %v, want %d (b after its second miss)", run, gone, want)
+		}
+	}
+}
+
+// With a context marked DeferUntilSync, a scope's first listing is held back until Sync (or the
+// next write, or Close) and nothing is lost: later listings of the scope see it and mark a
+// member gone after two misses as usual.
+func TestStoreDeferredFirstListingIsWrittenBySync(t *testing.T) {
+	ctx := context.Background()
+	dctx := DeferUntilSync(ctx)
+	path := filepath.Join(t.TempDir(), StoreFile)
+	s, err := OpenStore(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := model("org/a"), model("org/b")
+	day := func(n int) time.Time { return t0.Add(time.Duration(n) * 24 * time.Hour) }
+	count := func(q string) int {
+		var n int
+		if err := s.db.QueryRow(q).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	begin(t, s, "r1", day(0))
+	mustRecord(t, s, "r1", day(0), a, finding(a, "laion-5b", extract.TrainedOn))
+	mustRecord(t, s, "r1", day(0), b, finding(b, "laion-5b", extract.TrainedOn))
+	if _, err := s.RecordListing(dctx, "nope", "hf:d", []string{a.ID}, day(0), 2); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("deferred listing for an unknown run: %v, want ErrNotFound", err)
+	}
+	if gone, err := s.RecordListing(dctx, "r1", "hf:d", []string{a.ID, b.ID}, day(0), 2); err != nil || len(gone) != 0 {
+		t.Fatalf("first listing: %v %v", gone, err)
+	}
+	if err := s.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(`SELECT COUNT(*) FROM listing_members WHERE scope='hf:d'`); n != 2 {
+		t.Fatalf("%d members after Sync, want 2", n)
+	}
+	for i, run := range []string{"r2", "r3"} {
+		begin(t, s, run, day(i+1))
+		gone, err := s.RecordListing(dctx, run, "hf:d", []string{a.ID}, day(i+1), 2) // not a first listing: not deferred
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := map[bool]int{false: 0, true: 1}[i == 1]; len(gone) != want {
+			t.Fatalf("%s: gone %v, want %d", run, gone, want)
+		}
+	}
+	// A deferred listing left at Close is written.
+	if _, err := s.RecordListing(dctx, "r3", "hf:other", []string{a.ID}, day(2), 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = OpenStore(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if n := count(`SELECT COUNT(*) FROM listings WHERE scope='hf:other'`); n != 1 {
+		t.Fatalf("deferred listing lost at Close: %d rows", n)
+	}
 }

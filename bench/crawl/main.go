@@ -30,6 +30,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gocolly/colly/v2"
@@ -51,6 +52,7 @@ type options struct {
 	tmpDir                 string
 	trace                  string
 	shm                    string
+	noScrapy               bool
 }
 
 func main() {
@@ -66,6 +68,7 @@ func main() {
 	flag.StringVar(&o.trace, "trace", "", "write a runtime trace of the first pipeline measurement to this file (go tool trace -pprof=syscall|sync|net FILE)")
 	flag.StringVar(&o.shm, "shm", "/dev/shm", "also measure the pipeline with its data dirs on this tmpfs (fsync costs nothing there) to show the durability cost; empty: skip")
 	flag.BoolVar(&o.skipRescan, "skip-rescan", false, "skip the re-scan bytes measurement")
+	flag.BoolVar(&o.noScrapy, "no-scrapy", false, "measure only the pipeline and bare colly")
 	flag.Parse()
 	if abs, err := filepath.Abs(o.spider); err == nil {
 		o.spider = abs
@@ -180,6 +183,17 @@ type measure struct {
 	pages   int64
 	seconds float64
 	extra   string
+	cpu     time.Duration // CPU time of this process (or of the Scrapy child) during the measurement
+}
+
+// cpuTime is the user+system CPU time of this process (who = RUSAGE_SELF) or of its waited-for
+// children (RUSAGE_CHILDREN).
+func cpuTime(who int) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(who, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func (m measure) rate() float64 { return float64(m.pages) / m.seconds }
@@ -260,14 +274,17 @@ func run(ctx context.Context, o options) error {
 		}
 		defer prof.Close()
 	}
-	names := []string{"pipeline", "colly", "scrapy"}
+	names := []string{"pipeline", "colly"}
 	if o.shm != "" {
 		if st, err := os.Stat(o.shm); err != nil || !st.IsDir() {
 			fmt.Printf("no %s: skipping the tmpfs pipeline row\n", o.shm)
 			o.shm = ""
 		} else {
-			names = []string{"pipeline", "pipeline-shm", "colly", "scrapy"}
+			names = []string{"pipeline", "pipeline-shm", "colly"}
 		}
+	}
+	if !o.noScrapy {
+		names = append(names, "scrapy")
 	}
 	results := map[string][]measure{}
 	for r := 0; r < o.rounds; r++ {
@@ -280,6 +297,7 @@ func run(ctx context.Context, o options) error {
 		for _, name := range order {
 			var m measure
 			var err error
+			cpu0 := cpuTime(syscall.RUSAGE_SELF)
 			switch name {
 			case "pipeline":
 				if prof != nil {
@@ -320,7 +338,11 @@ func run(ctx context.Context, o options) error {
 			if err != nil {
 				return fmt.Errorf("round %d, %s: %w", r+1, name, err)
 			}
-			fmt.Printf("round %d  %-8s %6d pages in %6.2fs = %7.1f pages/s  %s\n", r+1, name, m.pages, m.seconds, m.rate(), m.extra)
+			if name != "scrapy" {
+				m.cpu = cpuTime(syscall.RUSAGE_SELF) - cpu0
+			}
+			fmt.Printf("round %d  %-12s %6d pages in %6.2fs = %7.1f pages/s, CPU %4.0f µs/page (%3.0f%% of one core)  %s\n", r+1, name, m.pages,
+				m.seconds, m.rate(), float64(m.cpu.Microseconds())/float64(m.pages), 100*m.cpu.Seconds()/m.seconds, m.extra)
 			results[name] = append(results[name], m)
 		}
 	}
@@ -328,15 +350,24 @@ func run(ctx context.Context, o options) error {
 	fmt.Printf("\nmedians over %d rounds (pages/s):\n", o.rounds)
 	for _, n := range names {
 		med[n] = median(results[n])
-		fmt.Printf("  %-34s %8.1f\n", label(n, o.workers), med[n])
+		fmt.Printf("  %-38s %8.1f   (rounds: %s; CPU µs/page median %.0f)\n", label(n, o.workers), med[n], rates(results[n]), medianCPU(results[n]))
 	}
-	fmt.Printf("ratio pipeline / bare colly: %.2fx (goal >= 0.9x)\n", med["pipeline"]/med["colly"])
+	var ratios []float64
+	for i := range results["pipeline"] {
+		ratios = append(ratios, results["pipeline"][i].rate()/results["colly"][i].rate())
+	}
+	sort.Float64s(ratios)
+	fmt.Printf("ratio pipeline / bare colly: %.2fx (of the medians); per round, sorted: %s\n", med["pipeline"]/med["colly"], fmtRatios(ratios))
 	if o.shm != "" {
 		fmt.Printf("ratio pipeline on tmpfs / bare colly: %.2fx (what the frontier's fsyncs cost: pipeline on disk / on tmpfs = %.2fx)\n",
 			med["pipeline-shm"]/med["colly"], med["pipeline"]/med["pipeline-shm"])
 	}
-	fmt.Printf("ratio pipeline / Scrapy:     %.2fx\n", med["pipeline"]/med["scrapy"])
-	fmt.Printf("ratio bare colly / Scrapy:   %.2fx\n", med["colly"]/med["scrapy"])
+	if !o.noScrapy {
+		fmt.Printf("ratio pipeline / Scrapy:     %.2fx\n", med["pipeline"]/med["scrapy"])
+		fmt.Printf("ratio bare colly / Scrapy:   %.2fx\n", med["colly"]/med["scrapy"])
+	}
+	load, _ = os.ReadFile("/proc/loadavg")
+	fmt.Printf("load average at the end: %s", load)
 
 	if !o.skipRescan {
 		fmt.Println()
@@ -361,6 +392,39 @@ func label(n string, workers int) string {
 	default:
 		return fmt.Sprintf("Scrapy (CONCURRENT_REQUESTS %d)", workers)
 	}
+}
+
+func rates(ms []measure) string {
+	var parts []string
+	for _, m := range ms {
+		parts = append(parts, fmt.Sprintf("%.0f", m.rate()))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func fmtRatios(rs []float64) string {
+	var parts []string
+	for _, r := range rs {
+		parts = append(parts, fmt.Sprintf("%.2f", r))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func medianCPU(ms []measure) float64 {
+	var xs []float64
+	for _, m := range ms {
+		if m.cpu > 0 {
+			xs = append(xs, float64(m.cpu.Microseconds())/float64(m.pages))
+		}
+	}
+	if len(xs) == 0 {
+		return 0
+	}
+	sort.Float64s(xs)
+	if len(xs)%2 == 1 {
+		return xs[len(xs)/2]
+	}
+	return (xs[len(xs)/2-1] + xs[len(xs)/2]) / 2
 }
 
 func median(ms []measure) float64 {
@@ -462,6 +526,7 @@ func (b *bench) scrapy(ctx context.Context, listFile string, n int) (measure, er
 	cmd.Stdout, cmd.Stderr = &log, &log
 	cmd.Dir = b.tmp // no scrapy.cfg there: the spider's own settings only
 	start := time.Now()
+	cpu0 := cpuTime(syscall.RUSAGE_CHILDREN)
 	if err := cmd.Run(); err != nil {
 		return measure{}, fmt.Errorf("scrapy: %w\n%s", err, log.String())
 	}
@@ -482,7 +547,7 @@ func (b *bench) scrapy(ctx context.Context, listFile string, n int) (measure, er
 	if d.requests < int64(n) {
 		return measure{}, fmt.Errorf("scrapy fetched %d of %d URLs", d.requests, n)
 	}
-	return measure{pages: d.requests, seconds: res.Seconds,
+	return measure{pages: d.requests, seconds: res.Seconds, cpu: cpuTime(syscall.RUSAGE_CHILDREN) - cpu0,
 		extra: fmt.Sprintf("(%d responses, %d errors; process %.2fs incl. start-up)", res.Responses, res.Errors, wall.Seconds())}, nil
 }
 

@@ -3,7 +3,7 @@
 # colly v2 collector vs Scrapy fetching the same URLs, side by side in one run against the demo world
 # on 127.0.0.1 with politeness off; then the bytes of a re-scan of an unchanged world.
 # Three configurations: no added latency (4 workers), 20 ms per response (4 workers), and 20 ms with
-# 16 workers (where concurrency matters). Takes ~5 minutes on a loaded 2-core machine.
+# 16 workers (where concurrency matters). Takes ~6 minutes on a loaded 2-core machine (ROUNDS=5: ~9).
 # Results: bench/results/crawl.md.
 #   bash bench/crawl/run.sh
 #   ROUNDS=5 SCANS=5 bash bench/crawl/run.sh

@@ -2,6 +2,8 @@ package httpcache
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -47,5 +49,127 @@ func TestStoreLookupOverwriteAndPersist(t *testing.T) {
 	}
 	if _, ok, _ := c.Lookup(ctx, "https://example.org/b"); ok {
 		t.Fatal("another URL found")
+	}
+}
+
+// rowsInFile counts the rows written to the file (not those kept in memory), through the cache's
+// own connection: the file is opened in exclusive locking mode.
+func rowsInFile(t *testing.T, c *Cache) int {
+	t.Helper()
+	var n int
+	if err := c.db.QueryRow(`SELECT COUNT(*) FROM validators`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func rowsInClosedFile(t *testing.T, path string) int {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(`SELECT COUNT(*) FROM validators`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// Stores are written behind: Lookup sees an entry at once, the file gets it with the next flush
+// (here only Flush and Close write: the delay is an hour), and a second Store of a URL before the
+// flush keeps the newer entry.
+func TestStoresAreVisibleAtOnceAndWrittenTogether(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "http.db")
+	c, err := OpenWith(path, Options{FlushDelay: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 10; i++ {
+		u := fmt.Sprintf("https://example.org/%d", i)
+		if err := c.Store(ctx, u, crawler.CachedResponse{ETag: `"1"`, Status: 200, Body: []byte("one")}); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Store(ctx, u, crawler.CachedResponse{ETag: `"2"`, Status: 200, Body: []byte("two")}); err != nil {
+			t.Fatal(err)
+		}
+		got, ok, err := c.Lookup(ctx, u)
+		if err != nil || !ok || got.ETag != `"2"` || string(got.Body) != "two" {
+			t.Fatalf("Lookup before the flush: %+v %v %v", got, ok, err)
+		}
+	}
+	if n := rowsInFile(t, c); n != 0 {
+		t.Fatalf("%d rows in the file before any flush, want 0 (written behind)", n)
+	}
+	if err := c.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := rowsInFile(t, c); n != 10 {
+		t.Fatalf("%d rows after Flush, want 10", n)
+	}
+	if err := c.Store(ctx, "https://example.org/late", crawler.CachedResponse{ETag: `"x"`, Status: 200}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := rowsInClosedFile(t, path); n != 11 {
+		t.Fatalf("%d rows after Close, want 11 (Close writes what is kept)", n)
+	}
+	c, err = Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if got, ok, _ := c.Lookup(ctx, "https://example.org/3"); !ok || got.ETag != `"2"` {
+		t.Fatalf("after reopen: %+v %v, want the newer entry", got, ok)
+	}
+	if err := c.Store(ctx, "https://example.org/x", crawler.CachedResponse{Status: 200}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Memory is bounded: the Store that fills the buffer (in entries or in body bytes) writes it
+// before returning.
+func TestFullBufferIsWrittenByTheStoreThatFillsIt(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "http.db")
+	c, err := OpenWith(path, Options{FlushDelay: time.Hour, FlushEntries: 5, FlushBytes: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for i := 0; i < 5; i++ {
+		if err := c.Store(ctx, fmt.Sprint("https://example.org/", i), crawler.CachedResponse{Status: 200}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := rowsInFile(t, c); n != 5 {
+		t.Fatalf("%d rows after 5 stores with FlushEntries 5, want 5", n)
+	}
+	if err := c.Store(ctx, "https://example.org/big", crawler.CachedResponse{Status: 200, Body: make([]byte, 1000)}); err != nil {
+		t.Fatal(err)
+	}
+	if n := rowsInFile(t, c); n != 6 {
+		t.Fatalf("%d rows after a 1000-byte store with FlushBytes 1000, want 6", n)
+	}
+}
+
+// Without Flush or Close, the background flush writes the entries after FlushDelay.
+func TestBackgroundFlushWritesKeptEntries(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "http.db")
+	c, err := OpenWith(path, Options{FlushDelay: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Store(ctx, "https://example.org/a", crawler.CachedResponse{ETag: `"a"`, Status: 200}); err != nil {
+		t.Fatal(err)
+	}
+	for rowsInFile(t, c) != 1 {
+		time.Sleep(time.Millisecond) // bounded by the test timeout, not a wall-clock assertion
 	}
 }
