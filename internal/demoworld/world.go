@@ -58,6 +58,9 @@ type Options struct {
 	// a day from 2016 on, so a repository search finds more than GitHub's 1,000-result cap
 	// (github.go serves at most the first 1,000 of a query, as GitHub does).
 	GitHubCrowd int
+	// Scale plants a proportionally larger afterlife (scale.go): 1 (or 0) is the planted files
+	// exactly; N adds N-1 generated units of about a thousand artifacts each.
+	Scale int
 }
 
 // World is the demo world's state.
@@ -68,7 +71,11 @@ type World struct {
 	epochStart time.Time
 	latency    time.Duration
 	planted    map[string][]Planted // by source
-	mux        *http.ServeMux
+	scale      int
+	// views holds, per epoch, each source's artifacts in that epoch and an id index (Planted and
+	// Find are called on every request: at scale they must not copy or scan the whole world).
+	views map[int]*epochView
+	mux   *http.ServeMux
 	// Requests counts every request served, by source prefix.
 	requests sync.Map // string -> *atomic.Int64
 }
@@ -93,7 +100,11 @@ func New(opts Options) (*World, error) {
 	if opts.Epoch == 0 {
 		opts.Epoch = 1
 	}
-	w := &World{epoch: opts.Epoch, epochStart: time.Now().UTC(), latency: opts.Latency, planted: map[string][]Planted{}, mux: http.NewServeMux()}
+	if opts.Scale < 0 {
+		return nil, fmt.Errorf("demo world scale %d: want 1 or more", opts.Scale)
+	}
+	w := &World{epoch: opts.Epoch, epochStart: time.Now().UTC(), latency: opts.Latency, planted: map[string][]Planted{},
+		mux: http.NewServeMux(), scale: max(opts.Scale, 1), views: map[int]*epochView{}}
 	all, err := LoadPlanted()
 	if err != nil {
 		return nil, err
@@ -102,6 +113,11 @@ func New(opts Options) (*World, error) {
 		w.planted[p.Source] = append(w.planted[p.Source], p)
 	}
 	w.planted[ghSource] = append(w.planted[ghSource], ghCrowd(opts.GitHubCrowd)...)
+	if w.scale > 1 {
+		for _, p := range Generate(all, w.scale) {
+			w.planted[p.Source] = append(w.planted[p.Source], p)
+		}
+	}
 	for name, f := range handlerFactories {
 		prefix := "/" + name
 		w.mux.Handle(prefix+"/", http.StripPrefix(prefix, f(w)))
@@ -173,26 +189,86 @@ func (w *World) SetEpoch(e int) {
 	w.mu.Unlock()
 }
 
-// Planted returns the source's artifacts that exist in the current epoch.
-func (w *World) Planted(source string) []Planted {
-	e := w.Epoch()
-	var out []Planted
-	for _, p := range w.planted[source] {
-		if p.InEpoch(e) {
-			out = append(out, p)
+// epochView is one epoch's artifacts per source, in planting order, with an id index.
+type epochView struct {
+	mu    sync.Mutex
+	by    map[string][]Planted
+	index map[string]map[string]int32
+}
+
+// view returns the source's artifacts in epoch e and their id index, built once per epoch.
+func (w *World) view(e int, source string) ([]Planted, map[string]int32) {
+	w.mu.Lock()
+	v := w.views[e]
+	if v == nil {
+		v = &epochView{by: map[string][]Planted{}, index: map[string]map[string]int32{}}
+		w.views[e] = v
+	}
+	w.mu.Unlock()
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if ps, ok := v.by[source]; ok {
+		return ps, v.index[source]
+	}
+	all := w.planted[source]
+	ps := all
+	for _, p := range all {
+		if !p.InEpoch(e) {
+			ps = nil
+			for _, q := range all {
+				if q.InEpoch(e) {
+					ps = append(ps, q)
+				}
+			}
+			break
 		}
 	}
-	return out
+	idx := make(map[string]int32, len(ps))
+	for i := range ps {
+		if _, dup := idx[ps[i].ID]; !dup {
+			idx[ps[i].ID] = int32(i)
+		}
+	}
+	v.by[source], v.index[source] = ps, idx
+	return ps, idx
+}
+
+// Planted returns the source's artifacts that exist in the current epoch, in planting order. The
+// slice is shared: callers must not modify it (sort a copy).
+func (w *World) Planted(source string) []Planted {
+	ps, _ := w.view(w.Epoch(), source)
+	return ps
 }
 
 // Find returns the source's artifact with the given id in the current epoch.
 func (w *World) Find(source, id string) (Planted, bool) {
-	for _, p := range w.Planted(source) {
-		if p.ID == id {
-			return p, true
-		}
+	ps, idx := w.view(w.Epoch(), source)
+	if i, ok := idx[id]; ok {
+		return ps[i], true
 	}
 	return Planted{}, false
+}
+
+// Scale is the world's scale (1: the planted files exactly).
+func (w *World) Scale() int { return w.scale }
+
+// All returns every planted artifact of every source in epoch e (the demo's ground truth reads it).
+func (w *World) All(e int) []Planted {
+	var out []Planted
+	for _, src := range w.sourcesPlanted() {
+		ps, _ := w.view(e, src)
+		out = append(out, ps...)
+	}
+	return out
+}
+
+func (w *World) sourcesPlanted() []string {
+	out := make([]string, 0, len(w.planted))
+	for s := range w.planted {
+		out = append(out, s)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // ServeHTTP serves the world, adding latency and counting requests.
@@ -260,8 +336,13 @@ func (s *Server) WatchConfig() *configs.Watch {
 		Workers:       4,
 		Sources:       map[string]configs.SourceConfig{},
 	}
+	maxPages := 5
+	if s.World.scale > 1 {
+		// At scale, listings are long by design: no page cap hides the planted world.
+		maxPages = 1 << 20
+	}
 	for _, name := range Sources() {
-		w.Sources[name] = configs.SourceConfig{Enabled: true, BaseURL: s.URL + "/" + name, Rate: 200, Burst: 50, MaxPages: 5}
+		w.Sources[name] = configs.SourceConfig{Enabled: true, BaseURL: s.URL + "/" + name, Rate: 200, Burst: 50, MaxPages: maxPages}
 	}
 	// Swarm health: the demo tracker (tracker.go) for the registry's known info-hashes and the
 	// torrents found in the run.
