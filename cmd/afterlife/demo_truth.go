@@ -35,6 +35,8 @@ type groundTruth struct {
 	// LookAlikes is how many planted negatives the world holds in this epoch.
 	LookAlikes int                        `json:"look_alikes"`
 	BySource   map[string]*truthPerSource `json:"by_source"`
+	// MissedByShape counts the missed artifacts by shape (demoworld.Shape: planted, copy, lineage hops).
+	MissedByShape map[string]int `json:"missed_by_shape,omitempty"`
 	// MissedIDs lists some missed artifacts (at most 20), for a first look.
 	MissedIDs []string `json:"missed_ids,omitempty"`
 }
@@ -181,6 +183,10 @@ func computeDemoTruth(ctx context.Context, st *reports.SQLiteStore, reg *configs
 				ps.Found++
 			} else {
 				ps.Missed++
+				if t.GroundTruth.MissedByShape == nil {
+					t.GroundTruth.MissedByShape = map[string]int{}
+				}
+				t.GroundTruth.MissedByShape[src+":"+demoworld.Shape(p)]++
 				if len(t.GroundTruth.MissedIDs) < 20 {
 					t.GroundTruth.MissedIDs = append(t.GroundTruth.MissedIDs, p.ID)
 				}
@@ -282,6 +288,18 @@ func (t *demoTruth) print(w io.Writer) {
 	for _, s := range srcs {
 		p := g.BySource[s]
 		fmt.Fprintf(w, "  %-18s %7d planted %7d found %7d missed\n", s, p.Planted, p.Found, p.Missed)
+	}
+	if len(g.MissedByShape) > 0 {
+		keys := make([]string, 0, len(g.MissedByShape))
+		for k := range g.MissedByShape {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		fmt.Fprintf(w, "  missed by shape:")
+		for _, k := range keys {
+			fmt.Fprintf(w, " %s %d;", k, g.MissedByShape[k])
+		}
+		fmt.Fprintln(w)
 	}
 	fmt.Fprintf(w, "Requests: %d sent, %d at least needed to list the planted world (ratio %.2f).\n",
 		t.Requests.Actual, t.Requests.Minimum, t.Requests.Ratio)

@@ -4,6 +4,7 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -15,7 +16,7 @@ import (
 // N-1 generated units. Each unit keeps the real shapes of the afterlife (see docs/scale.md):
 //
 //   - a lineage tree on the Hugging Face Hub under each retracted-data base model (Stable Diffusion
-//     v1.x, GPT-J, Pythia, GPT-NeoX, an MS1MV3 ArcFace): fine-tunes, then adapters, quantisations
+//     v1.x, GPT-J, Pythia, GPT-NeoX, an ArcFace trained on MS-Celeb-1M): fine-tunes, then adapters, quantisations
 //     and merges of them, then fine-tunes and quantisations of those, up to 4 hops; most cards
 //     declare base_model (the Hub's base_model:<relation>:<id> tags), some name the base only in
 //     prose;
@@ -51,8 +52,11 @@ var lineageRoots = []lineageRoot{
 	{"EleutherAI/gpt-j-6b", "gptj6b", "text-generation", "transformers", "the_pile", "books3"},
 	{"EleutherAI/pythia-1b", "pythia1b", "text-generation", "transformers", "the_pile", "books3"},
 	{"EleutherAI/gpt-neox-20b", "neox20b", "text-generation", "transformers", "the_pile", "books3"},
-	{"visionid-lab/arcface-r100-ms1mv3", "arcface-r100", "image-feature-extraction", "pytorch", "MS1MV3", "ms-celeb-1m"},
+	{"lithiumice/ArcFace_PyTorch", "arcface-r100", "image-feature-extraction", "pytorch", "MS1MV3", "ms-celeb-1m"},
 }
+
+// hubRoots are planted base models that are not copied.
+var hubRoots = map[string]bool{"stable-diffusion-v1-5/stable-diffusion-v1-5": true, "EleutherAI/gpt-j-6b": true}
 
 // Shape of one tree per root and unit.
 const (
@@ -107,6 +111,9 @@ func copyOf(t Planted, k, i int) (Planted, bool) {
 	c := t
 	tag := fmt.Sprintf("u%dc%d", k, i) // i: the copy's index among the unit's copies of its source
 	var oldRef, newRef string          // the id as texts write it
+	if t.Source == hfSource && len(t.BaseModels) == 0 && hubRoots[strings.TrimPrefix(t.ID, "hf:model:")] {
+		return c, false // a base model itself: a copy under another owner is not how the Hub grows
+	}
 	switch t.Source {
 	case "huggingface", "kaggle", "github":
 		prefix := strings.TrimSuffix(t.ID, idTail(t.ID))
@@ -137,7 +144,14 @@ func copyOf(t Planted, k, i int) (Planted, bool) {
 		c.ID = "zenodo:" + strconv.Itoa(n)
 		c.URL = strings.Replace(t.URL, strings.TrimPrefix(t.ID, "zenodo:"), strconv.Itoa(n), 1)
 	case "academictorrents":
-		sum := sha1.Sum([]byte(t.ID + "/" + tag))
+		// A new torrent: another title makes other pieces, so another info-hash (the SHA-1 of
+		// the info dictionary the world serves, academictorrents.go).
+		c.Title = t.Title + " (mirror " + tag + ")"
+		info, err := ATInfo(c)
+		if err != nil {
+			return c, false
+		}
+		sum := sha1.Sum(info)
 		h := hex.EncodeToString(sum[:])
 		c.ID, c.InfoHash = "at:"+h, h
 		c.URL = strings.Replace(t.URL, strings.TrimPrefix(t.ID, "at:"), h, 1)
@@ -298,3 +312,40 @@ func lineageTree(r lineageRoot, ri, k int) []Planted {
 	}
 	return out
 }
+
+// Shape names what an artifact of the world is, for the ground truth's breakdown: "planted" (the
+// planted files), "copy" (a generated copy of one), or the lineage shape: "hop1-finetune",
+// "hop1-prose" (base named only in prose), "hop2-adapter", "hop2-quantised", "hop2-merge",
+// "hop3-finetune", "hop4-quantised".
+func Shape(p Planted) string {
+	id := p.ID
+	if !strings.HasPrefix(id, "hf:model:") || !strings.Contains(id, "-u") {
+		if strings.Contains(idTail(id), "-u") || strings.HasPrefix(id, "zenodo:7") || strings.HasPrefix(id, "arxiv:") && strings.Contains(id, ".1") ||
+			strings.HasPrefix(id, "openalex:W88") || strings.HasPrefix(id, "s2:CorpusId:8") || strings.Contains(p.Title, "(mirror u") {
+			return "copy"
+		}
+		return "planted"
+	}
+	switch {
+	case strings.HasSuffix(id, "-merged-GGUF"):
+		return "hop4-quantised"
+	case strings.HasSuffix(id, "-merged"):
+		return "hop3-finetune"
+	case strings.Contains(id, "-lora-r"):
+		return "hop2-adapter"
+	case strings.HasSuffix(id, "-GGUF") || strings.HasSuffix(id, "-AWQ"):
+		return "hop2-quantised"
+	case strings.Contains(id, "-slerp-"):
+		return "hop2-merge"
+	case strings.Contains(id, "-ft-u"):
+		return "hop1-prose"
+	case len(p.BaseModels) > 0 && strings.Contains(id, "-u"):
+		if _, _, ok := strings.Cut(idTail(id), "/"); ok && lineageID.MatchString(id) {
+			return "hop1-finetune"
+		}
+		return "copy"
+	}
+	return "copy"
+}
+
+var lineageID = regexp.MustCompile(`-u\d+-\d+$`)
