@@ -74,15 +74,26 @@ var scaleStyles = []string{"watercolor", "anime", "pixelart", "photoreal", "sket
 // Generate returns the generated artifacts of a world at scale (units 1..scale-1), copies of the
 // planted templates and lineage trees. It is deterministic.
 func Generate(templates []Planted, scale int) []Planted {
-	var out []Planted
+	if scale < 2 {
+		return nil
+	}
+	out := make([]Planted, 0, (scale-1)*unitCap(templates))
 	for k := 1; k < scale; k++ {
-		out = append(out, genUnit(templates, k)...)
+		out = genUnit(out, templates, k)
 	}
 	return out
 }
 
-func genUnit(templates []Planted, k int) []Planted {
-	var out []Planted
+// unitCap is how many artifacts one unit generates.
+func unitCap(templates []Planted) int {
+	n := len(lineageRoots) * (scaleHop1*(1+3+2+1+2) + scaleProseOnly)
+	for _, t := range templates {
+		n += scaleCopies[t.Source]
+	}
+	return n
+}
+
+func genUnit(out, templates []Planted, k int) []Planted {
 	nth := map[string]int{} // the template's index in its source
 	for _, t := range templates {
 		ti := nth[t.Source]
@@ -94,7 +105,7 @@ func genUnit(templates []Planted, k int) []Planted {
 		}
 	}
 	for ri, r := range lineageRoots {
-		out = append(out, lineageTree(r, ri, k)...)
+		out = lineageTree(out, r, ri, k)
 	}
 	return out
 }
@@ -239,8 +250,7 @@ func init() {
 // merges it (hop 3), which has a quantisation (hop 4). Plus scaleProseOnly fine-tunes whose cards
 // name the root only in prose (no base_model field or tag); their ids carry a dataset name the
 // Hub's name search finds.
-func lineageTree(r lineageRoot, ri, k int) []Planted {
-	var out []Planted
+func lineageTree(out []Planted, r lineageRoot, ri, k int) []Planted {
 	expect := []artifact.Expect{{Dataset: r.dataset, Relation: "model"}}
 	leaf := 0
 	node := func(id, base, rel, title, body string, files []artifact.File, extraTags ...string) Planted {

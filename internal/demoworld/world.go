@@ -114,8 +114,23 @@ func New(opts Options) (*World, error) {
 	}
 	w.planted[ghSource] = append(w.planted[ghSource], ghCrowd(opts.GitHubCrowd)...)
 	if w.scale > 1 {
-		for _, p := range Generate(all, w.scale) {
-			w.planted[p.Source] = append(w.planted[p.Source], p)
+		gen := Generate(all, w.scale)
+		n := map[string]int{}
+		for i := range gen {
+			n[gen[i].Source]++
+		}
+		for src, c := range n {
+			w.planted[src] = append(make([]Planted, 0, len(w.planted[src])+c), w.planted[src]...)
+		}
+		for i := range gen {
+			w.planted[gen[i].Source] = append(w.planted[gen[i].Source], gen[i])
+		}
+		gen = nil
+		// At scale, order each source by epoch class — epoch 1 only, every epoch, epoch 2 only —
+		// so each epoch's view is a sub-slice, not a copy of the source (order is free at scale;
+		// scale 1 keeps the planted files' order).
+		for _, ps := range w.planted {
+			sort.SliceStable(ps, func(i, j int) bool { return epochClass(ps[i]) < epochClass(ps[j]) })
 		}
 	}
 	for name, f := range handlerFactories {
@@ -212,6 +227,12 @@ func (w *World) view(e int, source string) ([]Planted, map[string]int32) {
 	}
 	all := w.planted[source]
 	ps := all
+	if w.scale > 1 {
+		if sub, ok := epochSubslice(all, e); ok {
+			all = sub
+			ps = sub
+		}
+	}
 	for _, p := range all {
 		if !p.InEpoch(e) {
 			ps = nil
@@ -231,6 +252,43 @@ func (w *World) view(e int, source string) ([]Planted, map[string]int32) {
 	}
 	v.by[source], v.index[source] = ps, idx
 	return ps, idx
+}
+
+// epochClass orders artifacts at scale: 0 epoch 1 only, 1 every epoch, 2 epoch 2 only, 3 other.
+func epochClass(p Planted) int {
+	switch {
+	case len(p.Epochs) == 0:
+		return 1
+	case len(p.Epochs) == 1 && p.Epochs[0] == 1:
+		return 0
+	case len(p.Epochs) == 1 && p.Epochs[0] == 2:
+		return 2
+	}
+	return 3
+}
+
+// epochSubslice returns the contiguous part of a source ordered by epochClass that holds epoch
+// e's artifacts (ok false when other epoch patterns make it not contiguous; view then copies).
+func epochSubslice(ps []Planted, e int) ([]Planted, bool) {
+	lo, hi := 0, len(ps)
+	for lo < len(ps) && epochClass(ps[lo]) == 0 {
+		lo++
+	}
+	for hi > lo && epochClass(ps[hi-1]) >= 2 {
+		hi--
+	}
+	for _, p := range ps[hi:] {
+		if epochClass(p) == 3 {
+			return nil, false
+		}
+	}
+	switch e {
+	case 1:
+		return ps[:hi], true
+	case 2:
+		return ps[lo:], true
+	}
+	return ps[lo:hi], true
 }
 
 // Planted returns the source's artifacts that exist in the current epoch, in planting order. The
