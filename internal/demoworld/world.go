@@ -209,6 +209,8 @@ type epochView struct {
 	mu    sync.Mutex
 	by    map[string][]Planted
 	index map[string]map[string]int32
+	// sorted holds the artifacts in id order (SortedByID), built on first use.
+	sorted map[string][]*Planted
 }
 
 // view returns the source's artifacts in epoch e and their id index, built once per epoch.
@@ -216,7 +218,7 @@ func (w *World) view(e int, source string) ([]Planted, map[string]int32) {
 	w.mu.Lock()
 	v := w.views[e]
 	if v == nil {
-		v = &epochView{by: map[string][]Planted{}, index: map[string]map[string]int32{}}
+		v = &epochView{by: map[string][]Planted{}, index: map[string]map[string]int32{}, sorted: map[string][]*Planted{}}
 		w.views[e] = v
 	}
 	w.mu.Unlock()
@@ -296,6 +298,29 @@ func epochSubslice(ps []Planted, e int) ([]Planted, bool) {
 func (w *World) Planted(source string) []Planted {
 	ps, _ := w.view(w.Epoch(), source)
 	return ps
+}
+
+// SortedByID returns the source's artifacts in the current epoch sorted by id, built once per
+// epoch and shared: callers must not modify them. Handlers that list in id order use it instead
+// of copying and sorting the whole source on every request.
+func (w *World) SortedByID(source string) []*Planted {
+	e := w.Epoch()
+	ps, _ := w.view(e, source)
+	w.mu.RLock()
+	v := w.views[e]
+	w.mu.RUnlock()
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if s, ok := v.sorted[source]; ok {
+		return s
+	}
+	s := make([]*Planted, len(ps))
+	for i := range ps {
+		s[i] = &ps[i]
+	}
+	sort.Slice(s, func(i, j int) bool { return s[i].ID < s[j].ID })
+	v.sorted[source] = s
+	return s
 }
 
 // Find returns the source's artifact with the given id in the current epoch.
