@@ -202,3 +202,33 @@ func BenchmarkWorldScale100Heap(b *testing.B) {
 		runtime.KeepAlive(w)
 	}
 }
+
+// WithTag, the tag index a Hub route can filter with, returns exactly what scanning every
+// repository's derived tags (hfTags) finds, in id order.
+func TestWithTagMatchesAScanOfDerivedTags(t *testing.T) {
+	w, err := New(Options{Scale: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tag := range []string{"base_model:EleutherAI/gpt-j-6b", "BASE_MODEL:stable-diffusion-v1-5/stable-diffusion-v1-5", "dataset:ms1mv3", "lora", "no-such-tag"} {
+		var want []string
+		for _, p := range w.SortedByID(hfSource) {
+			for _, x := range hfTags(*p) {
+				if strings.EqualFold(x, tag) {
+					want = append(want, p.ID)
+					break
+				}
+			}
+		}
+		var got []string
+		for _, p := range w.WithTag(hfSource, tag) {
+			got = append(got, p.ID)
+		}
+		if strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Errorf("WithTag(%q): %d artifacts, a scan finds %d", tag, len(got), len(want))
+		}
+		if tag == "base_model:EleutherAI/gpt-j-6b" && len(got) < 13 {
+			t.Errorf("WithTag(%q): %d, want the generated fine-tunes too", tag, len(got))
+		}
+	}
+}
