@@ -69,6 +69,7 @@ it sent against the fewest that could list the planted world ("requests": actual
 	fl.StringVar(&f.writeConfig, "write-config", "", "write a watch config pointing every demo source at the world to FILE")
 	fl.DurationVar(&f.latency, "latency", 0, "delay added to every demo world response (e.g. 50ms)")
 	fl.IntVar(&f.epoch, "epoch", 1, "demo world epoch (which planted artifacts exist)")
+	fl.BoolVar(&f.scan.fullListing, "full-listing", false, "list every source in full this run (the periodic full listing that reports what went), not only what changed since the last run")
 	fl.IntVar(&f.scale, "scale", 1, "plant a proportionally larger afterlife: N-1 generated units of about 1,000 artifacts beside the planted files (docs/scale.md)")
 	return cmd
 }

@@ -30,6 +30,7 @@ type scanFlags struct {
 	record   string // --record DIR: write every HTTP exchange as cassettes
 	replay   string // --replay DIR: answer every request from cassettes, no network
 	plan     bool   // --plan: print what the run would send, send nothing
+	fullListing bool // --full-listing (demo): every source lists everything this run
 	// demoTruth, set by the demo, adds the run's ground truth to the summary (demo_truth.go).
 	demoTruth func(ctx context.Context, st *reports.SQLiteStore, res monitor.Result) (*demoTruth, error)
 }
@@ -149,6 +150,9 @@ func runScan(ctx context.Context, stdout, stderr io.Writer, reg *configs.Registr
 		return err
 	}
 	incremental := monitor.DefaultIncremental()
+	if f.fullListing {
+		incremental.FullEvery = 1
+	}
 	var env crawler.Env
 	if tp != nil {
 		// A recorded or replayed run is a full run: the same requests whatever the data directory.
