@@ -24,13 +24,13 @@ import (
 )
 
 type scanFlags struct {
-	out      string
-	workers  int
-	progress string
-	record   string // --record DIR: write every HTTP exchange as cassettes
-	replay   string // --replay DIR: answer every request from cassettes, no network
-	plan     bool   // --plan: print what the run would send, send nothing
-	fullListing bool // --full-listing (demo): every source lists everything this run
+	out         string
+	workers     int
+	progress    string
+	record      string // --record DIR: write every HTTP exchange as cassettes
+	replay      string // --replay DIR: answer every request from cassettes, no network
+	plan        bool   // --plan: print what the run would send, send nothing
+	fullListing bool   // --full-listing (demo): every source lists everything this run
 	// demoTruth, set by the demo, adds the run's ground truth to the summary (demo_truth.go).
 	demoTruth func(ctx context.Context, st *reports.SQLiteStore, res monitor.Result) (*demoTruth, error)
 }
