@@ -80,6 +80,9 @@ type demoEpochDiff struct {
 	GonePlanted    int `json:"gone_planted"`
 	GoneReported   int `json:"gone_reported"`
 	GoneUnexpected int `json:"gone_unexpected"`
+	// NewMissed and GoneMissed count the planted changes not reported, by source and shape.
+	NewMissed  map[string]int `json:"new_missed,omitempty"`
+	GoneMissed map[string]int `json:"gone_missed,omitempty"`
 }
 
 // listingPage is the largest page each source's listing API serves, as the adapters document it
@@ -227,11 +230,13 @@ func computeDemoTruth(ctx context.Context, st *reports.SQLiteStore, reg *configs
 // epochDiff compares the run's new and gone events with the planted change from epoch `from`.
 func epochDiff(ctx context.Context, st *reports.SQLiteStore, w *demoworld.World, runID string, from, to int) (*demoEpochDiff, error) {
 	d := &demoEpochDiff{From: from, To: to}
+	shape := map[string]string{}
 	in := func(e int) map[string]bool {
 		m := map[string]bool{}
 		for _, p := range w.All(e) {
 			if len(p.Expect) > 0 {
 				m[p.ID] = true
+				shape[p.ID] = p.Source + ":" + demoworld.Shape(p)
 			}
 		}
 		return m
@@ -263,14 +268,28 @@ func epochDiff(ctx context.Context, st *reports.SQLiteStore, w *demoworld.World,
 			switch {
 			case kind == reports.EventNew && wantNew[ev.ArtifactID]:
 				d.NewReported++
+				delete(wantNew, ev.ArtifactID)
 			case kind == reports.EventNew:
 				d.NewUnexpected++
 			case wantGone[ev.ArtifactID]:
 				d.GoneReported++
+				delete(wantGone, ev.ArtifactID)
 			default:
 				d.GoneUnexpected++
 			}
 		}
+	}
+	for id := range wantNew {
+		if d.NewMissed == nil {
+			d.NewMissed = map[string]int{}
+		}
+		d.NewMissed[shape[id]]++
+	}
+	for id := range wantGone {
+		if d.GoneMissed == nil {
+			d.GoneMissed = map[string]int{}
+		}
+		d.GoneMissed[shape[id]]++
 	}
 	return d, nil
 }
@@ -306,5 +325,8 @@ func (t *demoTruth) print(w io.Writer) {
 	if d := t.EpochChange; d != nil {
 		fmt.Fprintf(w, "Epoch %d -> %d: new %d/%d reported (%d unexpected), gone %d/%d reported (%d unexpected).\n",
 			d.From, d.To, d.NewReported, d.NewPlanted, d.NewUnexpected, d.GoneReported, d.GonePlanted, d.GoneUnexpected)
+		if len(d.NewMissed)+len(d.GoneMissed) > 0 {
+			fmt.Fprintf(w, "  not reported: new %v, gone %v\n", d.NewMissed, d.GoneMissed)
+		}
 	}
 }
