@@ -162,7 +162,8 @@ func computeDemoTruth(ctx context.Context, st *reports.SQLiteStore, reg *configs
 		ps := &truthPerSource{}
 		t.GroundTruth.BySource[src] = ps
 		for _, p := range bySource[src] {
-			if len(p.Expect) == 0 {
+			expect := demoworld.Expected(p)
+			if len(expect) == 0 {
 				t.GroundTruth.LookAlikes++
 				for d := range live[p.ID] {
 					if retracted[d] {
@@ -177,7 +178,7 @@ func computeDemoTruth(ctx context.Context, st *reports.SQLiteStore, reg *configs
 			}
 			ps.Planted++
 			found := true
-			for _, x := range p.Expect {
+			for _, x := range expect {
 				if !live[p.ID][x.Dataset] {
 					found = false
 				}
@@ -234,7 +235,7 @@ func epochDiff(ctx context.Context, st *reports.SQLiteStore, w *demoworld.World,
 	in := func(e int) map[string]bool {
 		m := map[string]bool{}
 		for _, p := range w.All(e) {
-			if len(p.Expect) > 0 {
+			if len(demoworld.Expected(p)) > 0 {
 				m[p.ID] = true
 				shape[p.ID] = p.Source + ":" + demoworld.Shape(p)
 			}

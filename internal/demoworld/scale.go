@@ -359,3 +359,21 @@ func Shape(p Planted) string {
 }
 
 var lineageID = regexp.MustCompile(`-u\d+-\d+$`)
+
+// Expected returns what the matcher should find for a planted artifact: its expect labels, and
+// for a paper whose finding is only in its full text, the labels of extra.pdf.expect (paperpdf.go).
+// An artifact with none is a look-alike.
+func Expected(p Planted) []artifact.Expect {
+	out := p.Expect
+	pdf, _ := p.Extra["pdf"].(map[string]any)
+	raw, _ := pdf["expect"].([]any)
+	for _, x := range raw {
+		m, _ := x.(map[string]any)
+		d, _ := m["dataset"].(string)
+		r, _ := m["relation"].(string)
+		if d != "" {
+			out = append(out[:len(out):len(out)], artifact.Expect{Dataset: d, Relation: r})
+		}
+	}
+	return out
+}
