@@ -23,10 +23,17 @@ const IncrementalFile = "incremental.json"
 // whether this run lists everything (the first run, every FullEvery-th run, or when the last
 // full listing is older than FullAfter) or only what changed since the source's last complete
 // run (adapters that can filter by date, crawler.IncrementalPlanner, get their plan in PlanIncremental; a filtered listing
-// is never a complete listing, so it never feeds gone detection). Every run also re-checks the
-// artifacts it has live sightings of, through the adapters' detail endpoints (crawler.Rechecker):
-// a 404/410 marks one gone at once, and an answer (usually a 304 from the validator cache)
-// refreshes its last_seen.
+// is never a complete listing, so it never feeds gone detection). After the listings, a run
+// re-checks, through the adapters' detail endpoints (crawler.Rechecker), sighted artifacts the
+// listings did not show: a 404/410 marks one gone at once, and an answer (usually a 304 from the
+// validator cache) refreshes its last_seen.
+//
+// Gone detection at scale comes from the full listings, not from one request per known artifact:
+// on a run whose listing of a source is filtered (only what changed), every known artifact of the
+// source is missing from the listings, so the live ones re-checked are a bounded sample
+// (FilteredRechecks, least recently seen first: the sample rotates) — a second scan of an
+// unchanged world costs its filtered listings and that sample, whatever the world's size. Gone
+// ones are still re-checked (a restored copy reappears), up to MaxRechecks.
 type Incremental struct {
 	// FullEvery: a full listing every Nth run of a source (default 4; 1 lists everything always).
 	FullEvery int
@@ -37,11 +44,15 @@ type Incremental struct {
 	// MaxRechecks bounds the re-checked artifacts per source and run, least recently seen first
 	// (default 1000; negative: no re-checks).
 	MaxRechecks int
+	// FilteredRechecks bounds the live artifacts re-checked per source on a run that lists the
+	// source filtered (since the last run), least recently seen first (default 100; negative:
+	// none). What goes between full listings is reported by the next full listing.
+	FilteredRechecks int
 }
 
 // DefaultIncremental is the policy `afterlife scan`, `demo` and `schedule` use.
 func DefaultIncremental() *Incremental {
-	return &Incremental{FullEvery: 4, FullAfter: 7 * 24 * time.Hour, Margin: 10 * time.Minute, MaxRechecks: 1000}
+	return &Incremental{FullEvery: 4, FullAfter: 7 * 24 * time.Hour, Margin: 10 * time.Minute, MaxRechecks: 1000, FilteredRechecks: 100}
 }
 
 func (p *Incremental) defaults() Incremental {
@@ -57,6 +68,9 @@ func (p *Incremental) defaults() Incremental {
 	}
 	if q.MaxRechecks == 0 {
 		q.MaxRechecks = 1000
+	}
+	if q.FilteredRechecks == 0 {
+		q.FilteredRechecks = 100
 	}
 	return q
 }
@@ -225,6 +239,13 @@ func (p IncrementalPlan) Record(dataDir, runID string) error {
 // even when no listing shows it (an incremental listing shows only what changed). Job ids dedup:
 // enqueueing again (a resumed run) adds nothing.
 func (p *Incremental) EnqueueRechecks(ctx context.Context, store SightingLister, fr crawler.Frontier, sources map[string]crawler.Source, runID string, log *slog.Logger) (int, error) {
+	return p.EnqueueRechecksFor(ctx, store, fr, sources, nil, runID, log)
+}
+
+// EnqueueRechecksFor is EnqueueRechecks knowing the run's listing plan: a source listed filtered
+// gets at most FilteredRechecks live re-checks (its gone ones as before).
+func (p *Incremental) EnqueueRechecksFor(ctx context.Context, store SightingLister, fr crawler.Frontier, sources map[string]crawler.Source,
+	listing map[string]crawler.Incremental, runID string, log *slog.Logger) (int, error) {
 	pol := p.defaults()
 	if pol.MaxRechecks < 0 {
 		return 0, nil
@@ -287,6 +308,22 @@ func (p *Incremental) EnqueueRechecks(ctx context.Context, store SightingLister,
 			}
 			return ids[i] < ids[j]
 		})
+		if listing[name].Filtered() {
+			// Live ones first in ids: keep FilteredRechecks of them, then the gone ones.
+			maxLive := max(pol.FilteredRechecks, 0)
+			kept := ids[:0:0]
+			live := 0
+			for _, id := range ids {
+				if !cands[id].gone {
+					if live >= maxLive {
+						continue
+					}
+					live++
+				}
+				kept = append(kept, id)
+			}
+			ids = kept
+		}
 		if len(ids) > pol.MaxRechecks {
 			ids = ids[:pol.MaxRechecks]
 		}
@@ -357,7 +394,7 @@ func (p *Incremental) recheck(ctx context.Context, co *Coordinator, runID string
 	if p == nil {
 		return nil
 	}
-	n, err := p.EnqueueRechecks(ctx, co.Store, co.Frontier, co.Sources.Active, runID, co.log())
+	n, err := p.EnqueueRechecksFor(ctx, co.Store, co.Frontier, co.Sources.Active, co.Listing, runID, co.log())
 	if err != nil {
 		return err
 	}

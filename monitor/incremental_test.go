@@ -2,6 +2,7 @@ package monitor_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -196,5 +197,56 @@ func TestRechecksIncludeGoneArtifactsAfterLiveOnes(t *testing.T) {
 		if got := strings.Join(fr.urls, " "); got != c.want {
 			t.Errorf("MaxRechecks %d: re-checked %q, want %q", c.max, got, c.want)
 		}
+	}
+}
+
+// Issue 16, cheap repeats: on a run that lists a source filtered (only what changed since the last
+// run), every known artifact is missing from the listings; re-checking each would cost one
+// request per known artifact. Only FilteredRechecks live ones are re-checked (least recently seen
+// first, so the sample rotates), then the gone ones; a full-listing run re-checks every live one
+// its listings did not show.
+func TestFilteredRunRechecksABoundedSampleNotEveryKnownArtifact(t *testing.T) {
+	ctx := context.Background()
+	st, err := reports.OpenStore(filepath.Join(t.TempDir(), reports.StoreFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	if err := st.BeginRun(ctx, reports.Run{ID: "r1", Started: t0}); err != nil {
+		t.Fatal(err)
+	}
+	const known = 40
+	var ids []string
+	for i := 0; i < known; i++ {
+		id := fmt.Sprintf("gh:repo:a/r%02d", i)
+		ids = append(ids, id)
+		a := artifact.Artifact{ID: id, Source: "github", Kind: artifact.KindRepository, URL: "https://github.com/" + id}
+		f := extract.Finding{ArtifactID: id, Dataset: "ms-celeb-1m", Relation: extract.Copy, Confidence: 0.9}
+		if _, err := st.Record(ctx, "r1", t0.Add(time.Duration(i)*time.Minute), a, []extract.Finding{f}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.MarkGone(ctx, "r1", []string{ids[known-1]}, t0.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	srcs := map[string]crawler.Source{"github": recheckSource{}}
+	p := &monitor.Incremental{MaxRechecks: 1000, FilteredRechecks: 5}
+	filtered := map[string]crawler.Incremental{"github": {Since: t0}}
+	fr := &enqueueLog{}
+	if _, err := p.EnqueueRechecksFor(ctx, st, fr, srcs, filtered, "r2", nil); err != nil {
+		t.Fatal(err)
+	}
+	want := strings.Join(append(ids[:5:5], ids[known-1]), " ")
+	if got := strings.Join(fr.urls, " "); got != want {
+		t.Errorf("filtered run re-checked %d artifacts %q, want the 5 least recently seen live ones and the gone one %q", len(fr.urls), got, want)
+	}
+	full := map[string]crawler.Incremental{"github": {Since: t0, Full: true}}
+	fr = &enqueueLog{}
+	if _, err := p.EnqueueRechecksFor(ctx, st, fr, srcs, full, "r2", nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(fr.urls) != known {
+		t.Errorf("full-listing run re-checked %d artifacts, want all %d its listings did not show", len(fr.urls), known)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/afterlife-watch/afterlife/internal/demoworld"
+	"github.com/afterlife-watch/afterlife/monitor"
 	"github.com/afterlife-watch/afterlife/reports"
 )
 
@@ -24,6 +25,7 @@ type demoFlags struct {
 	writeConfig string
 	latency     time.Duration
 	epoch       int
+	scale       int
 }
 
 // demoAddrFile remembers the demo world's address in the data directory, so a resumed demo run
@@ -45,8 +47,14 @@ refuses to record a real run in it, and the demo refuses a directory that holds 
 --world-only serves the world until stopped (Ctrl-C); with --write-config FILE it also writes a
 watch config pointing every demo source at it, for 'afterlife scan --config FILE'.
 --latency adds a delay to every response (so a run lasts long enough to interrupt); --epoch picks
-the world's state (artifacts appear and disappear between epochs).`,
+the world's state (artifacts appear and disappear between epochs); --scale N plants a world about
+N times larger (N=100: over 100,000 artifacts; docs/scale.md).
+
+The summary says how much of the planted afterlife the run found ("ground_truth": planted, found,
+missed, per source), which planted look-alikes it reported ("false_findings"), and the requests
+it sent against the fewest that could list the planted world ("requests": actual, minimum, ratio).`,
 		Example: `  afterlife demo --out /tmp/afterlife-demo
+  afterlife demo --scale 10 --data /tmp/scale10 --out /tmp/scale10-out
   afterlife demo --world-only --listen 127.0.0.1:8700 --write-config /tmp/demo-watch.yaml
   afterlife scan --config /tmp/demo-watch.yaml --data /tmp/afterlife-demo-data --out /tmp/afterlife-demo2`,
 		Args: cobra.NoArgs,
@@ -61,6 +69,8 @@ the world's state (artifacts appear and disappear between epochs).`,
 	fl.StringVar(&f.writeConfig, "write-config", "", "write a watch config pointing every demo source at the world to FILE")
 	fl.DurationVar(&f.latency, "latency", 0, "delay added to every demo world response (e.g. 50ms)")
 	fl.IntVar(&f.epoch, "epoch", 1, "demo world epoch (which planted artifacts exist)")
+	fl.BoolVar(&f.scan.fullListing, "full-listing", false, "list every source in full this run (the periodic full listing that reports what went), not only what changed since the last run")
+	fl.IntVar(&f.scale, "scale", 1, "plant a proportionally larger afterlife: N-1 generated units of about 1,000 artifacts beside the planted files (docs/scale.md)")
 	return cmd
 }
 
@@ -70,6 +80,9 @@ func runDemo(cmd *cobra.Command, f *demoFlags) error {
 	ctx := cmd.Context()
 	if f.epoch < 1 {
 		return fmt.Errorf("--epoch: %d, want 1 or more", f.epoch)
+	}
+	if f.scale < 1 {
+		return fmt.Errorf("--scale: %d, want 1 or more", f.scale)
 	}
 	if f.latency < 0 {
 		return fmt.Errorf("--latency: %s is negative", f.latency)
@@ -87,7 +100,7 @@ func runDemo(cmd *cobra.Command, f *demoFlags) error {
 	if !f.worldOnly && dataDir == "" {
 		return errors.New("--out: empty; the demo needs a directory for its reports (and its data, unless --data is given)")
 	}
-	world, err := demoworld.New(demoworld.Options{Epoch: f.epoch, Latency: f.latency})
+	world, err := demoworld.New(demoworld.Options{Epoch: f.epoch, Latency: f.latency, Scale: f.scale})
 	if err != nil {
 		return fmt.Errorf("demo world: %w", err)
 	}
@@ -129,11 +142,26 @@ func runDemo(cmd *cobra.Command, f *demoFlags) error {
 	}
 	_ = os.WriteFile(filepath.Join(dataDir, demoAddrFile), []byte(strings.TrimPrefix(srv.URL, "http://")+"\n"), 0o644)
 	fmt.Fprintf(cmd.ErrOrStderr(), "Demo world on %s; scanning into %s\n", srv.URL, dataDir)
+	prevEpoch := readDemoEpoch(dataDir, f.scale)
+	before := int64(0)
+	for _, s := range append(demoworld.Sources(), "tracker") {
+		before += world.Requests(s)
+	}
+	var truth *demoTruth
+	f.scan.demoTruth = func(ctx context.Context, st *reports.SQLiteStore, res monitor.Result) (*demoTruth, error) {
+		t, err := computeDemoTruth(ctx, st, reg, world, res.Run.ID, before, prevEpoch)
+		truth = t
+		return t, err
+	}
 	if err := runScan(ctx, cmd.OutOrStdout(), cmd.ErrOrStderr(), reg, wc, dataDir, &f.scan); err != nil {
 		return err
 	}
+	_ = os.WriteFile(filepath.Join(dataDir, demoEpochFile), []byte(fmt.Sprintf("%d %d\n", f.epoch, f.scale)), 0o644)
 	if o, ok := out.(*os.File); !ok || !term.IsTerminal(int(o.Fd())) {
 		// stdout got the JSON summary; say where to look on stderr, for people reading a log.
+		if truth != nil {
+			truth.print(cmd.ErrOrStderr())
+		}
 		fmt.Fprintf(cmd.ErrOrStderr(), "Demo reports are in %s (start with %s and %s)\n", f.scan.out,
 			filepath.Join(f.scan.out, "index.html"), filepath.Join(f.scan.out, "report.json"))
 	}

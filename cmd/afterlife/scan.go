@@ -24,12 +24,15 @@ import (
 )
 
 type scanFlags struct {
-	out      string
-	workers  int
-	progress string
-	record   string // --record DIR: write every HTTP exchange as cassettes
-	replay   string // --replay DIR: answer every request from cassettes, no network
-	plan     bool   // --plan: print what the run would send, send nothing
+	out         string
+	workers     int
+	progress    string
+	record      string // --record DIR: write every HTTP exchange as cassettes
+	replay      string // --replay DIR: answer every request from cassettes, no network
+	plan        bool   // --plan: print what the run would send, send nothing
+	fullListing bool   // --full-listing (demo): every source lists everything this run
+	// demoTruth, set by the demo, adds the run's ground truth to the summary (demo_truth.go).
+	demoTruth func(ctx context.Context, st *reports.SQLiteStore, res monitor.Result) (*demoTruth, error)
 }
 
 func newScanCmd() *cobra.Command {
@@ -113,6 +116,7 @@ type scanSummary struct {
 	Out     string               `json:"out"`
 	// Coverage says what the run could check (state all, partial or none) and what is unknown.
 	Coverage *render.Coverage `json:"coverage,omitempty"`
+	*demoTruth
 }
 
 // runScan is one monitoring run, shared by scan and demo: embedded, or on Redis when --redis or
@@ -146,6 +150,9 @@ func runScan(ctx context.Context, stdout, stderr io.Writer, reg *configs.Registr
 		return err
 	}
 	incremental := monitor.DefaultIncremental()
+	if f.fullListing {
+		incremental.FullEvery = 1
+	}
 	var env crawler.Env
 	if tp != nil {
 		// A recorded or replayed run is a full run: the same requests whatever the data directory.
@@ -175,7 +182,13 @@ func runScan(ctx context.Context, stdout, stderr io.Writer, reg *configs.Registr
 	if err := notifyScanWebhooks(ctx, store, reg, res.Run.ID); err != nil {
 		return err
 	}
-	if err := printScanSummary(stdout, res, out); err != nil {
+	var truth *demoTruth
+	if f.demoTruth != nil {
+		if truth, err = f.demoTruth(ctx, store, res); err != nil {
+			return err
+		}
+	}
+	if err := printScanSummary(stdout, res, out, truth); err != nil {
 		return err
 	}
 	if !scanShowProgress(f.progress, stderr) {
@@ -286,9 +299,9 @@ func printSourceLines(w io.Writer, res monitor.Result) {
 	}
 }
 
-func printScanSummary(w io.Writer, res monitor.Result, out string) error {
+func printScanSummary(w io.Writer, res monitor.Result, out string, truth *demoTruth) error {
 	sum := scanSummary{RunID: res.Run.ID, Resumed: res.Resumed, New: res.Run.New, Gone: res.Run.Gone,
-		Sources: res.Run.Sources, Reports: res.Reports, Out: out, Coverage: render.CoverageOf(res.Run.Sources)}
+		Sources: res.Run.Sources, Reports: res.Reports, Out: out, Coverage: render.CoverageOf(res.Run.Sources), demoTruth: truth}
 	if sum.Sources == nil {
 		sum.Sources = []reports.SourceStat{}
 	}
@@ -315,6 +328,9 @@ func printScanSummary(w io.Writer, res monitor.Result, out string) error {
 			fmt.Fprintf(w, "  %s", monitor.Printable(s.Message, 200))
 		}
 		fmt.Fprintln(w)
+	}
+	if truth != nil {
+		truth.print(w)
 	}
 	fmt.Fprintf(w, "%d report files in %s", len(sum.Reports), out)
 	var main []string

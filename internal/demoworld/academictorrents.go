@@ -76,7 +76,7 @@ func (h *atHandler) catalogue(rw http.ResponseWriter, r *http.Request) {
 		Version string   `xml:"version,attr"`
 		Channel channel  `xml:"channel"`
 	}
-	ps := h.w.Planted(atSource)
+	ps := append([]Planted(nil), h.w.Planted(atSource)...) // shared: sort a copy
 	sort.Slice(ps, func(i, j int) bool { return ps[i].ID < ps[j].ID })
 	doc := rss{NS: "http://academictorrents.com", Version: "2.0",
 		Channel: channel{Title: "Academic Torrents", Description: "All Torrents", Link: pwAbs(r, "/academictorrents/")}}

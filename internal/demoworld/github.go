@@ -178,15 +178,15 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-func (h *ghHandler) planted(prefix string) []Planted {
-	var out []Planted
-	for _, p := range h.w.Planted(ghSource) {
-		if strings.HasPrefix(p.ID, prefix) {
-			out = append(out, p)
-		}
+// planted returns the artifacts whose id starts with prefix, in id order (shared: read only).
+func (h *ghHandler) planted(prefix string) []*Planted {
+	all := h.w.SortedByID(ghSource)
+	lo := sort.Search(len(all), func(i int) bool { return all[i].ID >= prefix })
+	hi := lo
+	for hi < len(all) && strings.HasPrefix(all[hi].ID, prefix) {
+		hi++
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out
+	return all[lo:hi]
 }
 
 func ghComments(p Planted) []map[string]any {
@@ -231,7 +231,8 @@ func (h *ghHandler) search(rw http.ResponseWriter, r *http.Request, what string)
 	items := []map[string]any{}
 	switch what {
 	case "repositories":
-		for _, p := range h.planted("gh:repo:") {
+		for _, pp := range h.planted("gh:repo:") {
+			p := *pp
 			full := strings.TrimPrefix(p.ID, "gh:repo:")
 			if !h.datesMatch(query, p) {
 				continue
@@ -245,7 +246,8 @@ func (h *ghHandler) search(rw http.ResponseWriter, r *http.Request, what string)
 			}
 		}
 	case "issues":
-		for _, p := range h.planted("gh:issue:") {
+		for _, pp := range h.planted("gh:issue:") {
+			p := *pp
 			if pullsOnly {
 				break // the planted threads are issues
 			}
@@ -265,7 +267,8 @@ func (h *ghHandler) search(rw http.ResponseWriter, r *http.Request, what string)
 			}
 		}
 	case "code":
-		for _, p := range h.planted("gh:repo:") {
+		for _, pp := range h.planted("gh:repo:") {
+			p := *pp
 			for _, f := range p.Files {
 				if query.match(map[string]string{"file": f.Path, "path": f.Path}) {
 					full := strings.TrimPrefix(p.ID, "gh:repo:")
@@ -409,7 +412,7 @@ func (h *ghHandler) repoIssues(rw http.ResponseWriter, r *http.Request, full str
 	issues := h.planted("gh:issue:" + full + "#")
 	items := []map[string]any{}
 	for _, p := range issues {
-		items = append(items, h.issueObject(r, p))
+		items = append(items, h.issueObject(r, *p))
 	}
 	serveJSONCached(rw, r, items)
 }

@@ -58,6 +58,9 @@ type Options struct {
 	// a day from 2016 on, so a repository search finds more than GitHub's 1,000-result cap
 	// (github.go serves at most the first 1,000 of a query, as GitHub does).
 	GitHubCrowd int
+	// Scale plants a proportionally larger afterlife (scale.go): 1 (or 0) is the planted files
+	// exactly; N adds N-1 generated units of about a thousand artifacts each.
+	Scale int
 }
 
 // World is the demo world's state.
@@ -68,7 +71,11 @@ type World struct {
 	epochStart time.Time
 	latency    time.Duration
 	planted    map[string][]Planted // by source
-	mux        *http.ServeMux
+	scale      int
+	// views holds, per epoch, each source's artifacts in that epoch and an id index (Planted and
+	// Find are called on every request: at scale they must not copy or scan the whole world).
+	views map[int]*epochView
+	mux   *http.ServeMux
 	// Requests counts every request served, by source prefix.
 	requests sync.Map // string -> *atomic.Int64
 }
@@ -93,7 +100,11 @@ func New(opts Options) (*World, error) {
 	if opts.Epoch == 0 {
 		opts.Epoch = 1
 	}
-	w := &World{epoch: opts.Epoch, epochStart: time.Now().UTC(), latency: opts.Latency, planted: map[string][]Planted{}, mux: http.NewServeMux()}
+	if opts.Scale < 0 {
+		return nil, fmt.Errorf("demo world scale %d: want 1 or more", opts.Scale)
+	}
+	w := &World{epoch: opts.Epoch, epochStart: time.Now().UTC(), latency: opts.Latency, planted: map[string][]Planted{},
+		mux: http.NewServeMux(), scale: max(opts.Scale, 1), views: map[int]*epochView{}}
 	all, err := LoadPlanted()
 	if err != nil {
 		return nil, err
@@ -102,6 +113,26 @@ func New(opts Options) (*World, error) {
 		w.planted[p.Source] = append(w.planted[p.Source], p)
 	}
 	w.planted[ghSource] = append(w.planted[ghSource], ghCrowd(opts.GitHubCrowd)...)
+	if w.scale > 1 {
+		gen := Generate(all, w.scale)
+		n := map[string]int{}
+		for i := range gen {
+			n[gen[i].Source]++
+		}
+		for src, c := range n {
+			w.planted[src] = append(make([]Planted, 0, len(w.planted[src])+c), w.planted[src]...)
+		}
+		for i := range gen {
+			w.planted[gen[i].Source] = append(w.planted[gen[i].Source], gen[i])
+		}
+		gen = nil
+		// At scale, order each source by epoch class — epoch 1 only, every epoch, epoch 2 only —
+		// so each epoch's view is a sub-slice, not a copy of the source (order is free at scale;
+		// scale 1 keeps the planted files' order).
+		for _, ps := range w.planted {
+			sort.SliceStable(ps, func(i, j int) bool { return epochClass(ps[i]) < epochClass(ps[j]) })
+		}
+	}
 	for name, f := range handlerFactories {
 		prefix := "/" + name
 		w.mux.Handle(prefix+"/", http.StripPrefix(prefix, f(w)))
@@ -173,26 +204,196 @@ func (w *World) SetEpoch(e int) {
 	w.mu.Unlock()
 }
 
-// Planted returns the source's artifacts that exist in the current epoch.
-func (w *World) Planted(source string) []Planted {
-	e := w.Epoch()
-	var out []Planted
-	for _, p := range w.planted[source] {
-		if p.InEpoch(e) {
-			out = append(out, p)
+// epochView is one epoch's artifacts per source, in planting order, with an id index.
+type epochView struct {
+	mu    sync.Mutex
+	by    map[string][]Planted
+	index map[string]map[string]int32
+	// sorted holds the artifacts in id order (SortedByID), built on first use.
+	sorted map[string][]*Planted
+	// tagged indexes the artifacts by lower-cased tag (WithTag), built on first use.
+	tagged map[string]map[string][]*Planted
+}
+
+// view returns the source's artifacts in epoch e and their id index, built once per epoch.
+func (w *World) view(e int, source string) ([]Planted, map[string]int32) {
+	w.mu.Lock()
+	v := w.views[e]
+	if v == nil {
+		v = &epochView{by: map[string][]Planted{}, index: map[string]map[string]int32{}, sorted: map[string][]*Planted{}, tagged: map[string]map[string][]*Planted{}}
+		w.views[e] = v
+	}
+	w.mu.Unlock()
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if ps, ok := v.by[source]; ok {
+		return ps, v.index[source]
+	}
+	all := w.planted[source]
+	ps := all
+	if w.scale > 1 {
+		if sub, ok := epochSubslice(all, e); ok {
+			all = sub
+			ps = sub
 		}
 	}
-	return out
+	for _, p := range all {
+		if !p.InEpoch(e) {
+			ps = nil
+			for _, q := range all {
+				if q.InEpoch(e) {
+					ps = append(ps, q)
+				}
+			}
+			break
+		}
+	}
+	idx := make(map[string]int32, len(ps))
+	for i := range ps {
+		if _, dup := idx[ps[i].ID]; !dup {
+			idx[ps[i].ID] = int32(i)
+		}
+	}
+	v.by[source], v.index[source] = ps, idx
+	return ps, idx
+}
+
+// epochClass orders artifacts at scale: 0 epoch 1 only, 1 every epoch, 2 epoch 2 only, 3 other.
+func epochClass(p Planted) int {
+	switch {
+	case len(p.Epochs) == 0:
+		return 1
+	case len(p.Epochs) == 1 && p.Epochs[0] == 1:
+		return 0
+	case len(p.Epochs) == 1 && p.Epochs[0] == 2:
+		return 2
+	}
+	return 3
+}
+
+// epochSubslice returns the contiguous part of a source ordered by epochClass that holds epoch
+// e's artifacts (ok false when other epoch patterns make it not contiguous; view then copies).
+func epochSubslice(ps []Planted, e int) ([]Planted, bool) {
+	lo, hi := 0, len(ps)
+	for lo < len(ps) && epochClass(ps[lo]) == 0 {
+		lo++
+	}
+	for hi > lo && epochClass(ps[hi-1]) >= 2 {
+		hi--
+	}
+	for _, p := range ps[hi:] {
+		if epochClass(p) == 3 {
+			return nil, false
+		}
+	}
+	switch e {
+	case 1:
+		return ps[:hi], true
+	case 2:
+		return ps[lo:], true
+	}
+	return ps[lo:hi], true
+}
+
+// Planted returns the source's artifacts that exist in the current epoch, in planting order. The
+// slice is shared: callers must not modify it (sort a copy).
+func (w *World) Planted(source string) []Planted {
+	ps, _ := w.view(w.Epoch(), source)
+	return ps
+}
+
+// SortedByID returns the source's artifacts in the current epoch sorted by id, built once per
+// epoch and shared: callers must not modify them. Handlers that list in id order use it instead
+// of copying and sorting the whole source on every request.
+func (w *World) SortedByID(source string) []*Planted {
+	e := w.Epoch()
+	ps, _ := w.view(e, source)
+	w.mu.RLock()
+	v := w.views[e]
+	w.mu.RUnlock()
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if s, ok := v.sorted[source]; ok {
+		return s
+	}
+	s := make([]*Planted, len(ps))
+	for i := range ps {
+		s[i] = &ps[i]
+	}
+	sort.Slice(s, func(i, j int) bool { return s[i].ID < s[j].ID })
+	v.sorted[source] = s
+	return s
+}
+
+// WithTag returns the source's artifacts in the current epoch that carry tag (case-insensitive),
+// in id order, shared (read only). An artifact's tags are its planted tags plus the ones the Hub
+// derives from its card: dataset:<d> for each declared dataset and base_model:<id> for each base
+// model. A route that filters by tag (the Hub's filter=base_model:X, a lineage step) reads the
+// matches instead of scanning the whole source: at scale 100 the Hub holds 75,000 repositories.
+func (w *World) WithTag(source, tag string) []*Planted {
+	sorted := w.SortedByID(source)
+	e := w.Epoch()
+	w.mu.RLock()
+	v := w.views[e]
+	w.mu.RUnlock()
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	idx, ok := v.tagged[source]
+	if !ok {
+		idx = map[string][]*Planted{}
+		for _, p := range sorted {
+			seen := map[string]bool{}
+			add := func(t string) {
+				t = strings.ToLower(t)
+				if !seen[t] {
+					seen[t] = true
+					idx[t] = append(idx[t], p)
+				}
+			}
+			for _, t := range p.Tags {
+				add(t)
+			}
+			for _, d := range p.DeclaredDatasets {
+				add("dataset:" + d)
+			}
+			for _, b := range p.BaseModels {
+				add("base_model:" + b)
+			}
+		}
+		v.tagged[source] = idx
+	}
+	return idx[strings.ToLower(tag)]
 }
 
 // Find returns the source's artifact with the given id in the current epoch.
 func (w *World) Find(source, id string) (Planted, bool) {
-	for _, p := range w.Planted(source) {
-		if p.ID == id {
-			return p, true
-		}
+	ps, idx := w.view(w.Epoch(), source)
+	if i, ok := idx[id]; ok {
+		return ps[i], true
 	}
 	return Planted{}, false
+}
+
+// Scale is the world's scale (1: the planted files exactly).
+func (w *World) Scale() int { return w.scale }
+
+// All returns every planted artifact of every source in epoch e (the demo's ground truth reads it).
+func (w *World) All(e int) []Planted {
+	var out []Planted
+	for _, src := range w.sourcesPlanted() {
+		ps, _ := w.view(e, src)
+		out = append(out, ps...)
+	}
+	return out
+}
+
+func (w *World) sourcesPlanted() []string {
+	out := make([]string, 0, len(w.planted))
+	for s := range w.planted {
+		out = append(out, s)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // ServeHTTP serves the world, adding latency and counting requests.
@@ -260,8 +461,13 @@ func (s *Server) WatchConfig() *configs.Watch {
 		Workers:       4,
 		Sources:       map[string]configs.SourceConfig{},
 	}
+	maxPages := 5
+	if s.World.scale > 1 {
+		// At scale, listings are long by design: no page cap hides the planted world.
+		maxPages = 1 << 20
+	}
 	for _, name := range Sources() {
-		w.Sources[name] = configs.SourceConfig{Enabled: true, BaseURL: s.URL + "/" + name, Rate: 200, Burst: 50, MaxPages: 5}
+		w.Sources[name] = configs.SourceConfig{Enabled: true, BaseURL: s.URL + "/" + name, Rate: 200, Burst: 50, MaxPages: maxPages}
 	}
 	// Swarm health: the demo tracker (tracker.go) for the registry's known info-hashes and the
 	// torrents found in the run.

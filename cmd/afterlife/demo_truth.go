@@ -1,0 +1,333 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/afterlife-watch/afterlife/configs"
+	"github.com/afterlife-watch/afterlife/internal/demoworld"
+	"github.com/afterlife-watch/afterlife/reports"
+)
+
+// demoTruth is what the demo adds to the scan summary: how much of the planted afterlife the run
+// reported, which planted look-alikes it wrongly reported, and the run's requests against the
+// fewest that could list the planted world (docs/scale.md).
+type demoTruth struct {
+	Scale         int            `json:"scale"`
+	Epoch         int            `json:"epoch"`
+	GroundTruth   groundTruth    `json:"ground_truth"`
+	FalseFindings falseFindings  `json:"false_findings"`
+	Requests      demoRequests   `json:"requests"`
+	EpochChange   *demoEpochDiff `json:"epoch_change,omitempty"`
+}
+
+type groundTruth struct {
+	Planted int `json:"planted"`
+	Found   int `json:"found"`
+	Missed  int `json:"missed"`
+	// LookAlikes is how many planted negatives the world holds in this epoch.
+	LookAlikes int                        `json:"look_alikes"`
+	BySource   map[string]*truthPerSource `json:"by_source"`
+	// MissedByShape counts the missed artifacts by shape (demoworld.Shape: planted, copy, lineage hops).
+	MissedByShape map[string]int `json:"missed_by_shape,omitempty"`
+	// MissedIDs lists some missed artifacts (at most 20), for a first look.
+	MissedIDs []string `json:"missed_ids,omitempty"`
+}
+
+type truthPerSource struct {
+	Planted int `json:"planted"`
+	Found   int `json:"found"`
+	Missed  int `json:"missed"`
+}
+
+type falseFindings struct {
+	Count int      `json:"count"`
+	IDs   []string `json:"ids"` // at most 20
+}
+
+type demoRequests struct {
+	// Minimum is the fewest requests that list every planted artifact: per source, its planted
+	// artifacts over the largest page its listing API serves (docs/scale.md).
+	Minimum int `json:"minimum"`
+	// Actual is what the demo world served during the run.
+	Actual   int64                    `json:"actual"`
+	Ratio    float64                  `json:"ratio"`
+	BySource map[string]*requestCount `json:"by_source"`
+}
+
+type requestCount struct {
+	Artifacts int   `json:"artifacts"`
+	PageSize  int   `json:"page_size"`
+	Minimum   int   `json:"minimum"`
+	Actual    int64 `json:"actual"`
+}
+
+// demoEpochDiff compares what the run reported new and gone with what the world changed since the
+// epoch of the data directory's previous demo run.
+type demoEpochDiff struct {
+	From           int `json:"from"`
+	To             int `json:"to"`
+	NewPlanted     int `json:"new_planted"`
+	NewReported    int `json:"new_reported"`
+	NewUnexpected  int `json:"new_unexpected"`
+	GonePlanted    int `json:"gone_planted"`
+	GoneReported   int `json:"gone_reported"`
+	GoneUnexpected int `json:"gone_unexpected"`
+	// NewMissed and GoneMissed count the planted changes not reported, by source and shape.
+	NewMissed  map[string]int `json:"new_missed,omitempty"`
+	GoneMissed map[string]int `json:"gone_missed,omitempty"`
+}
+
+// listingPage is the largest page each source's listing API serves, as the adapters document it
+// (docs/scale.md): the Hub's /api/models limit, GitHub's per_page, Zenodo's guest size, Kaggle's
+// page, the Academic Torrents catalogue (one file), arXiv's max_results, OpenAlex's per-page,
+// Semantic Scholar's citations limit.
+var listingPage = map[string]int{
+	"huggingface": 1000, "github": 100, "zenodo": 25, "kaggle": 20, "academictorrents": math.MaxInt32,
+	"arxiv": 2000, "openalex": 200, "semanticscholar": 1000,
+	// The tracker: one HTTP scrape carries many info-hashes (about 74 fit a URL of 2,000 bytes).
+	"tracker": 74,
+}
+
+// demoEpochFile remembers the epoch and scale of the data directory's last demo run.
+const demoEpochFile = "demo-world.epoch"
+
+func readDemoEpoch(dataDir string, scale int) int {
+	b, err := os.ReadFile(filepath.Join(dataDir, demoEpochFile))
+	if err != nil {
+		return 0
+	}
+	e, s, ok := strings.Cut(strings.TrimSpace(string(b)), " ")
+	ep, err1 := strconv.Atoi(e)
+	sc, err2 := strconv.Atoi(s)
+	if !ok || err1 != nil || err2 != nil || sc != scale {
+		return 0
+	}
+	return ep
+}
+
+// retractedDatasets are the registry entries a finding counts against: not context entries (of:)
+// and not datasets that were never retracted.
+func retractedDatasets(reg *configs.Registry) map[string]bool {
+	out := map[string]bool{}
+	for _, d := range reg.Datasets {
+		if d.Of == "" && d.Status != "not-retracted" && d.Status != "active-with-warning" {
+			out[d.ID] = true
+		}
+	}
+	return out
+}
+
+// computeDemoTruth reads the store after the run and compares it with the world's planted truth.
+func computeDemoTruth(ctx context.Context, st *reports.SQLiteStore, reg *configs.Registry, w *demoworld.World,
+	runID string, requestsBefore int64, prevEpoch int) (*demoTruth, error) {
+	e := w.Epoch()
+	t := &demoTruth{Scale: w.Scale(), Epoch: e, GroundTruth: groundTruth{BySource: map[string]*truthPerSource{}},
+		FalseFindings: falseFindings{IDs: []string{}}, Requests: demoRequests{BySource: map[string]*requestCount{}}}
+	retracted := retractedDatasets(reg)
+	all := w.All(e)
+	bySource := map[string][]demoworld.Planted{}
+	for _, p := range all {
+		bySource[p.Source] = append(bySource[p.Source], p)
+	}
+	srcs := make([]string, 0, len(bySource))
+	for s := range bySource {
+		srcs = append(srcs, s)
+	}
+	sort.Strings(srcs)
+	for _, src := range srcs {
+		// Live scored sightings of this source: artifact -> datasets.
+		sg, err := st.Sightings(ctx, reports.SightingQuery{Source: src})
+		if err != nil {
+			return nil, fmt.Errorf("ground truth: %w", err)
+		}
+		live := map[string]map[string]bool{}
+		for _, s := range sg {
+			if s.Gone || s.Relation.Scored() == "" {
+				continue
+			}
+			if live[s.Artifact.ID] == nil {
+				live[s.Artifact.ID] = map[string]bool{}
+			}
+			live[s.Artifact.ID][s.Dataset] = true
+		}
+		sg = nil
+		ps := &truthPerSource{}
+		t.GroundTruth.BySource[src] = ps
+		for _, p := range bySource[src] {
+			expect := demoworld.Expected(p)
+			if len(expect) == 0 {
+				t.GroundTruth.LookAlikes++
+				for d := range live[p.ID] {
+					if retracted[d] {
+						t.FalseFindings.Count++
+						if len(t.FalseFindings.IDs) < 20 {
+							t.FalseFindings.IDs = append(t.FalseFindings.IDs, p.ID+" ("+d+")")
+						}
+						break
+					}
+				}
+				continue
+			}
+			ps.Planted++
+			found := true
+			for _, x := range expect {
+				if !live[p.ID][x.Dataset] {
+					found = false
+				}
+			}
+			if found {
+				ps.Found++
+			} else {
+				ps.Missed++
+				if t.GroundTruth.MissedByShape == nil {
+					t.GroundTruth.MissedByShape = map[string]int{}
+				}
+				t.GroundTruth.MissedByShape[src+":"+demoworld.Shape(p)]++
+				if len(t.GroundTruth.MissedIDs) < 20 {
+					t.GroundTruth.MissedIDs = append(t.GroundTruth.MissedIDs, p.ID)
+				}
+			}
+		}
+		t.GroundTruth.Planted += ps.Planted
+		t.GroundTruth.Found += ps.Found
+		t.GroundTruth.Missed += ps.Missed
+	}
+	// Requests: the world's counters against the fewest pages that list what is planted.
+	for _, src := range append(demoworld.Sources(), "tracker") {
+		rc := &requestCount{Artifacts: len(bySource[src]), PageSize: listingPage[src]}
+		if src == "tracker" {
+			rc.Artifacts = len(bySource["academictorrents"])
+		}
+		if rc.Artifacts > 0 && rc.PageSize > 0 {
+			rc.Minimum = (rc.Artifacts + rc.PageSize - 1) / rc.PageSize
+		}
+		rc.Actual = w.Requests(src)
+		t.Requests.BySource[src] = rc
+		t.Requests.Minimum += rc.Minimum
+		t.Requests.Actual += rc.Actual
+	}
+	t.Requests.Actual -= requestsBefore
+	if t.Requests.Minimum > 0 {
+		t.Requests.Ratio = math.Round(100*float64(t.Requests.Actual)/float64(t.Requests.Minimum)) / 100
+	}
+	if prevEpoch > 0 && prevEpoch != e {
+		d, err := epochDiff(ctx, st, w, runID, prevEpoch, e)
+		if err != nil {
+			return nil, err
+		}
+		t.EpochChange = d
+	}
+	return t, nil
+}
+
+// epochDiff compares the run's new and gone events with the planted change from epoch `from`.
+func epochDiff(ctx context.Context, st *reports.SQLiteStore, w *demoworld.World, runID string, from, to int) (*demoEpochDiff, error) {
+	d := &demoEpochDiff{From: from, To: to}
+	shape := map[string]string{}
+	in := func(e int) map[string]bool {
+		m := map[string]bool{}
+		for _, p := range w.All(e) {
+			if len(demoworld.Expected(p)) > 0 {
+				m[p.ID] = true
+				shape[p.ID] = p.Source + ":" + demoworld.Shape(p)
+			}
+		}
+		return m
+	}
+	before, after := in(from), in(to)
+	wantNew, wantGone := map[string]bool{}, map[string]bool{}
+	for id := range after {
+		if !before[id] {
+			wantNew[id] = true
+		}
+	}
+	for id := range before {
+		if !after[id] {
+			wantGone[id] = true
+		}
+	}
+	d.NewPlanted, d.GonePlanted = len(wantNew), len(wantGone)
+	for _, kind := range []string{reports.EventNew, reports.EventGone} {
+		evs, err := st.Events(ctx, reports.EventQuery{RunID: runID, Kind: kind})
+		if err != nil {
+			return nil, fmt.Errorf("epoch change: %w", err)
+		}
+		seen := map[string]bool{}
+		for _, ev := range evs {
+			if ev.Relation.Scored() == "" || seen[ev.ArtifactID] {
+				continue
+			}
+			seen[ev.ArtifactID] = true
+			switch {
+			case kind == reports.EventNew && wantNew[ev.ArtifactID]:
+				d.NewReported++
+				delete(wantNew, ev.ArtifactID)
+			case kind == reports.EventNew:
+				d.NewUnexpected++
+			case wantGone[ev.ArtifactID]:
+				d.GoneReported++
+				delete(wantGone, ev.ArtifactID)
+			default:
+				d.GoneUnexpected++
+			}
+		}
+	}
+	for id := range wantNew {
+		if d.NewMissed == nil {
+			d.NewMissed = map[string]int{}
+		}
+		d.NewMissed[shape[id]]++
+	}
+	for id := range wantGone {
+		if d.GoneMissed == nil {
+			d.GoneMissed = map[string]int{}
+		}
+		d.GoneMissed[shape[id]]++
+	}
+	return d, nil
+}
+
+// print writes the truth for a terminal.
+func (t *demoTruth) print(w io.Writer) {
+	g := t.GroundTruth
+	fmt.Fprintf(w, "Ground truth (scale %d, epoch %d): %d planted, %d found, %d missed; %d false findings among %d look-alikes.\n",
+		t.Scale, t.Epoch, g.Planted, g.Found, g.Missed, t.FalseFindings.Count, g.LookAlikes)
+	srcs := make([]string, 0, len(g.BySource))
+	for s := range g.BySource {
+		srcs = append(srcs, s)
+	}
+	sort.Strings(srcs)
+	for _, s := range srcs {
+		p := g.BySource[s]
+		fmt.Fprintf(w, "  %-18s %7d planted %7d found %7d missed\n", s, p.Planted, p.Found, p.Missed)
+	}
+	if len(g.MissedByShape) > 0 {
+		keys := make([]string, 0, len(g.MissedByShape))
+		for k := range g.MissedByShape {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		fmt.Fprintf(w, "  missed by shape:")
+		for _, k := range keys {
+			fmt.Fprintf(w, " %s %d;", k, g.MissedByShape[k])
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintf(w, "Requests: %d sent, %d at least needed to list the planted world (ratio %.2f).\n",
+		t.Requests.Actual, t.Requests.Minimum, t.Requests.Ratio)
+	if d := t.EpochChange; d != nil {
+		fmt.Fprintf(w, "Epoch %d -> %d: new %d/%d reported (%d unexpected), gone %d/%d reported (%d unexpected).\n",
+			d.From, d.To, d.NewReported, d.NewPlanted, d.NewUnexpected, d.GoneReported, d.GonePlanted, d.GoneUnexpected)
+		if len(d.NewMissed)+len(d.GoneMissed) > 0 {
+			fmt.Fprintf(w, "  not reported: new %v, gone %v\n", d.NewMissed, d.GoneMissed)
+		}
+	}
+}
