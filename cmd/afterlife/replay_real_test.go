@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -59,6 +60,7 @@ type recordedWorld struct {
 	mu        sync.Mutex
 	served    map[string]int // recording name -> times served
 	unrouted  []string
+	fulltext  []string          // open-access PDF requests (and their hosts' robots.txt): listed in a recording, never recorded themselves
 	firstSeen map[string]string // host+path kind -> the first query seen (gets the results page)
 	zenodo    map[string]json.RawMessage
 }
@@ -284,6 +286,23 @@ func (w *recordedWorld) answer(r *http.Request) (recorded, bool) {
 	return recorded{}, false
 }
 
+// listedPDF reports whether u is a URL some recording lists (a paper's open-access PDF), or the
+// robots.txt of such a URL's host.
+func (w *recordedWorld) listedPDF(u *url.URL) bool {
+	for _, b := range w.files {
+		if u.Path == "/robots.txt" {
+			if bytes.Contains(b, []byte("://"+u.Host+"/")) {
+				return true
+			}
+			continue
+		}
+		if bytes.Contains(b, []byte(u.String())) || bytes.Contains(b, []byte(strings.ReplaceAll(u.String(), "/", `\/`))) {
+			return true
+		}
+	}
+	return false
+}
+
 // RoundTrip implements http.RoundTripper: no network, ever.
 func (w *recordedWorld) RoundTrip(r *http.Request) (*http.Response, error) {
 	if r.Body != nil {
@@ -291,6 +310,15 @@ func (w *recordedWorld) RoundTrip(r *http.Request) (*http.Response, error) {
 		r.Body.Close()
 	}
 	a, ok := w.answer(r)
+	if !ok && w.listedPDF(r.URL) {
+		// A matched paper's open-access PDF (crawler/fulltext) on a publisher's host: the recordings
+		// name it (OpenAlex best_oa_location.pdf_url, S2 openAccessPdf.url) but hold no PDF, so
+		// the host answers 404 and the abstract decides.
+		w.mu.Lock()
+		w.fulltext = append(w.fulltext, r.Method+" "+r.URL.String())
+		w.mu.Unlock()
+		a, ok = synthetic(404, "text/plain", "open-access PDF not recorded"), true
+	}
 	if !ok {
 		w.mu.Lock()
 		w.unrouted = append(w.unrouted, r.Method+" "+r.URL.String())
@@ -372,6 +400,23 @@ func TestRealRecordingsReplayThroughTheWholePipeline(t *testing.T) {
 	if len(world.unrouted) > 0 {
 		t.Fatalf("%d requests had no recording routed to them, e.g. %v", len(world.unrouted), world.unrouted[:min(5, len(world.unrouted))])
 	}
+	// Matched papers' open-access PDFs listed by the real OpenAlex answers are asked for (issue 14's
+	// full-text checks), each once, answered 404 here.
+	pdfs := map[string]int{}
+	for _, r := range world.fulltext {
+		if !strings.HasSuffix(r, "/robots.txt") {
+			pdfs[r]++
+		}
+	}
+	if len(pdfs) == 0 {
+		t.Errorf("no open-access PDF listed in the recordings was asked for: full-text checks did not run on real answers")
+	}
+	for r, n := range pdfs {
+		if n != 1 {
+			t.Errorf("%s asked for %d times in one run, want once", r, n)
+		}
+	}
+	t.Logf("full text: %d open-access PDFs asked for (%d requests with robots.txt)", len(pdfs), len(world.fulltext))
 	wb, err := w.Marshal()
 	if err != nil {
 		t.Fatal(err)
