@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/afterlife-watch/afterlife/internal/demoworld"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -26,6 +27,24 @@ func TestThreeWorkersMatchEmbedded(t *testing.T) {
 		w.stop(t)
 	}
 	t.Logf("%d sightings, %d events applied", len(got), res.Collected.Events)
+}
+
+// Issue 16: the demo world at scale 3 (about 3,100 planted artifacts, 2,332 sightings: lineage trees listed through
+// cursors and child counts, GitHub searches split over the 1,000 cap, thousands of papers) gives
+// three worker processes exactly the sightings of the embedded mode.
+func TestThreeWorkersMatchEmbeddedAtScale(t *testing.T) {
+	e := setupWorld(t, demoworld.Options{Scale: 3}, false)
+	want := e.embedded()
+	if len(want) < 2000 {
+		t.Fatalf("the scale-3 world gave the embedded scan %d sightings, want a world at scale (≥ 2,000)", len(want))
+	}
+	ws := []*worker{e.startWorker(), e.startWorker(), e.startWorker()}
+	got, _ := e.distributed(nil)
+	diff(t, want, got)
+	for _, w := range ws {
+		w.stop(t)
+	}
+	t.Logf("scale 3: %d sightings in both modes", len(got))
 }
 
 // Issue test 2: kill -9 of one worker mid-run: its jobs are reclaimed, nothing is lost, no

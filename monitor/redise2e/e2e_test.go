@@ -77,8 +77,14 @@ type env struct {
 
 func setup(t *testing.T, latency time.Duration, aof bool) *env {
 	t.Helper()
+	return setupWorld(t, demoworld.Options{Latency: latency}, aof)
+}
+
+// setupWorld is setup with the demo world's options (a scale, for one).
+func setupWorld(t *testing.T, opts demoworld.Options, aof bool) *env {
+	t.Helper()
 	srv := redistest.Start(t, redistest.Options{AOF: aof})
-	w, err := demoworld.New(demoworld.Options{Latency: latency})
+	w, err := demoworld.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
