@@ -134,7 +134,10 @@ func (e *exitError) Error() string {
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	applyMemoryLimit(os.Getenv)
+	stopProfile := startMemProfile(ctx)
 	err := rootCmd.ExecuteContext(ctx)
+	stopProfile()
 	if err == nil {
 		return
 	}

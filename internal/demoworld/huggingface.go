@@ -101,10 +101,17 @@ type hfIndex struct {
 	// children counts by lower-cased parent model id and relation
 	children map[string]map[string]int
 	memo     map[string][]int
+	memoHits int // indices held in memo
 }
 
-// hfMemoMax bounds the memoized queries (the memo is dropped whole past it).
-const hfMemoMax = 50_000
+// hfMemoMax bounds the memoized queries, and hfMemoMaxHits the indices they hold together (the
+// memo is dropped whole past either). Only answers longer than the page asked are memoized: a
+// one-page answer is asked once per scan, and memoizing every lineage parent's children held
+// 90 MiB in a --scale 100 scan (docs/scale.md, "Memory").
+const (
+	hfMemoMax     = 50_000
+	hfMemoMaxHits = 1 << 20
+)
 
 // hfRelations are the model-tree relations the Hub counts (base_model:<relation>:<id> tags).
 var hfRelations = []string{"adapter", "finetune", "merge", "quantized"}
@@ -181,7 +188,7 @@ func (h *hfHandler) find(id string, dataset bool) (Planted, bool) {
 }
 
 // hits returns the indices of the repos answering a query, sorted as asked (memoized).
-func (h *hfHandler) hits(ix *hfIndex, k int, search string, filters []string, sortBy string, desc bool) []int {
+func (h *hfHandler) hits(ix *hfIndex, k int, search string, filters []string, sortBy string, desc bool, page int) []int {
 	fs := make([]string, len(filters))
 	for i, f := range filters {
 		fs[i] = strings.ToLower(f)
@@ -245,11 +252,15 @@ func (h *hfHandler) hits(ix *hfIndex, k int, search string, filters []string, so
 			return pa < pb
 		})
 	}
+	if len(cand) <= page {
+		return cand
+	}
 	h.mu.Lock()
-	if len(ix.memo) >= hfMemoMax {
-		ix.memo = map[string][]int{}
+	if len(ix.memo) >= hfMemoMax || ix.memoHits+len(cand) > hfMemoMaxHits {
+		ix.memo, ix.memoHits = map[string][]int{}, 0
 	}
 	ix.memo[key] = cand
+	ix.memoHits += len(cand)
 	h.mu.Unlock()
 	return cand
 }
@@ -310,7 +321,7 @@ func (h *hfHandler) list(rw http.ResponseWriter, r *http.Request, dataset bool) 
 	desc := q.Get("direction") == "-1"
 	ix := h.index()
 	k := hfKind(dataset)
-	hits := h.hits(ix, k, search, filters, q.Get("sort"), desc)
+	hits := h.hits(ix, k, search, filters, q.Get("sort"), desc, limit)
 	rw.Header().Set("X-Total-Count", strconv.Itoa(len(hits)))
 	end := min(off+limit, len(hits))
 	if off > len(hits) {

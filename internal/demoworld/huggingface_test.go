@@ -204,3 +204,37 @@ func TestHuggingFaceChildWithoutRelationIsCountedAsFineTune(t *testing.T) {
 	}
 	t.Fatalf("plain/parent not listed: %v", items)
 }
+
+// A one-page answer (a lineage parent's few children) is not memoized; an answer longer than its
+// page is, and the memo never holds more than hfMemoMaxHits indices (a --scale 100 scan once
+// held 90 MiB of one-page answers).
+func TestHuggingFaceMemoHoldsOnlyMultiPageAnswersWithinItsBound(t *testing.T) {
+	w, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, parents := plantWide(w, 20_000)
+	h := &hfHandler{w: w}
+	for i := 0; i < 20_000; i += 100 {
+		q := "/api/models?" + url.Values{"filter": {fmt.Sprintf("base_model:org%d/model-%d", i%97, i)}, "limit": {"100"}}.Encode()
+		if _, items := hfGet(t, h, q); len(items) != 99 && i != 19_900 {
+			t.Fatalf("%s: %d items, want 99", q, len(items))
+		}
+	}
+	ix := h.index()
+	if len(ix.memo) != 0 || ix.memoHits != 0 {
+		t.Fatalf("memo holds %d answers (%d indices) after %d one-page queries, want none", len(ix.memo), ix.memoHits, parents)
+	}
+	hfGet(t, h, "/api/models?"+url.Values{"filter": {"base_model:" + root}, "limit": {"100"}}.Encode())
+	if len(ix.memo) != 1 || ix.memoHits != parents {
+		t.Fatalf("memo holds %d answers (%d indices) after the root's %d-child query, want 1 (%d)", len(ix.memo), ix.memoHits, parents, parents)
+	}
+	// Wide queries past the bound drop the memo, never exceed it.
+	for i := 0; i < 20; i++ {
+		hfGet(t, h, "/api/models?"+url.Values{"search": {"model-"}, "limit": {fmt.Sprint(10 + i)}, "sort": {"createdAt"}}.Encode())
+		hfGet(t, h, "/api/models?"+url.Values{"search": {fmt.Sprintf("org%d", i)}, "limit": {"5"}}.Encode())
+		if ix.memoHits > hfMemoMaxHits {
+			t.Fatalf("memo holds %d indices, bound %d", ix.memoHits, hfMemoMaxHits)
+		}
+	}
+}
