@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -42,8 +43,15 @@ type Incremental struct {
 	// Margin is subtracted from the last run's start (default 10 minutes): search indexes lag.
 	Margin time.Duration
 	// MaxRechecks bounds the re-checked artifacts per source and run, least recently seen first
-	// (default 1000; negative: no re-checks).
+	// (default 1000; negative: no re-checks). On a run that lists the source in full the bound
+	// grows with the source: at least FullRecheckShare of its known artifacts.
 	MaxRechecks int
+	// FullRecheckShare: on a run that lists a source in full, the re-check bound is at least this
+	// share of the source's known (sighted) artifacts (default 0.25; negative: MaxRechecks only).
+	// Gone is marked after MissAfter complete listings, so on the first full listing after a
+	// change the re-checks are what reports it: a fixed bound cut them at scale (issue 16: scale
+	// 100 epoch 2 reported exactly 1,000 of GitHub's 1,585 and of the Hub's 1,138 gone ones).
+	FullRecheckShare float64
 	// FilteredRechecks bounds the live artifacts re-checked per source on a run that lists the
 	// source filtered (since the last run), least recently seen first (default 100; negative:
 	// none). What goes between full listings is reported by the next full listing.
@@ -52,7 +60,7 @@ type Incremental struct {
 
 // DefaultIncremental is the policy `afterlife scan`, `demo` and `schedule` use.
 func DefaultIncremental() *Incremental {
-	return &Incremental{FullEvery: 4, FullAfter: 7 * 24 * time.Hour, Margin: 10 * time.Minute, MaxRechecks: 1000, FilteredRechecks: 100}
+	return &Incremental{FullEvery: 4, FullAfter: 7 * 24 * time.Hour, Margin: 10 * time.Minute, MaxRechecks: 1000, FilteredRechecks: 100, FullRecheckShare: 0.25}
 }
 
 func (p *Incremental) defaults() Incremental {
@@ -71,6 +79,9 @@ func (p *Incremental) defaults() Incremental {
 	}
 	if q.FilteredRechecks == 0 {
 		q.FilteredRechecks = 100
+	}
+	if q.FullRecheckShare == 0 {
+		q.FullRecheckShare = 0.25
 	}
 	return q
 }
@@ -324,8 +335,20 @@ func (p *Incremental) EnqueueRechecksFor(ctx context.Context, store SightingList
 			}
 			ids = kept
 		}
-		if len(ids) > pol.MaxRechecks {
-			ids = ids[:pol.MaxRechecks]
+		limit := pol.MaxRechecks
+		if !listing[name].Filtered() && pol.FullRecheckShare > 0 {
+			known := map[string]bool{}
+			for _, s := range sg {
+				known[s.Artifact.ID] = true
+			}
+			limit = max(limit, int(math.Ceil(pol.FullRecheckShare*float64(len(known)))))
+		}
+		if len(ids) > limit {
+			if log != nil {
+				log.Warn("re-checks cut: the rest of the artifacts the listings did not show wait for a later run (gone detection incomplete)",
+					"run_id", runID, "source", name, "candidates", len(ids), "rechecked", limit)
+			}
+			ids = ids[:limit]
 		}
 		var jobs []crawler.Job
 		for _, id := range ids {

@@ -250,3 +250,63 @@ func TestFilteredRunRechecksABoundedSampleNotEveryKnownArtifact(t *testing.T) {
 		t.Errorf("full-listing run re-checked %d artifacts, want all %d its listings did not show", len(fr.urls), known)
 	}
 }
+
+// Issue 16, scale 100 epoch 2: gone is marked after MissAfter complete listings, so on the first
+// full listing after a change the re-checks of what the listings did not show are what report
+// the gone ones. A fixed MaxRechecks cut them at 1,000 per source (GitHub had 1,585 gone, the Hub
+// 1,138); on a full-listing run the bound grows with the source (FullRecheckShare of its known
+// artifacts) and still bounds a source whose listing failed.
+func TestFullListingRunRechecksScaleWithTheSourceNotAFixedCap(t *testing.T) {
+	ctx := context.Background()
+	st, err := reports.OpenStore(filepath.Join(t.TempDir(), reports.StoreFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, r := range []string{"r1", "r2"} {
+		if err := st.BeginRun(ctx, reports.Run{ID: r, Started: t0}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const known, missing = 40, 8 // the bound lowered to 5: the missing ones are over it
+	record := func(run, id string, at time.Time) {
+		a := artifact.Artifact{ID: id, Source: "github", Kind: artifact.KindRepository, URL: "https://github.com/" + id}
+		f := extract.Finding{ArtifactID: id, Dataset: "ms-celeb-1m", Relation: extract.Copy, Confidence: 0.9}
+		if _, err := st.Record(ctx, run, at, a, []extract.Finding{f}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var gone []string
+	for i := 0; i < known; i++ {
+		id := fmt.Sprintf("gh:repo:a/r%02d", i)
+		record("r1", id, t0.Add(time.Duration(i)*time.Minute))
+		if i < known-missing {
+			record("r2", id, t0.Add(time.Hour)) // r2's full listing shows it
+		} else {
+			gone = append(gone, id)
+		}
+	}
+	srcs := map[string]crawler.Source{"github": recheckSource{}}
+	full := map[string]crawler.Incremental{"github": {Since: t0, Full: true}}
+	for _, c := range []struct {
+		share float64
+		want  int
+	}{
+		{0.25, missing},    // bound max(5, 0.25×40 = 10): every missing one
+		{-1, 5},            // the fixed bound alone (before issue 16d): cut at 5
+		{0.1, missing - 3}, // bound max(5, 4) = 5: still a bound
+	} {
+		p := &monitor.Incremental{MaxRechecks: 5, FilteredRechecks: 5, FullRecheckShare: c.share}
+		fr := &enqueueLog{}
+		if _, err := p.EnqueueRechecksFor(ctx, st, fr, srcs, full, "r2", nil); err != nil {
+			t.Fatal(err)
+		}
+		if len(fr.urls) != c.want {
+			t.Errorf("FullRecheckShare %v: re-checked %d of the %d artifacts the full listing did not show (%q), want %d", c.share, len(fr.urls), missing, fr.urls, c.want)
+		}
+		if c.want == missing && strings.Join(fr.urls, " ") != strings.Join(gone, " ") {
+			t.Errorf("FullRecheckShare %v: re-checked %q, want %q", c.share, fr.urls, gone)
+		}
+	}
+}

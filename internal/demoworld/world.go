@@ -469,6 +469,13 @@ func (s *Server) WatchConfig() *configs.Watch {
 	for _, name := range Sources() {
 		w.Sources[name] = configs.SourceConfig{Enabled: true, BaseURL: s.URL + "/" + name, Rate: 200, Burst: 50, MaxPages: maxPages}
 	}
+	if s.World.scale > 1 {
+		// Nor a cap on the catalogue's matches followed (500 by default: scale 100 has 594
+		// torrents, and epoch 2 missed its 32 new copies behind the cap).
+		c := w.Sources["academictorrents"]
+		c.Options = map[string]string{"max_matches": "1048576"}
+		w.Sources["academictorrents"] = c
+	}
 	// Swarm health: the demo tracker (tracker.go) for the registry's known info-hashes and the
 	// torrents found in the run.
 	w.Sources["swarm"] = configs.SourceConfig{Enabled: true, Rate: 200, Burst: 50,
