@@ -72,12 +72,35 @@ type lazyCues struct {
 
 func (l *lazyCues) hasWeights() bool {
 	if !l.weightsDone {
-		low := l.low
+		low := withoutBackboneLines(l.low)
 		l.weights = hasWeights(l.a) || (strings.Contains(low, "releases/download/") || strings.Contains(low, "huggingface.co/")) && rules.releasedWeights.MatchString(low) ||
 			rules.providesModels.MatchString(low) || rules.modelSection.MatchString(low) && rules.weightsLink.MatchString(low)
 		l.weightsDone = true
 	}
 	return l.weights
+}
+
+// backboneLine reports lines that fetch generic ImageNet backbone weights ("Resnet50 from here:
+// [[link]](https://download.pytorch.org/models/resnet50-19c8e357.pth)", "ImageNet pretrained
+// ResNet-50"): a repository that links them releases no weights trained on the dataset it uses.
+func backboneLine(line string) bool {
+	return strings.Contains(line, "download.pytorch.org/models/") || strings.Contains(line, "imagenet") && (strings.Contains(line, "pretrain") || strings.Contains(line, "pre-train")) && !strings.Contains(line, "21k") && !strings.Contains(line, "22k") ||
+		(strings.Contains(line, "backbone") || strings.Contains(line, "resnet50") || strings.Contains(line, "resnet-50") || strings.Contains(line, "ibn-a")) && (strings.Contains(line, "pretrain") || strings.Contains(line, "pre-train")) && !strings.Contains(line, "our ")
+}
+
+// withoutBackboneLines drops the lines that link generic backbone weights.
+func withoutBackboneLines(low string) string {
+	if !strings.Contains(low, "pretrain") && !strings.Contains(low, "pre-train") && !strings.Contains(low, "download.pytorch.org") {
+		return low
+	}
+	lines := strings.Split(low, "\n")
+	out := lines[:0]
+	for _, ln := range lines {
+		if !backboneLine(ln) {
+			out = append(out, ln)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 func (l *lazyCues) isPorted() bool {
