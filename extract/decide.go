@@ -72,71 +72,12 @@ type lazyCues struct {
 
 func (l *lazyCues) hasWeights() bool {
 	if !l.weightsDone {
-		low := withoutBackboneLines(l.low)
+		low := l.low
 		l.weights = hasWeights(l.a) || (strings.Contains(low, "releases/download/") || strings.Contains(low, "huggingface.co/")) && rules.releasedWeights.MatchString(low) ||
 			rules.providesModels.MatchString(low) || rules.modelSection.MatchString(low) && rules.weightsLink.MatchString(low)
 		l.weightsDone = true
 	}
 	return l.weights
-}
-
-// backboneLine reports lines that fetch generic backbone weights ("Resnet50 from here:
-// [[link]](https://download.pytorch.org/models/resnet50-19c8e357.pth)", "ImageNet pretrained
-// ResNet-50"): a repository that links them releases no weights trained on the dataset it uses.
-// A table row or a line that says what the weights were trained on is never a backbone line.
-func backboneLine(line string) bool {
-	if strings.Contains(line, "|") || strings.Contains(line, "train") && !strings.Contains(line, "pretrain") && !strings.Contains(line, "pre-train") {
-		return false
-	}
-	if strings.Contains(line, "download.pytorch.org/models/") {
-		return true
-	}
-	pre := strings.Contains(line, "pretrain") || strings.Contains(line, "pre-train")
-	if strings.Contains(line, "imagenet") && pre && !strings.Contains(line, "21k") && !strings.Contains(line, "22k") {
-		return true
-	}
-	arch := false
-	for _, w := range backboneArchs {
-		if strings.Contains(line, w) {
-			arch = true
-			break
-		}
-	}
-	return arch && (pre || strings.Contains(line, "from here") || strings.Contains(line, "http"))
-}
-
-// backboneArchs are generic ImageNet backbone names.
-var backboneArchs = []string{"resnet", "resnext", "-ibn", "_ibn", "vgg16", "vgg19", "densenet", "mobilenet", "inception", "efficientnet-b", "se-resnet", "senet154", "backbone"}
-
-// withoutBackboneLines drops the lines that link generic backbone weights, and a line that
-// introduces a list of them ("Download pre-trained weights into `models/` for:").
-func withoutBackboneLines(low string) string {
-	if !strings.Contains(low, "pretrain") && !strings.Contains(low, "pre-train") && !strings.Contains(low, "download.pytorch.org") && !strings.Contains(low, "from here") {
-		return low
-	}
-	lines := strings.Split(low, "\n")
-	drop := make([]bool, len(lines))
-	for i, ln := range lines {
-		drop[i] = backboneLine(ln)
-	}
-	for i, ln := range lines {
-		if drop[i] || !strings.HasSuffix(strings.TrimSpace(ln), ":") {
-			continue
-		}
-		for j := i + 1; j < len(lines); j++ {
-			if strings.TrimSpace(lines[j]) != "" {
-				drop[i] = drop[j]
-				break
-			}
-		}
-	}
-	out := make([]string, 0, len(lines))
-	for i, ln := range lines {
-		if !drop[i] {
-			out = append(out, ln)
-		}
-	}
-	return strings.Join(out, "\n")
 }
 
 func (l *lazyCues) isPorted() bool {

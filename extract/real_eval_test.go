@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/afterlife-watch/afterlife/artifact"
@@ -202,7 +203,8 @@ func checkFloors(t *testing.T, split string, sc, base *Score, f floors) {
 	check("uses F1", sc.ByClass["uses"].F1, f.uses)
 	check("F1 over the alias baseline", sc.Overall.F1-base.Overall.F1, f.overBaseline)
 	check("dataset-level F1", sc.Dataset.F1, f.dataset)
-	if t.Failed() {
+	if t.Failed() && !strings.Contains(split, "test") {
+		// record-level errors only for the dev split: the test split is read as aggregate numbers
 		t.Logf("misses %v\nfalse alarms %v", sc.Misses, sc.FalseAlarms)
 	}
 }
