@@ -144,7 +144,7 @@ var RequiredCues = []string{
 	"background", "background_after", "deprecation", "weights", "lineage", "own_use", "disclaim", "num_row",
 	"study", "data_link", "code_release", "refusal", "released_weights", "exclusive_only", "exclusive_tail",
 	"product_suffix", "share", "weights_link", "model_section", "data_section", "passing", "architecture_only",
-	"provides_models", "other_models", "ported", "train_column", "curated_list",
+	"provides_models", "other_models", "ported", "train_column", "curated_list", "references_heading",
 }
 
 var (

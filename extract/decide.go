@@ -345,6 +345,10 @@ func (st *matchState) decideEntry(ei int, sigs []*signal, ac artifactCues) []Fin
 				switch s.kind {
 				case sigCodePath, sigDeclared:
 					return true
+				case sigProse:
+					// "training of a language model on the Pile" in a repository that links no weights
+					snip := strings.ToLower(s.ev.Snippet)
+					return !ac.lazy.hasWeights() && rules.train.MatchString(snip) && !rules.lineage.MatchString(snip)
 				case sigText, sigFileRef, sigTitle:
 					if s.cues&cBackground != 0 && s.cues&cOwnUse == 0 {
 						return false // "such as MS1M and CASIA": someone else's training set

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/afterlife-watch/afterlife/artifact"
@@ -31,6 +32,11 @@ type realLabel struct {
 		Commit     string `json:"commit"`
 		Bytes      []int  `json:"bytes"`
 		SHA256     string `json:"sha256"`
+		// Round 4 added dev records taken from the public file index directly (read_file), whose
+		// texts are committed in indexed.jsonl: they carry the text length instead of a byte
+		// range of a fetched snapshot, and are not in the local dev.jsonl.
+		Round int `json:"round"`
+		Chars int `json:"chars"`
 	} `json:"provenance"`
 }
 
@@ -82,7 +88,8 @@ func TestRealCorpusManifest(t *testing.T) {
 			t.Errorf("%s: split %q", l.ID, l.Split)
 		}
 		p := l.Provenance
-		if p.Repository == "" || p.Path == "" || !hex40.MatchString(p.Commit) || !hex64.MatchString(p.SHA256) || len(p.Bytes) != 2 || p.Bytes[0] >= p.Bytes[1] || l.Reason == "" {
+		span := len(p.Bytes) == 2 && p.Bytes[0] < p.Bytes[1] || p.Round == 4 && p.Chars > 0 && l.Split == "dev"
+		if p.Repository == "" || p.Path == "" || !hex40.MatchString(p.Commit) || !hex64.MatchString(p.SHA256) || !span || l.Reason == "" {
 			t.Errorf("%s: incomplete provenance or reason: %+v", l.ID, p)
 		}
 		if len(l.Expect) == 0 {
@@ -135,8 +142,8 @@ func loadRealSplit(t *testing.T, split string, labels map[string]realLabel) []ar
 	}
 	n := 0
 	for _, l := range labels {
-		if l.Split == split {
-			n++
+		if l.Split == split && l.Provenance.Round != 4 {
+			n++ // round-4 records live only in indexed.jsonl
 		}
 	}
 	if len(arts) != n {
@@ -196,7 +203,8 @@ func checkFloors(t *testing.T, split string, sc, base *Score, f floors) {
 	check("uses F1", sc.ByClass["uses"].F1, f.uses)
 	check("F1 over the alias baseline", sc.Overall.F1-base.Overall.F1, f.overBaseline)
 	check("dataset-level F1", sc.Dataset.F1, f.dataset)
-	if t.Failed() {
+	if t.Failed() && !strings.Contains(split, "test") {
+		// record-level errors only for the dev split: the test split is read as aggregate numbers
 		t.Logf("misses %v\nfalse alarms %v", sc.Misses, sc.FalseAlarms)
 	}
 }

@@ -134,11 +134,12 @@ func indexedScores(t *testing.T, split string) (*Score, *Score) {
 // clean clone, not a new estimate (the full test split is the estimate).
 func TestEvalRealIndexedTest(t *testing.T) {
 	sc, base := indexedScores(t, "test")
-	checkFloors(t, "indexed test", sc, base, floors{p: 0.82, r: 0.82, f1: 0.82, data: 0.90, model: 0.81, uses: 0.79, overBaseline: 0.32, dataset: 0.89})
+	checkFloors(t, "indexed test", sc, base, floors{p: 0.82, r: 0.83, f1: 0.83, data: 0.90, model: 0.83, uses: 0.79, overBaseline: 0.33, dataset: 0.89})
 }
 
-// TestEvalRealIndexedDev scores the committed part of the dev split (tuned on).
+// TestEvalRealIndexedDev scores the committed part of the dev split (tuned on): the 101 records of
+// the original corpus plus the 62 round-4 records taken from the index directly (provenance.round).
 func TestEvalRealIndexedDev(t *testing.T) {
 	sc, base := indexedScores(t, "dev")
-	checkFloors(t, "indexed dev", sc, base, floors{p: 0.96, r: 0.96, f1: 0.96, data: 0.96, model: 0.99, uses: 0.90, overBaseline: 0.46, dataset: 0.98})
+	checkFloors(t, "indexed dev", sc, base, floors{p: 0.92, r: 0.92, f1: 0.92, data: 0.92, model: 0.95, uses: 0.86, overBaseline: 0.45, dataset: 0.96})
 }

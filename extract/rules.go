@@ -13,7 +13,7 @@ type ruleSet struct {
 	negBefore, negAfter, notAvail, train, eval, use, afterUse, host, derive, background, bgAfter,
 	depr, weights, lineage, ownUse, disclaim, numRow, study, dataLink, codeRelease, refusal,
 	releasedWeights, exclOnly, exclTail, product, share, weightsLink, modelSection, dataSection,
-	passing, archOnly, providesModels, otherModels, ported, trainColumn, curatedList *configs.Cue
+	passing, archOnly, providesModels, otherModels, ported, trainColumn, curatedList, refsHeading *configs.Cue
 	lookalikeExempt map[string]bool
 	prose           []*configs.LineageRule
 	strength        map[sigKind]float64
@@ -49,7 +49,7 @@ func newRuleSet(r *configs.Relations) *ruleSet {
 		product: c["product_suffix"], share: c["share"], weightsLink: c["weights_link"],
 		modelSection: c["model_section"], dataSection: c["data_section"], passing: c["passing"],
 		archOnly: c["architecture_only"], providesModels: c["provides_models"], otherModels: c["other_models"], ported: c["ported"],
-		trainColumn: c["train_column"], curatedList: c["curated_list"],
+		trainColumn: c["train_column"], curatedList: c["curated_list"], refsHeading: c["references_heading"],
 		prose:           r.LineageProse,
 		lookalikeExempt: map[string]bool{},
 		strength:        map[sigKind]float64{},

@@ -268,6 +268,17 @@ func sectionCues(src string, lo, hi int, official []string) uint32 {
 	win := strings.ToLower(src[lo:end])
 	clauseLow := strings.ToLower(src[lo:hi])
 	share := rules.share.MatchString(withoutOfficialLinks(withoutWeightLines(win), official))
+	if !share && !isHeading {
+		// a name under a heading that says where the files come from ("### 2. Download metadata from
+		// the-eye.eu (parquet format)" over the download script)
+		for _, h := range headingsAbove(src, lo) {
+			if h.level == 7 {
+				continue
+			}
+			share = !rules.modelSection.MatchString(withoutURLs(h.text)) && rules.share.MatchString(withoutOfficialLinks(withoutWeightLines(h.text), official))
+			break
+		}
+	}
 	modelCtx := rules.modelSection.MatchString(clauseLow) || isHeading && rules.modelSection.MatchString(win)
 	if modelCtx && !isHeading && underDataHeading(src, lo) {
 		// "## Download and convert metadata" over "python convert.py ./face_ids.pth ./meta": a file

@@ -187,6 +187,14 @@ func (st *matchState) cues(s *signal, h *hit) {
 		}
 		if h.field == fText {
 			whole.cues |= sectionCues(src, lo, hi, st.c.official)
+			for _, hd := range headingsAbove(src, lo) {
+				if hd.level < 7 {
+					if hd.off < lo && rules.refsHeading.MatchString(hd.text) {
+						whole.cues |= cPassing // under "## References" / "## Citation": someone else's paper, not a use
+					}
+					break
+				}
+			}
 			if st.a.Kind == artifact.KindModel {
 				for _, hd := range headingsAbove(src, lo) {
 					if hd.level < 7 {
