@@ -53,7 +53,7 @@ func TestPlan(t *testing.T) {
 		t.Errorf("too many operators: %s", repoQs[0])
 	}
 	if !slices.ContainsFunc(jobs, func(j crawler.Job) bool {
-		return j.Kind == KindRepoIssues && j.URL == "https://api.github.com/repos/hendrycks/outlier-exposure/issues?state=all&per_page=50"
+		return j.Kind == KindRepoIssues && j.URL == "https://api.github.com/repos/hendrycks/outlier-exposure/issues?state=all&per_page=100"
 	}) {
 		t.Error("cited issue tracker not planned")
 	}
@@ -68,7 +68,7 @@ func TestPlan(t *testing.T) {
 			t.Fatal("token in URL")
 		}
 	}
-	if !slices.Equal(code, []string{"https://api.github.com/search/code?per_page=50&q=%22tiny_images.bin%22"}) || jobs[0].Meta["notes"] != "" {
+	if !slices.Equal(code, []string{"https://api.github.com/search/code?per_page=100&q=%22tiny_images.bin%22"}) || jobs[0].Meta["notes"] != "" {
 		t.Errorf("code %v notes %q", code, jobs[0].Meta["notes"])
 	}
 	if r := authed.request(KindSearchCode, code[0]); r.RateKey != RateSearchCode || r.Header["Authorization"][0] != "Bearer ghp_x" {

@@ -50,8 +50,10 @@ const (
 
 // Defaults used when the watch config leaves them 0.
 const (
-	DefaultBaseURL  = "https://api.github.com"
-	DefaultPageSize = 50
+	DefaultBaseURL = "https://api.github.com"
+	// DefaultPageSize is GitHub's largest per_page: rate limits count requests (search: 30 a
+	// minute), and a query's 1,000 readable results are 10 pages of 100.
+	DefaultPageSize = 100
 	DefaultMaxPages = 3
 	// MaxResults is GitHub's cap on one search (page * per_page <= 1000).
 	MaxResults = 1000

@@ -39,8 +39,12 @@ const (
 
 // Defaults used when the watch config leaves them 0.
 const (
-	DefaultBaseURL  = "https://huggingface.co"
-	DefaultPageSize = 100
+	DefaultBaseURL = "https://huggingface.co"
+	// DefaultPageSize is the largest page /api/models and /api/datasets serve (limit=1000): rate
+	// limits count requests, and a lineage parent's children fit one page (docs/scale.md).
+	DefaultPageSize = 1000
+	// MaxPageSize is the Hub's largest limit.
+	MaxPageSize = 1000
 	// DefaultDepth is how many generations of base_model children are listed: the root's
 	// children are generation 1. The Hub's child counts prune empty subtrees, so depth costs
 	// requests only where children exist.
@@ -83,7 +87,7 @@ type Source struct {
 // per-source job budget bounds a run instead.
 func New(cfg configs.SourceConfig, env crawler.Env) (crawler.Source, error) {
 	c, err := webapi.ParseCommon(Name, cfg, env, webapi.Defaults{BaseURL: DefaultBaseURL, PageSize: DefaultPageSize,
-		TokenEnv: "HF_TOKEN"})
+		MaxPageSize: MaxPageSize, TokenEnv: "HF_TOKEN"})
 	if err != nil {
 		return nil, err
 	}
