@@ -53,7 +53,7 @@ func TestPlan(t *testing.T) {
 		t.Errorf("too many operators: %s", repoQs[0])
 	}
 	if !slices.ContainsFunc(jobs, func(j crawler.Job) bool {
-		return j.Kind == KindRepoIssues && j.URL == "https://api.github.com/repos/hendrycks/outlier-exposure/issues?state=all&per_page=100"
+		return j.Kind == KindRepoIssues && j.URL == "https://api.github.com/repos/hendrycks/outlier-exposure/issues?state=all&per_page=50"
 	}) {
 		t.Error("cited issue tracker not planned")
 	}

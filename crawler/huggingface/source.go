@@ -186,12 +186,15 @@ func (s *Source) PlanIncremental(ctx context.Context, datasets []*configs.Datase
 func (s *Source) seedJobs(spec watchSpec, since string, models, datasets bool) []crawler.Job {
 	var plan webapi.Plan
 	add := func(j crawler.Job) { plan.Add(j) }
+	covered := coveredSearches(spec)
 	for _, d := range spec.Datasets {
 		for _, slug := range d.Search {
-			if models {
+			if covered[slug] {
+				// Another term is inside this one: its listing holds every hit of this one.
+			} else if models {
 				add(s.searchJob(KindSearchModels, d.ID, "search", slug, since))
 			}
-			if datasets {
+			if datasets && !covered[slug] {
 				add(s.searchJob(KindSearchDatasets, d.ID, "search", slug, since))
 			}
 			if models && slices.Contains(d.Tags, slug) {
@@ -220,6 +223,39 @@ func (s *Source) seedJobs(spec watchSpec, since string, models, datasets bool) [
 		}
 	}
 	return plan.Jobs()
+}
+
+// coveredSearches are the search terms whose every hit another term's search lists: the Hub's
+// search= matches a substring of the repo id, case-insensitively, so "ms1mv2" finds a subset of
+// what "ms1m" finds (the shorter query is read to its end: nothing is lost, and the matcher judges
+// every listed repo against every dataset, whichever query listed it). Of terms equal but for
+// case the first is kept.
+func coveredSearches(spec watchSpec) map[string]bool {
+	var terms []string
+	for _, d := range spec.Datasets {
+		terms = append(terms, d.Search...)
+	}
+	covered := map[string]bool{}
+	first := map[string]string{}
+	for _, t := range terms {
+		if _, ok := first[strings.ToLower(t)]; !ok {
+			first[strings.ToLower(t)] = t
+		}
+	}
+	for _, t := range terms {
+		lt := strings.ToLower(t)
+		if first[lt] != t {
+			covered[t] = true
+			continue
+		}
+		for lo := range first {
+			if lo != lt && strings.Contains(lt, lo) {
+				covered[t] = true
+				break
+			}
+		}
+	}
+	return covered
 }
 
 // Job metadata of list queries.
