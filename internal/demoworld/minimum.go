@@ -102,6 +102,17 @@ func (w *World) Minimum(e int, knownModels []string) map[string]*SourceMinimum {
 			}
 			m.add("repository search pages", pages(repos, MinimumPage[src]), true)
 			m.add("issue search pages", pages(issues, MinimumPage[src]), true)
+		case kaggleSource:
+			// The listing (ListDatasets) carries neither the description nor the files.
+			m.add("listing pages", pages(len(ps), MinimumPage[src]), true)
+			for i := range ps {
+				if ps[i].Text != "" {
+					m.add("dataset descriptions (GetDataset)", 1, false)
+				}
+				if len(ps[i].Files) > 0 {
+					m.add("file lists (ListDatasetFiles)", 1, false)
+				}
+			}
 		case atSource:
 			m.add("catalogue", pages(len(ps), MinimumPage[src]), true)
 			for i := range ps {

@@ -93,6 +93,17 @@ func TestMinimumIsTheDocumentedRuleCountedByHand(t *testing.T) {
 	for i := 0; i < 26; i++ {
 		ps = append(ps, Planted{Artifact: artifact.Artifact{ID: fmt.Sprintf("zenodo:%d", i), Source: "zenodo", Kind: artifact.KindDataset}})
 	}
+	// Kaggle: 21 datasets (2 pages of 20), 20 with a description, 10 with files.
+	for i := 0; i < 21; i++ {
+		p := Planted{Artifact: artifact.Artifact{ID: fmt.Sprintf("kaggle:dataset:o/k%d", i), Source: "kaggle", Kind: artifact.KindDataset}}
+		if i > 0 {
+			p.Text = "about"
+		}
+		if i < 10 {
+			p.Files = []artifact.File{{Path: "k.csv"}}
+		}
+		ps = append(ps, p)
+	}
 	w := worldOf(t, ps...)
 	m := w.Minimum(1, []string{"org/K", "nobody/unplanted"})
 	want := map[string]map[string]int{
@@ -104,6 +115,7 @@ func TestMinimumIsTheDocumentedRuleCountedByHand(t *testing.T) {
 		"tracker":          {"scrapes": 2},
 		"arxiv":            {"listing pages": 2, "full texts (PDFs)": 1},
 		"zenodo":           {"listing pages": 2},
+		"kaggle":           {"listing pages": 2, "dataset descriptions (GetDataset)": 20, "file lists (ListDatasetFiles)": 10},
 	}
 	for src, items := range want {
 		got := m[src]

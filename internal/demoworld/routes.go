@@ -76,7 +76,7 @@ func RouteKinds(counts map[string]RouteCount) []string {
 
 // routeKind names the kind of a request: for the Hub and GitHub each API route (a lineage listing
 // apart from other model listings, a first page apart from the next ones); for the other sources
-// the first path segment.
+// the path with its ids collapsed.
 func routeKind(src string, r *http.Request) string {
 	p := strings.TrimPrefix(r.URL.Path, "/"+src)
 	q := r.URL.Query()
@@ -144,6 +144,17 @@ func routeKind(src string, r *http.Request) string {
 		}
 		return "page"
 	}
-	seg, _, _ := strings.Cut(strings.TrimPrefix(p, "/"), "/")
-	return seg
+	// The path, with every segment that names something (holds a digit, or follows a kind of
+	// thing that an id follows) collapsed, at most four segments.
+	segs := strings.Split(strings.Trim(p, "/"), "/")
+	for i, sg := range segs {
+		if strings.ContainsAny(sg, "0123456789") || (i > 0 && (segs[i-1] == "details" || segs[i-1] == "download" ||
+			segs[i-1] == "datasets" && src == atSource)) {
+			segs[i] = "*"
+		}
+	}
+	if len(segs) > 4 {
+		segs = append(segs[:4], "...")
+	}
+	return strings.Join(segs, "/")
 }
