@@ -189,12 +189,12 @@ func (s *Source) seedJobs(spec watchSpec, since string, models, datasets bool) [
 	covered := coveredSearches(spec)
 	for _, d := range spec.Datasets {
 		for _, slug := range d.Search {
-			if covered[slug] {
-				// Another term is inside this one: its listing holds every hit of this one.
-			} else if models {
+			// A covered term holds another term: that term's listing has every hit of this one.
+			search := !covered[slug]
+			if models && search {
 				add(s.searchJob(KindSearchModels, d.ID, "search", slug, since))
 			}
-			if datasets && !covered[slug] {
+			if datasets && search {
 				add(s.searchJob(KindSearchDatasets, d.ID, "search", slug, since))
 			}
 			if models && slices.Contains(d.Tags, slug) {
