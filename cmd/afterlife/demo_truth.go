@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/afterlife-watch/afterlife/configs"
+	"github.com/afterlife-watch/afterlife/crawler/webapi"
 	"github.com/afterlife-watch/afterlife/internal/demoworld"
 	"github.com/afterlife-watch/afterlife/reports"
 )
@@ -53,20 +54,26 @@ type falseFindings struct {
 }
 
 type demoRequests struct {
-	// Minimum is the fewest requests that list every planted artifact: per source, its planted
-	// artifacts over the largest page its listing API serves (docs/scale.md).
+	// Minimum is the fewest requests that list and decide every planted artifact
+	// (demoworld.Minimum: listing pages at the largest page each API serves, one lineage listing
+	// per Hub parent with children, and the details the listings do not carry; docs/scale.md).
 	Minimum int `json:"minimum"`
 	// Actual is what the demo world served during the run.
 	Actual   int64                    `json:"actual"`
 	Ratio    float64                  `json:"ratio"`
 	BySource map[string]*requestCount `json:"by_source"`
+	// Routes counts the run's requests by "source route-kind", with the repeats of a path and
+	// query already served (demoworld.RouteCounts): where the requests over the minimum go.
+	Routes map[string]demoworld.RouteCount `json:"routes,omitempty"`
 }
 
 type requestCount struct {
-	Artifacts int   `json:"artifacts"`
-	PageSize  int   `json:"page_size"`
-	Minimum   int   `json:"minimum"`
-	Actual    int64 `json:"actual"`
+	Artifacts int `json:"artifacts"`
+	Minimum   int `json:"minimum"`
+	// MinimumItems breaks the minimum down (listing pages, cards, READMEs, ...).
+	MinimumItems map[string]int `json:"minimum_items,omitempty"`
+	Actual       int64          `json:"actual"`
+	Ratio        float64        `json:"ratio"`
 }
 
 // demoEpochDiff compares what the run reported new and gone with what the world changed since the
@@ -83,17 +90,6 @@ type demoEpochDiff struct {
 	// NewMissed and GoneMissed count the planted changes not reported, by source and shape.
 	NewMissed  map[string]int `json:"new_missed,omitempty"`
 	GoneMissed map[string]int `json:"gone_missed,omitempty"`
-}
-
-// listingPage is the largest page each source's listing API serves, as the adapters document it
-// (docs/scale.md): the Hub's /api/models limit, GitHub's per_page, Zenodo's guest size, Kaggle's
-// page, the Academic Torrents catalogue (one file), arXiv's max_results, OpenAlex's per-page,
-// Semantic Scholar's citations limit.
-var listingPage = map[string]int{
-	"huggingface": 1000, "github": 100, "zenodo": 25, "kaggle": 20, "academictorrents": math.MaxInt32,
-	"arxiv": 2000, "openalex": 200, "semanticscholar": 1000,
-	// The tracker: one HTTP scrape carries many info-hashes (about 74 fit a URL of 2,000 bytes).
-	"tracker": 74,
 }
 
 // demoEpochFile remembers the epoch and scale of the data directory's last demo run.
@@ -200,21 +196,25 @@ func computeDemoTruth(ctx context.Context, st *reports.SQLiteStore, reg *configs
 		t.GroundTruth.Found += ps.Found
 		t.GroundTruth.Missed += ps.Missed
 	}
-	// Requests: the world's counters against the fewest pages that list what is planted.
+	// Requests: the world's counters against the fewest requests that list and decide what is
+	// planted (demoworld.Minimum, docs/scale.md).
+	var known []string
+	for i := range reg.Datasets {
+		known = append(known, webapi.HubModelIDs(&reg.Datasets[i])...)
+	}
+	mins := w.Minimum(e, known)
 	for _, src := range append(demoworld.Sources(), "tracker") {
-		rc := &requestCount{Artifacts: len(bySource[src]), PageSize: listingPage[src]}
-		if src == "tracker" {
-			rc.Artifacts = len(bySource["academictorrents"])
+		m := mins[src]
+		rc := &requestCount{Artifacts: m.Artifacts, Minimum: m.Total, MinimumItems: m.Items, Actual: w.Requests(src)}
+		if rc.Minimum > 0 {
+			rc.Ratio = math.Round(100*float64(rc.Actual)/float64(rc.Minimum)) / 100
 		}
-		if rc.Artifacts > 0 && rc.PageSize > 0 {
-			rc.Minimum = (rc.Artifacts + rc.PageSize - 1) / rc.PageSize
-		}
-		rc.Actual = w.Requests(src)
 		t.Requests.BySource[src] = rc
 		t.Requests.Minimum += rc.Minimum
 		t.Requests.Actual += rc.Actual
 	}
 	t.Requests.Actual -= requestsBefore
+	t.Requests.Routes = w.RouteCounts()
 	if t.Requests.Minimum > 0 {
 		t.Requests.Ratio = math.Round(100*float64(t.Requests.Actual)/float64(t.Requests.Minimum)) / 100
 	}
@@ -321,8 +321,17 @@ func (t *demoTruth) print(w io.Writer) {
 		}
 		fmt.Fprintln(w)
 	}
-	fmt.Fprintf(w, "Requests: %d sent, %d at least needed to list the planted world (ratio %.2f).\n",
+	fmt.Fprintf(w, "Requests: %d sent, %d at least needed to list and decide the planted world (ratio %.2f).\n",
 		t.Requests.Actual, t.Requests.Minimum, t.Requests.Ratio)
+	srcs = srcs[:0]
+	for s := range t.Requests.BySource {
+		srcs = append(srcs, s)
+	}
+	sort.Strings(srcs)
+	for _, s := range srcs {
+		rc := t.Requests.BySource[s]
+		fmt.Fprintf(w, "  %-18s %7d sent %7d minimum  ratio %.2f\n", s, rc.Actual, rc.Minimum, rc.Ratio)
+	}
 	if d := t.EpochChange; d != nil {
 		fmt.Fprintf(w, "Epoch %d -> %d: new %d/%d reported (%d unexpected), gone %d/%d reported (%d unexpected).\n",
 			d.From, d.To, d.NewReported, d.NewPlanted, d.NewUnexpected, d.GoneReported, d.GonePlanted, d.GoneUnexpected)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -50,8 +51,10 @@ const (
 
 // Defaults used when the watch config leaves them 0.
 const (
-	DefaultBaseURL  = "https://api.github.com"
-	DefaultPageSize = 50
+	DefaultBaseURL = "https://api.github.com"
+	// DefaultPageSize is GitHub's largest per_page: rate limits count requests (search: 30 a
+	// minute), and a query's 1,000 readable results are 10 pages of 100.
+	DefaultPageSize = 100
 	DefaultMaxPages = 3
 	// MaxResults is GitHub's cap on one search (page * per_page <= 1000).
 	MaxResults = 1000
@@ -160,11 +163,22 @@ func (s *Source) PlanIncremental(ctx context.Context, datasets []*configs.Datase
 	if s.detailsWhy != "" {
 		notes = append(notes, s.detailsWhy)
 	}
-	for _, d := range datasets {
+	terms := make([][]string, len(datasets))
+	for i, d := range datasets {
+		terms[i] = webapi.Terms(d, 3)
+	}
+	covered := coveredTerms(terms)
+	for i, d := range datasets {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		for _, q := range orQueries(webapi.Terms(d, 3)) {
+		var own []string
+		for _, t := range terms[i] {
+			if !covered[t] {
+				own = append(own, t)
+			}
+		}
+		for _, q := range orQueries(own) {
 			add(s.sinceJob(s.searchJob(KindSearchRepos, d.ID, q+" in:name,description,readme"), "pushed", inc))
 			// GitHub answers 422 to an issue search without is:issue or is:pull-request.
 			for _, is := range s.issueTypes {
@@ -186,6 +200,46 @@ func (s *Source) PlanIncremental(ctx context.Context, datasets []*configs.Datase
 	}
 	return jobs, nil
 }
+
+// coveredTerms are the terms (of any dataset) whose every match another, shorter term also
+// matches, so the searches leave them out: the shorter term's words are a run of whole words of
+// the longer one (GitHub matches a quoted phrase word by word, splitting at punctuation:
+// "DukeMTMC" finds every text "DukeMTMC-reID" finds) and, lower-cased, a substring of it (what a
+// plain substring search would need too). Every repository and issue search carries the same
+// qualifiers, so the shorter term's query lists whatever the longer one's would have; the matcher
+// judges every listed artifact against every dataset. Terms equal but for case are one term.
+func coveredTerms(terms [][]string) map[string]bool {
+	type term struct{ raw, lower, words string }
+	var all []term
+	seen := map[string]bool{}
+	covered := map[string]bool{}
+	for _, ts := range terms {
+		for _, t := range ts {
+			lt := strings.ToLower(strings.TrimSpace(t))
+			if seen[lt] {
+				if !slices.ContainsFunc(all, func(x term) bool { return x.raw == t }) {
+					covered[t] = true
+				}
+				continue
+			}
+			seen[lt] = true
+			all = append(all, term{raw: t, lower: lt, words: " " + strings.Join(wordsRE.Split(lt, -1), " ") + " "})
+		}
+	}
+	for _, b := range all {
+		for _, a := range all {
+			if len(a.lower) < len(b.lower) && strings.Contains(b.lower, a.lower) && strings.Contains(b.words, a.words) &&
+				strings.TrimSpace(a.words) != "" {
+				covered[b.raw] = true
+				break
+			}
+		}
+	}
+	return covered
+}
+
+// wordsRE splits a term into the words GitHub's search matches.
+var wordsRE = regexp.MustCompile(`[^a-z0-9]+`)
 
 // quote puts a term in double quotes (dropping quotes inside it) so GitHub searches the phrase.
 func quote(term string) string { return `"` + strings.ReplaceAll(term, `"`, "") + `"` }

@@ -111,7 +111,7 @@ func TestDemoWorld(t *testing.T) {
 	}
 	var books3 []string
 	for _, l := range got.Listings {
-		if l.Scope == "huggingface:search-datasets:search=the_pile_books3" {
+		if l.Scope == "huggingface:search-datasets:search=Books3" { // the_pile_books3's hits are Books3's
 			books3 = l.IDs
 		}
 	}

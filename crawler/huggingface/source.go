@@ -39,8 +39,12 @@ const (
 
 // Defaults used when the watch config leaves them 0.
 const (
-	DefaultBaseURL  = "https://huggingface.co"
-	DefaultPageSize = 100
+	DefaultBaseURL = "https://huggingface.co"
+	// DefaultPageSize is the largest page /api/models and /api/datasets serve (limit=1000): rate
+	// limits count requests, and a lineage parent's children fit one page (docs/scale.md).
+	DefaultPageSize = 1000
+	// MaxPageSize is the Hub's largest limit.
+	MaxPageSize = 1000
 	// DefaultDepth is how many generations of base_model children are listed: the root's
 	// children are generation 1. The Hub's child counts prune empty subtrees, so depth costs
 	// requests only where children exist.
@@ -83,7 +87,7 @@ type Source struct {
 // per-source job budget bounds a run instead.
 func New(cfg configs.SourceConfig, env crawler.Env) (crawler.Source, error) {
 	c, err := webapi.ParseCommon(Name, cfg, env, webapi.Defaults{BaseURL: DefaultBaseURL, PageSize: DefaultPageSize,
-		TokenEnv: "HF_TOKEN"})
+		MaxPageSize: MaxPageSize, TokenEnv: "HF_TOKEN"})
 	if err != nil {
 		return nil, err
 	}
@@ -182,12 +186,15 @@ func (s *Source) PlanIncremental(ctx context.Context, datasets []*configs.Datase
 func (s *Source) seedJobs(spec watchSpec, since string, models, datasets bool) []crawler.Job {
 	var plan webapi.Plan
 	add := func(j crawler.Job) { plan.Add(j) }
+	covered := coveredSearches(spec)
 	for _, d := range spec.Datasets {
 		for _, slug := range d.Search {
-			if models {
+			// A covered term holds another term: that term's listing has every hit of this one.
+			search := !covered[slug]
+			if models && search {
 				add(s.searchJob(KindSearchModels, d.ID, "search", slug, since))
 			}
-			if datasets {
+			if datasets && search {
 				add(s.searchJob(KindSearchDatasets, d.ID, "search", slug, since))
 			}
 			if models && slices.Contains(d.Tags, slug) {
@@ -216,6 +223,39 @@ func (s *Source) seedJobs(spec watchSpec, since string, models, datasets bool) [
 		}
 	}
 	return plan.Jobs()
+}
+
+// coveredSearches are the search terms whose every hit another term's search lists: the Hub's
+// search= matches a substring of the repo id, case-insensitively, so "ms1mv2" finds a subset of
+// what "ms1m" finds (the shorter query is read to its end: nothing is lost, and the matcher judges
+// every listed repo against every dataset, whichever query listed it). Of terms equal but for
+// case the first is kept.
+func coveredSearches(spec watchSpec) map[string]bool {
+	var terms []string
+	for _, d := range spec.Datasets {
+		terms = append(terms, d.Search...)
+	}
+	covered := map[string]bool{}
+	first := map[string]string{}
+	for _, t := range terms {
+		if _, ok := first[strings.ToLower(t)]; !ok {
+			first[strings.ToLower(t)] = t
+		}
+	}
+	for _, t := range terms {
+		lt := strings.ToLower(t)
+		if first[lt] != t {
+			covered[t] = true
+			continue
+		}
+		for lo := range first {
+			if lo != lt && strings.Contains(lt, lo) {
+				covered[t] = true
+				break
+			}
+		}
+	}
+	return covered
 }
 
 // Job metadata of list queries.

@@ -78,6 +78,9 @@ type World struct {
 	mux   *http.ServeMux
 	// Requests counts every request served, by source prefix.
 	requests sync.Map // string -> *atomic.Int64
+	// routes counts requests by source and route kind, and repeats (the same path and query
+	// served before in this world's life): where a run's requests go (RouteCounts).
+	routes routeCounter
 }
 
 // handlerFactories are registered by each source's file.
@@ -401,6 +404,7 @@ func (w *World) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	src := strings.SplitN(strings.TrimPrefix(r.URL.Path, "/"), "/", 2)[0]
 	c, _ := w.requests.LoadOrStore(src, new(atomic.Int64))
 	c.(*atomic.Int64).Add(1)
+	w.routes.count(src, r)
 	if w.latency > 0 {
 		select {
 		case <-time.After(w.latency):
