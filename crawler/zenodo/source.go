@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/afterlife-watch/afterlife/artifact"
 	"github.com/afterlife-watch/afterlife/configs"
@@ -38,6 +39,11 @@ const (
 	MaxTextBytes    = 512 << 10
 	// termsPerQuery bounds the phrases OR-ed into one query string.
 	termsPerQuery = 8
+	// filteredTermsPerQuery bounds the phrases OR-ed into one query of a filtered listing (only
+	// what changed since the last run): its answers are short, so every watched dataset's names
+	// share a few queries instead of one query per dataset and 8 names (issue 16: a re-scan of an
+	// unchanged world costs requests, and rate limits count requests).
+	filteredTermsPerQuery = 40
 )
 
 func init() { crawler.Register(Name, New) }
@@ -83,9 +89,25 @@ func (s *Source) DefaultRates() map[string]crawler.Rate {
 	}
 }
 
-// Plan implements crawler.Source: per dataset, record searches whose query string ORs quoted
-// names and known file names (Elasticsearch query syntax), newest first.
+// Plan implements crawler.Source: PlanIncremental with the zero plan (list everything).
 func (s *Source) Plan(ctx context.Context, datasets []*configs.Dataset) ([]crawler.Job, error) {
+	return s.PlanIncremental(ctx, datasets, crawler.Incremental{})
+}
+
+// PlanIncremental implements crawler.IncrementalPlanner. A full plan: per dataset, record
+// searches whose query string ORs quoted names and known file names (Elasticsearch query
+// syntax), newest first. A filtered plan (inc.Filtered: only what changed since inc.Since) ORs
+// the names of every dataset into a few queries restricted to records updated since that day:
+// `(<names>) AND updated:[YYYY-MM-DD TO *]`. Zenodo's search takes the Elasticsearch query string
+// syntax, date ranges included (the "Search guide" of help.zenodo.org: `field:[from TO to]`, `*`
+// an open bound), and every record carries its `updated` time (recorded in testdata:
+// api_records_search_2023_rdm_format.json, "updated": "2023-08-16T02:26:53.957938+00:00"). A
+// filtered listing is never complete (no crawler.Listing: webapi.MarkPartial), so gone detection
+// waits for the next full listing; its records are followed as in a full listing.
+func (s *Source) PlanIncremental(ctx context.Context, datasets []*configs.Dataset, inc crawler.Incremental) ([]crawler.Job, error) {
+	if inc.Filtered() {
+		return s.planChanged(ctx, datasets, inc.Since)
+	}
 	var plan webapi.Plan
 	for _, d := range datasets {
 		if err := ctx.Err(); err != nil {
@@ -105,8 +127,38 @@ func (s *Source) Plan(ctx context.Context, datasets []*configs.Dataset) ([]crawl
 	return jobs, nil
 }
 
+// planChanged is the filtered plan: every dataset's names in queries of filteredTermsPerQuery,
+// each restricted to records updated since the day of since (UTC; the day granularity lists a
+// few records twice a day at most, never misses one).
+func (s *Source) planChanged(ctx context.Context, datasets []*configs.Dataset, since time.Time) ([]crawler.Job, error) {
+	var terms []string
+	for _, d := range datasets {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		terms = append(terms, webapi.Terms(d, 3)...)
+		terms = append(terms, webapi.FileNames(d)...)
+	}
+	day := since.UTC().Format("2006-01-02")
+	var plan webapi.Plan
+	for _, q := range orQueriesN(terms, filteredTermsPerQuery) {
+		j := s.searchJob("", "("+q+") AND updated:["+day+" TO *]")
+		j.Meta = webapi.MarkPartial(j.Meta, true) // only what changed: not a complete listing
+		plan.Add(j)
+	}
+	jobs := plan.Jobs()
+	if len(jobs) > 0 {
+		jobs[0].Meta = webapi.CopyMeta(jobs[0].Meta, "notes", "zenodo: listed only records updated since "+day+
+			" (updated:[...] filter; a full listing, which reports what went, comes on the full-listing cadence)")
+	}
+	return jobs, nil
+}
+
 // orQueries ORs quoted terms, termsPerQuery at a time, case-insensitively deduplicated.
-func orQueries(terms []string) []string {
+func orQueries(terms []string) []string { return orQueriesN(terms, termsPerQuery) }
+
+// orQueriesN ORs quoted terms, n at a time, case-insensitively deduplicated.
+func orQueriesN(terms []string, n int) []string {
 	var out, cur []string
 	seen := map[string]bool{}
 	for _, t := range terms {
@@ -116,7 +168,7 @@ func orQueries(terms []string) []string {
 		}
 		seen[strings.ToLower(t)] = true
 		cur = append(cur, `"`+t+`"`)
-		if len(cur) == termsPerQuery {
+		if len(cur) == n {
 			out = append(out, strings.Join(cur, " OR "))
 			cur = nil
 		}
