@@ -12,9 +12,9 @@ import (
 	"github.com/afterlife-watch/afterlife/monitor/monitortest"
 )
 
-// cheapSources list only what changed on an incremental run (issue 16): Zenodo, arXiv and Kaggle
-// by date, Academic Torrents by not following an unchanged catalogue again.
-var cheapSources = []string{"academictorrents", "arxiv", "kaggle", "zenodo"}
+// cheapSources follow only what changed on an incremental run (issue 16): Kaggle by date, Zenodo
+// and Academic Torrents by not fetching again what their listing says is unchanged.
+var cheapSources = []string{"academictorrents", "kaggle", "zenodo"}
 
 // rescanRequests scans a fresh demo world of the given scale twice into one data directory
 // (the first run lists everything, the second is incremental on the unchanged world) and returns,

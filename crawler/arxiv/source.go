@@ -111,25 +111,9 @@ func Query(terms []string) string {
 	return strings.Join(parts, " OR ")
 }
 
-// Plan implements crawler.Source: PlanIncremental with the zero plan (list everything).
+// Plan implements crawler.Source: per dataset, search_query jobs over ti:/abs: for its names in
+// groups of TermsPerQuery.
 func (s *Source) Plan(ctx context.Context, datasets []*configs.Dataset) ([]crawler.Job, error) {
-	return s.PlanIncremental(ctx, datasets, crawler.Incremental{})
-}
-
-// metaSince marks a search that lists only what changed: the day (YYYY-MM-DD, UTC) from which
-// entries count as changed.
-const metaSince = "since"
-
-// PlanIncremental implements crawler.IncrementalPlanner: per dataset, search_query jobs over
-// ti:/abs: for its names in groups of TermsPerQuery. A filtered plan (only what changed since
-// inc.Since) sends the same queries sorted by last update, newest first
-// (sortBy=lastUpdatedDate&sortOrder=descending, documented in the arXiv API User's Manual,
-// "sort order for return results"), and reads them down to the first entry last updated before
-// the day of inc.Since: on an unchanged world one page per query, and no full texts. The URL
-// does not carry the date, so an unchanged answer is a 304 on the next filtered run. A filtered
-// listing is never complete (webapi.MarkPartial: no crawler.Listing), so gone detection waits for
-// the next full listing.
-func (s *Source) PlanIncremental(ctx context.Context, datasets []*configs.Dataset, inc crawler.Incremental) ([]crawler.Job, error) {
 	var plan webapi.Plan
 	for _, d := range datasets {
 		if err := ctx.Err(); err != nil {
@@ -139,31 +123,19 @@ func (s *Source) PlanIncremental(ctx context.Context, datasets []*configs.Datase
 		for i := 0; i < len(terms); i += TermsPerQuery {
 			end := min(i+TermsPerQuery, len(terms))
 			j := s.searchJob(d.ID, Query(terms[i:end]), 0)
-			if inc.Filtered() {
-				j = s.searchJobSorted(d.ID, Query(terms[i:end]), 0, "lastUpdatedDate")
-				j.Meta = webapi.CopyMeta(webapi.MarkPartial(j.Meta, true), metaSince, inc.Since.UTC().Format("2006-01-02"))
-			}
 			plan.Add(j)
 		}
 	}
 	jobs := plan.Jobs()
-	if inc.Filtered() && len(jobs) > 0 {
-		jobs[0].Meta = webapi.CopyMeta(jobs[0].Meta, "notes", "arxiv: listed only papers updated since "+jobs[0].Meta[metaSince]+
-			" (sortBy=lastUpdatedDate, read down to that day; a full listing, which reports what went, comes on the full-listing cadence)")
-	}
 	return jobs, nil
 }
 
 func (s *Source) searchJob(dataset, query string, start int) crawler.Job {
-	return s.searchJobSorted(dataset, query, start, s.sortBy)
-}
-
-func (s *Source) searchJobSorted(dataset, query string, start int, sortBy string) crawler.Job {
 	q := url.Values{}
 	q.Set("search_query", query)
 	q.Set("start", strconv.Itoa(start))
 	q.Set("max_results", strconv.Itoa(s.pageSize))
-	q.Set("sortBy", sortBy)
+	q.Set("sortBy", s.sortBy)
 	q.Set("sortOrder", "descending")
 	u := s.base + "/query?" + q.Encode()
 	return crawler.Job{ID: crawler.Key(Name, KindSearch, u), Source: Name, Kind: KindSearch, URL: u, Dataset: dataset,
@@ -237,12 +209,7 @@ func (s *Source) Handle(ctx context.Context, job crawler.Job, f crawler.Fetcher)
 	}
 	partial := webapi.Partial(job.Meta, cut)
 	ids := make([]string, 0, len(feed.Entries))
-	since, older := job.Meta[metaSince], false
 	for _, e := range feed.Entries {
-		if since != "" && e.Updated != "" && e.Updated < since {
-			older = true // sorted by last update: the rest did not change since the last run
-			break
-		}
 		a := e.Artifact()
 		ids = append(ids, a.ID)
 		res.Artifacts = append(res.Artifacts, a)
@@ -255,7 +222,6 @@ func (s *Source) Handle(ctx context.Context, job crawler.Job, f crawler.Fetcher)
 	}
 	next := feed.StartIndex + len(feed.Entries)
 	switch {
-	case older:
 	case len(feed.Entries) > 0 && next < feed.TotalResults && job.Page+1 < s.maxPages:
 		u, err := withStart(job.URL, next)
 		if err != nil {
