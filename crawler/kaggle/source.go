@@ -193,6 +193,10 @@ func (s *Source) PlanIncremental(ctx context.Context, datasets []*configs.Datase
 		jobs = []crawler.Job{probe}
 	}
 	notes := VerificationNote
+	if since != "" {
+		notes += "\nkaggle: only what changed since " + inc.Since.UTC().Format(time.RFC3339) +
+			": searches sorted by last update (DATASET_SORT_BY_UPDATED), read down to then; a full listing, which reports what went, comes on the full-listing cadence"
+	}
 	if n := jobs[0].Meta["notes"]; n != "" {
 		notes = n + "\n" + notes
 	}

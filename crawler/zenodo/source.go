@@ -121,6 +121,10 @@ func (s *Source) PlanIncremental(ctx context.Context, datasets []*configs.Datase
 		for i := range jobs {
 			jobs[i].Meta = webapi.CopyMeta(jobs[i].Meta, metaSince, since)
 		}
+		if len(jobs) > 0 {
+			jobs[0].Meta = webapi.CopyMeta(jobs[0].Meta, "notes", "zenodo: only what changed since "+inc.Since.UTC().Format(time.RFC3339)+
+				": records fetched only when updated since then, the others read from the search hits")
+		}
 	}
 	if len(jobs) > 0 && s.token == "" {
 		jobs[0].Meta = webapi.CopyMeta(jobs[0].Meta, "notes",
