@@ -36,6 +36,8 @@ const (
 const (
 	metaSpecs  = "specs"  // JSON []Spec the catalogue is matched against
 	metaReason = "reason" // why the catalogue item matched
+	// metaFollowNone: the catalogue answer is the one already followed (see PlanIncremental).
+	metaFollowNone = "follow_none"
 )
 
 // Defaults used when the watch config leaves them 0.
@@ -103,8 +105,28 @@ func (s *Source) DefaultRates() map[string]crawler.Rate {
 		Doc: "Academic Torrents: no documented limit; one request every 2 s, catalogue fetched conditionally"}}
 }
 
-// Plan implements crawler.Source: one catalogue job carrying every dataset's match spec.
+// Plan implements crawler.Source: PlanIncremental with the zero plan (list everything).
 func (s *Source) Plan(ctx context.Context, datasets []*configs.Dataset) ([]crawler.Job, error) {
+	return s.PlanIncremental(ctx, datasets, crawler.Incremental{})
+}
+
+// metaUnchangedSkip marks a catalogue job of a run that lists only what changed: when the
+// catalogue answers 304 (unchanged since the run that last fetched it, which followed every
+// match), its matches are not followed again.
+const metaUnchangedSkip = "follow_changed_only"
+
+// PlanIncremental implements crawler.IncrementalPlanner: one catalogue job carrying every
+// dataset's match spec. The catalogue is the whole list in one request, so every run's listing
+// is complete (gone detection works on every run). What a filtered plan (only what changed)
+// saves is the two requests per matched torrent (details page and .torrent): a torrent is named
+// by the SHA-1 of its info dictionary, so a known info-hash's files cannot change, and when the
+// catalogue is unchanged (a 304: AT serves database.xml with validators and asks robots to fetch
+// it rather than crawl, docs/searching.md of academictorrents-docs) nothing in it is new. The
+// catalogue rows carry no date (fixtures: database_xml_excerpt_from_official_docs.xml: title,
+// category, infohash, guid, link, description, size), so a changed catalogue is followed in full.
+// Known torrents are still looked at, a bounded rotating sample per run, by the run's re-checks
+// (crawler.Rechecker: details page and .torrent, and the swarm source scrapes what they return).
+func (s *Source) PlanIncremental(ctx context.Context, datasets []*configs.Dataset, inc crawler.Incremental) ([]crawler.Job, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -121,8 +143,12 @@ func (s *Source) Plan(ctx context.Context, datasets []*configs.Dataset) ([]crawl
 	}
 	sum := sha1.Sum(b)
 	u := s.base + s.catalogue
-	return []crawler.Job{{ID: crawler.Key(Name, KindCatalogue, u), Source: Name, Kind: KindCatalogue, URL: u,
-		Meta: map[string]string{metaSpecs: string(b), webapi.MetaScope: Name + ":" + s.catalogue + "#" + hex.EncodeToString(sum[:6])}}}, nil
+	j := crawler.Job{ID: crawler.Key(Name, KindCatalogue, u), Source: Name, Kind: KindCatalogue, URL: u,
+		Meta: map[string]string{metaSpecs: string(b), webapi.MetaScope: Name + ":" + s.catalogue + "#" + hex.EncodeToString(sum[:6])}}
+	if inc.Filtered() {
+		j.Meta[metaUnchangedSkip] = "1"
+	}
+	return []crawler.Job{j}, nil
 }
 
 // Recheck returns a job that looks at one known torrent's details page; a 404 marks it gone.
@@ -185,6 +211,9 @@ func (s *Source) Handle(ctx context.Context, job crawler.Job, f crawler.Fetcher)
 	}
 	switch job.Kind {
 	case KindCatalogue:
+		if job.Meta[metaUnchangedSkip] != "" && resp.FromCache {
+			job.Meta = webapi.CopyMeta(job.Meta, metaFollowNone, "1")
+		}
 		return s.handleCatalogue(job, resp.Body, res)
 	case KindDetails:
 		return s.handleDetails(job, resp.Body, res)
@@ -199,6 +228,7 @@ func (s *Source) handleCatalogue(job crawler.Job, body []byte, res crawler.Resul
 	}
 	var ids []string
 	truncated := false
+	unfollowed := 0
 	var brokenMatches []string
 	st, err := ParseCatalogue(body, func(it Item) error {
 		for i := range specs {
@@ -223,6 +253,10 @@ func (s *Source) handleCatalogue(job crawler.Job, body []byte, res crawler.Resul
 				a.Tags = append(a.Tags, "category:"+it.Category)
 			}
 			ids = append(ids, a.ID)
+			if job.Meta[metaFollowNone] != "" {
+				unfollowed++
+				return nil
+			}
 			j := s.detailsJob(job, a, specs[i].Dataset+": "+reason)
 			j.Dataset = specs[i].Dataset
 			res.Next = append(res.Next, j)
@@ -235,6 +269,10 @@ func (s *Source) handleCatalogue(job crawler.Job, body []byte, res crawler.Resul
 	}
 	res.Notes = append(res.Notes, fmt.Sprintf("academictorrents: catalogue %s: %d items, %d matched, %d without a valid info-hash skipped, %d malformed skipped",
 		s.catalogue, st.Items, len(ids)-len(brokenMatches), st.Skipped, st.Malformed))
+	if unfollowed > 0 {
+		res.Notes = append(res.Notes, fmt.Sprintf("academictorrents: catalogue unchanged since it was last fetched (HTTP 304) on a run that lists only what changed: "+
+			"its %d matches, all known, not followed again (a sample is re-checked every run, every one on a full listing)", unfollowed))
+	}
 	if len(brokenMatches) > 0 {
 		res.Notes = append(res.Notes, fmt.Sprintf("academictorrents: %d malformed catalogue entries match a watched dataset (not followed, kept listed): %s",
 			len(brokenMatches), strings.Join(brokenMatches[:min(5, len(brokenMatches))], "; ")))

@@ -56,7 +56,7 @@ func (s *Source) Handle(ctx context.Context, job crawler.Job, f crawler.Fetcher)
 		// Anonymous access works here: plan the rest.
 		for _, line := range strings.Split(job.Meta[metaQueries], "\n") {
 			if ds, term, ok := strings.Cut(line, "\t"); ok && term != "" {
-				j := s.searchJob(ds, term)
+				j := s.searchPageSince(ds, term, 1, job.Meta[metaSince]) // a filtered plan's probe: filtered too
 				j.RunID = job.RunID
 				res.Next = append(res.Next, j)
 			}
@@ -130,7 +130,12 @@ func (s *Source) handleSearch(job crawler.Job, resp *crawler.Response, res *craw
 	}
 	partial := webapi.Partial(job.Meta, cut)
 	var ids []string
+	since, older := job.Meta[metaSince], false
 	for _, d := range ds {
+		if since != "" && updatedBefore(d.LastUpdated, since) {
+			older = true // sorted by last update: the rest did not change since the last run
+			break
+		}
 		ids = append(ids, "kaggle:dataset:"+d.Ref)
 		j := s.ViewJob(job.Dataset, d.Ref)
 		j.RunID = job.RunID
@@ -138,8 +143,9 @@ func (s *Source) handleSearch(job crawler.Job, resp *crawler.Response, res *craw
 	}
 	// The list endpoint has no links: a full page means there may be another.
 	switch {
+	case older:
 	case len(ds) >= PageSize && job.Page+1 < s.maxPages:
-		n := s.searchPage(job.Dataset, job.Meta["term"], job.Page+2)
+		n := s.searchPageSince(job.Dataset, job.Meta["term"], job.Page+2, since)
 		n.RunID, n.Meta = job.RunID, webapi.MarkPartial(webapi.WithSeen(n.Meta, append(webapi.Seen(job.Meta), ids...)), partial)
 		res.Next = append(res.Next, n)
 	case len(ds) < PageSize && !partial:
@@ -176,4 +182,12 @@ func (s *Source) handleFiles(job crawler.Job, resp *crawler.Response, res *crawl
 	}
 	res.Artifacts = append(res.Artifacts, a)
 	return nil
+}
+
+// updatedBefore reports whether a dataset's lastUpdated (RFC 3339, "2023-06-14T08:00:00.000Z")
+// is before since; an unreadable date counts as changed (the dataset is followed).
+func updatedBefore(lastUpdated, since string) bool {
+	t, err := time.Parse(time.RFC3339Nano, lastUpdated)
+	s, err2 := time.Parse(time.RFC3339Nano, since)
+	return err == nil && err2 == nil && t.Before(s)
 }

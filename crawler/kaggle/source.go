@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/afterlife-watch/afterlife/artifact"
 	"github.com/afterlife-watch/afterlife/configs"
@@ -134,20 +135,37 @@ func (s *Source) DefaultRates() map[string]crawler.Rate {
 	return map[string]crawler.Rate{Name: webapi.PerWindow(30, 60, 2, "Kaggle: no published limit; 30 requests/minute chosen to stay polite")}
 }
 
-// Plan implements crawler.Source: one ListDatasets search per name of each dataset (Kaggle's
-// search takes one phrase). Without credentials on Kaggle's API the searches are skipped: one job
+// Plan implements crawler.Source: PlanIncremental with the zero plan (list everything).
+func (s *Source) Plan(ctx context.Context, datasets []*configs.Dataset) ([]crawler.Job, error) {
+	return s.PlanIncremental(ctx, datasets, crawler.Incremental{})
+}
+
+// PlanIncremental implements crawler.IncrementalPlanner: one ListDatasets search per name of
+// each dataset (Kaggle's search takes one phrase). A filtered plan (only what changed since
+// inc.Since) sorts each search by last update (SortUpdated) and reads it down to the first
+// dataset whose lastUpdated is before inc.Since: only changed datasets get their GetDataset and
+// ListDatasetFiles, and an unchanged world costs one request per name (Kaggle's RPC is POST:
+// no 304s, every answer is paid in full). A filtered listing is never complete (no
+// crawler.Listing), so gone detection waits for the next full listing. Without credentials on Kaggle's API the searches are skipped: one job
 // that sends nothing carries the reason. Without credentials elsewhere only the first search is
 // planned, as a probe carrying the rest: if it is answered 401 the others are skipped with a note.
 // The first job always carries the note saying which routes are unverified.
-func (s *Source) Plan(ctx context.Context, datasets []*configs.Dataset) ([]crawler.Job, error) {
+func (s *Source) PlanIncremental(ctx context.Context, datasets []*configs.Dataset, inc crawler.Incremental) ([]crawler.Job, error) {
 	var jobs []crawler.Job
 	seen := map[string]bool{}
+	since := ""
+	if inc.Filtered() {
+		since = inc.Since.UTC().Format(time.RFC3339Nano)
+	}
 	for _, d := range datasets {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		for _, t := range webapi.Terms(d, 3) {
 			j := s.searchJob(d.ID, t)
+			if since != "" {
+				j = s.searchPageSince(d.ID, t, 1, since)
+			}
 			if !seen[strings.ToLower(j.ID)] {
 				seen[strings.ToLower(j.ID)] = true
 				jobs = append(jobs, j)
@@ -175,6 +193,10 @@ func (s *Source) Plan(ctx context.Context, datasets []*configs.Dataset) ([]crawl
 		jobs = []crawler.Job{probe}
 	}
 	notes := VerificationNote
+	if since != "" {
+		notes += "\nkaggle: only what changed since " + inc.Since.UTC().Format(time.RFC3339) +
+			": searches sorted by last update (DATASET_SORT_BY_UPDATED), read down to then; a full listing, which reports what went, comes on the full-listing cadence"
+	}
 	if n := jobs[0].Meta["notes"]; n != "" {
 		notes = n + "\n" + notes
 	}
@@ -201,11 +223,23 @@ func (s *Source) rpcJob(kind, method, dataset string, body any, meta map[string]
 // listRequest is the body the CLI sends for `kaggle datasets list -s TERM -p PAGE`
 // (ApiListDatasetsRequest with its defaults left out, as kagglesdk's to_dict does).
 type listRequest struct {
+	// SortBy is DatasetSortBy by name, as kagglesdk serializes enums; left out (the default,
+	// DATASET_SORT_BY_HOTTEST) in a full listing, so its bodies and job ids are as before.
+	SortBy string `json:"sortBy,omitempty"`
 	TagIDs string `json:"tagIds"`
 	Search string `json:"search"`
 	User   string `json:"user"`
 	Page   int    `json:"page"`
 }
+
+// SortUpdated is kagglesdk's DatasetSortBy.DATASET_SORT_BY_UPDATED (= 2, in
+// kagglesdk/datasets/types/dataset_enums.py; `kaggle datasets list --sort-by updated` sends it):
+// datasets most recently updated first.
+const SortUpdated = "DATASET_SORT_BY_UPDATED"
+
+// metaSince marks a search that lists only what changed: datasets whose lastUpdated is before
+// it (RFC 3339) did not change since the last run.
+const metaSince = "since"
 
 // slugRequest is ApiGetDatasetRequest, and with the paging fields ApiListDatasetFilesRequest.
 type slugRequest struct {
@@ -220,8 +254,20 @@ func (s *Source) searchJob(dataset, term string) crawler.Job {
 }
 
 func (s *Source) searchPage(dataset, term string, page int) crawler.Job {
-	j := s.rpcJob(KindSearch, MethodList, dataset, listRequest{Search: term, Page: page},
-		map[string]string{webapi.MetaScope: Name + ":search:" + term, "term": term})
+	return s.searchPageSince(dataset, term, page, "")
+}
+
+// searchPageSince is a search page; with since, sorted by last update and marked as listing only
+// what changed since then.
+func (s *Source) searchPageSince(dataset, term string, page int, since string) crawler.Job {
+	req := listRequest{Search: term, Page: page}
+	meta := map[string]string{webapi.MetaScope: Name + ":search:" + term, "term": term}
+	if since != "" {
+		req.SortBy = SortUpdated
+		meta[metaSince] = since
+		meta = webapi.MarkPartial(meta, true)
+	}
+	j := s.rpcJob(KindSearch, MethodList, dataset, req, meta)
 	j.Page = page - 1
 	return j
 }

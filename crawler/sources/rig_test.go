@@ -20,6 +20,7 @@ type fetcherRig struct {
 	fetcher *crawler.HTTPFetcher
 	ctx     context.Context
 	planted []demoworld.Planted
+	world   *demoworld.World
 }
 
 func newFetcherRig(t *testing.T) *fetcherRig {
@@ -54,5 +55,5 @@ func newFetcherRig(t *testing.T) *fetcherRig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fetcherRig{reg: reg, watch: watch, fetcher: f, ctx: ctx, planted: planted}
+	return &fetcherRig{reg: reg, watch: watch, fetcher: f, ctx: ctx, planted: planted, world: world}
 }

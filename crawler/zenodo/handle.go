@@ -69,9 +69,15 @@ func (s *Source) handleSearch(job crawler.Job, resp *crawler.Response, res *craw
 	}
 	partial := webapi.Partial(job.Meta, cut)
 	var ids []string
+	since := job.Meta[metaSince]
 	for _, r := range recs {
 		id, _ := r.RecordID()
 		ids = append(ids, "zenodo:"+id)
+		if since != "" && updatedBefore(r.Updated, since) {
+			// Unchanged since the last run: the hit is the record (PlanIncremental).
+			res.Artifacts = append(res.Artifacts, s.Artifact(r))
+			continue
+		}
 		j := s.RecordJob(job.Dataset, id)
 		j.RunID = job.RunID
 		res.Next = append(res.Next, j)
@@ -111,4 +117,12 @@ func nextPage(u string, total int) string {
 	q.Set("page", strconv.Itoa(page+1))
 	p.RawQuery = q.Encode()
 	return p.String()
+}
+
+// updatedBefore reports whether a record's updated time (RFC 3339) is before since; an
+// unreadable time counts as changed (the record is fetched).
+func updatedBefore(updated, since string) bool {
+	t, err := time.Parse(time.RFC3339Nano, updated)
+	s, err2 := time.Parse(time.RFC3339Nano, since)
+	return err == nil && err2 == nil && t.Before(s)
 }

@@ -26,6 +26,7 @@ type File struct {
 type Record struct {
 	ID       json.RawMessage `json:"id"` // a number (records) or a string (communities, drafts)
 	Created  string          `json:"created"`
+	Updated  string          `json:"updated"` // when the record last changed (RFC 3339)
 	Title    string          `json:"title"`
 	DOI      string          `json:"doi"`
 	Metadata struct {

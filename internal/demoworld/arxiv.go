@@ -82,6 +82,17 @@ func (h *arxivHandler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 			}
 		}
 		sort.SliceStable(hits, func(i, j int) bool { return hits[i].Published > hits[j].Published })
+		if q.Get("sortBy") == "lastUpdatedDate" {
+			// Newest update first (World.ChangedAt: what the epoch added changed when it began).
+			asc := q.Get("sortOrder") == "ascending"
+			sort.SliceStable(hits, func(i, j int) bool {
+				a, b := h.w.ChangedAt(hits[i], arxivClock), h.w.ChangedAt(hits[j], arxivClock)
+				if asc {
+					return a.Before(b)
+				}
+				return a.After(b)
+			})
+		}
 	default:
 		h.errorFeed(rw, r, "empty_query", "either search_query or id_list must be given")
 		return
@@ -89,6 +100,9 @@ func (h *arxivHandler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	lo, hi := pwPage(len(hits), start, max)
 	h.feed(rw, r, len(hits), start, max, hits[lo:hi])
 }
+
+// arxivClock is the time of day entries render with their dates.
+const arxivClock = "09:00:00"
 
 func arxivFieldHas(p Planted, field, phrase string) bool {
 	switch field {
@@ -156,8 +170,9 @@ func (h *arxivHandler) feed(rw http.ResponseWriter, r *http.Request, total, star
 	f.PerPage, f.Total, f.Start = per, total, start
 	for _, p := range ps {
 		id := strings.TrimPrefix(p.ID, "arxiv:")
-		ts := p.Published + "T09:00:00Z"
-		e := arxivEntry{ID: "http://arxiv.org/abs/" + id + "v1", Title: p.Title, Updated: ts, Summary: p.Text, Published: ts,
+		ts := p.Published + "T" + arxivClock + "Z"
+		up := h.w.ChangedAt(p, arxivClock).UTC().Format(time.RFC3339) // ts, but for what the epoch added
+		e := arxivEntry{ID: "http://arxiv.org/abs/" + id + "v1", Title: p.Title, Updated: up, Summary: p.Text, Published: ts,
 			Links: []arxivLink{{Href: "https://arxiv.org/abs/" + id + "v1", Rel: "alternate", Type: "text/html"},
 				{Href: "https://arxiv.org/pdf/" + id + "v1", Rel: "related", Type: "application/pdf", Title: "pdf"}},
 			Comment: pwString(p, "comment")}

@@ -35,6 +35,7 @@ func (h *kaggleHandler) rpc(rw http.ResponseWriter, r *http.Request, method stri
 	var body struct {
 		Search      string `json:"search"`
 		Page        int    `json:"page"`
+		SortBy      string `json:"sortBy"`
 		OwnerSlug   string `json:"ownerSlug"`
 		DatasetSlug string `json:"datasetSlug"`
 	}
@@ -46,7 +47,7 @@ func (h *kaggleHandler) rpc(rw http.ResponseWriter, r *http.Request, method stri
 	r2.Method = http.MethodGet
 	switch method {
 	case "ListDatasets":
-		serveJSONCached(rw, r, map[string]any{"datasets": h.items(r, body.Search, max(body.Page, 1)), "nextPageToken": ""})
+		serveJSONCached(rw, r, map[string]any{"datasets": h.itemsSorted(r, body.Search, max(body.Page, 1), body.SortBy), "nextPageToken": ""})
 		return
 	case "GetDataset":
 		r2.URL.Path = "/api/v1/datasets/view/" + body.OwnerSlug + "/" + body.DatasetSlug
@@ -125,6 +126,16 @@ func (h *kaggleHandler) list(rw http.ResponseWriter, r *http.Request) {
 
 // items is one page (20 a page, from 1) of the planted datasets whose text contains search.
 func (h *kaggleHandler) items(r *http.Request, search string, page int) []map[string]any {
+	return h.itemsSorted(r, search, page, "")
+}
+
+// kaggleClock is the time of day lastUpdated renders with the published date.
+const kaggleClock = "08:00:00"
+
+// itemsSorted is items in the order sortBy asks: DATASET_SORT_BY_UPDATED (kagglesdk's
+// DatasetSortBy) lists the most recently updated first (World.ChangedAt); anything else keeps
+// the id order the demo world always answered.
+func (h *kaggleHandler) itemsSorted(r *http.Request, search string, page int, sortBy string) []map[string]any {
 	search = strings.ToLower(strings.TrimSpace(search))
 	var hits []Planted
 	for _, d := range h.w.Planted(kaggleSource) {
@@ -134,12 +145,19 @@ func (h *kaggleHandler) items(r *http.Request, search string, page int) []map[st
 		}
 	}
 	sort.Slice(hits, func(i, j int) bool { return hits[i].ID < hits[j].ID })
+	if sortBy == "DATASET_SORT_BY_UPDATED" {
+		sort.SliceStable(hits, func(i, j int) bool {
+			return h.w.ChangedAt(hits[i], kaggleClock).After(h.w.ChangedAt(hits[j], kaggleClock))
+		})
+	}
 	const per = 20
 	start := min((page-1)*per, len(hits))
 	end := min(start+per, len(hits))
 	items := []map[string]any{}
 	for _, d := range hits[start:end] {
-		items = append(items, kaggleDataset(r, d, false))
+		o := kaggleDataset(r, d, false)
+		o["lastUpdated"] = h.w.ChangedAt(d, kaggleClock).UTC().Format("2006-01-02T15:04:05.000Z") // the published date, but for what the epoch added
+		items = append(items, o)
 	}
 	return items
 }

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Zenodo's InvenioRDM API, as recorded in fixtures/real/zenodo: GET /api/records?q=&size=&page=&sort=
@@ -70,9 +71,13 @@ func (h *zenodoHandler) search(rw http.ResponseWriter, r *http.Request) {
 	if page <= 0 {
 		page = 1
 	}
-	query := parseGHQuery(q.Get("q")) // quoted phrases joined by OR, the same shape as GitHub's
+	qs, updated, filtered := zenodoUpdatedFilter(q.Get("q"))
+	query := parseGHQuery(qs) // quoted phrases joined by OR, the same shape as GitHub's
 	var hits []Planted
 	for _, p := range h.w.Planted(zenodoSource) {
+		if filtered && h.w.ChangedAt(p, zenodoClock).Before(updated) {
+			continue // updated:[from TO *]: records updated before from are not listed
+		}
 		var files []string
 		for _, f := range p.Files {
 			files = append(files, f.Path)
@@ -116,6 +121,29 @@ func (h *zenodoHandler) search(rw http.ResponseWriter, r *http.Request) {
 	}
 	serveJSONCached(rw, r, map[string]any{"hits": map[string]any{"hits": items, "total": len(hits)},
 		"aggregations": map[string]any{}, "links": links})
+}
+
+// zenodoClock is the time of day zenodoRecord renders with the published date.
+const zenodoClock = "12:14:31"
+
+// zenodoUpdatedRE is the date range the scanner's filtered listings add to a query (Zenodo's
+// Elasticsearch query string: `(<phrases>) AND updated:[YYYY-MM-DD TO *]`).
+var zenodoUpdatedRE = regexp.MustCompile(`^\((.*)\)\s+AND\s+updated:\[(\S+)\s+TO\s+\*\]\s*$`)
+
+// zenodoUpdatedFilter splits a query into its phrases and its updated:[from TO *] bound (ok false:
+// no such bound, the query is all phrases). A record is listed when it changed (World.ChangedAt)
+// on or after from.
+func zenodoUpdatedFilter(q string) (phrases string, from time.Time, ok bool) {
+	m := zenodoUpdatedRE.FindStringSubmatch(strings.TrimSpace(q))
+	if m == nil {
+		return q, time.Time{}, false
+	}
+	for _, layout := range []string{"2006-01-02", time.RFC3339, "2006-01-02T15:04:05"} {
+		if t, err := time.Parse(layout, m[2]); err == nil {
+			return m[1], t, true
+		}
+	}
+	return q, time.Time{}, false
 }
 
 func zenodoRecord(r *http.Request, p Planted) map[string]any {
