@@ -90,12 +90,9 @@ func (l *localBoard) State(_ context.Context, runID string) (string, error) {
 }
 
 func (l *localBoard) MarkDrained(ctx context.Context, runID string) (bool, error) {
-	st, err := l.fr.Stats(ctx, runID)
-	if err != nil {
+	d, err := isDrained(ctx, l.fr, runID)
+	if err != nil || !d {
 		return false, err
-	}
-	if !st.Drained() {
-		return false, nil
 	}
 	l.set(runID, RunDrained)
 	return true, nil

@@ -187,11 +187,11 @@ func (c *Coordinator) WaitDrained(ctx context.Context, runID string) error {
 		poll = 500 * time.Millisecond
 	}
 	for {
-		st, err := c.Frontier.Stats(ctx, runID)
+		d, err := isDrained(ctx, c.Frontier, runID)
 		if err != nil {
 			return fmt.Errorf("frontier stats: %w", err)
 		}
-		if st.Drained() {
+		if d {
 			return nil
 		}
 		if err := sleep(ctx, poll); err != nil {

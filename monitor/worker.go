@@ -228,9 +228,10 @@ func (w *Worker) runFeed(ctx context.Context, log *slog.Logger, st crawler.Settl
 // due or another worker finishes one (woken).
 func (w *Worker) idleWait(ctx context.Context, runID string, idle *time.Duration, woken <-chan struct{}) (done bool, err error) {
 	if w.ExitWhenDrained {
-		st, err := w.Frontier.Stats(ctx, runID)
-		if err == nil && st.Drained() {
-			w.Observer.queueFinal(runID, st)
+		if d, err := isDrained(ctx, w.Frontier, runID); err == nil && d {
+			if st, err := w.Frontier.Stats(ctx, runID); err == nil {
+				w.Observer.queueFinal(runID, st)
+			}
 			return true, nil
 		}
 	}
@@ -250,6 +251,26 @@ func (w *Worker) idleWait(ctx context.Context, runID string, idle *time.Duration
 		*idle *= 2
 	}
 	return false, nil
+}
+
+// drainer is a frontier that tells whether a run is drained without counting its jobs (the
+// embedded frontier).
+type drainer interface {
+	Drained(ctx context.Context, runID string) (bool, error)
+}
+
+// isDrained reports whether nothing of runID is pending or in flight: through the frontier's
+// Drained when it has one (looking through a gate), else from its Stats.
+func isDrained(ctx context.Context, fr crawler.Frontier, runID string) (bool, error) {
+	inner := fr
+	if g, ok := fr.(*gate); ok {
+		inner = g.Frontier
+	}
+	if d, ok := inner.(drainer); ok {
+		return d.Drained(ctx, runID)
+	}
+	st, err := fr.Stats(ctx, runID)
+	return err == nil && st.Drained(), err
 }
 
 func sleepOrWake(ctx context.Context, d time.Duration, woken <-chan struct{}) error {

@@ -70,7 +70,7 @@ type Frontier struct {
 // ~20% of the pipeline's CPU (bench/results/crawl.md). Inside a transaction they are used through
 // tx.StmtContext, which reuses the statement already prepared on the (single) connection.
 type stmts struct {
-	seq, insert, claimDead, claimExpired, claimPending, claimPendingSkip, lease, leaseNext, leaseNextSkip, ack, ackMany *sql.Stmt
+	seq, insert, claimDead, claimExpired, claimPending, claimPendingSkip, lease, leaseNext, leaseNextSkip, ack, ackMany, drained *sql.Stmt
 }
 
 const (
@@ -100,6 +100,10 @@ const (
 	// sqlAckMany is sqlAck for a JSON array of ids (one statement for a Settle's acks).
 	sqlAckMany = `UPDATE jobs SET state = ?, lease_token = '', reason = '', updated = ?
 		WHERE run_id = ? AND id IN (SELECT value FROM json_each(?)) AND state != ?`
+	// sqlDrained: is any job of the run pending or leased? Two index seeks (jobs_ready), where
+	// Stats counts every job of the run.
+	sqlDrained = `SELECT NOT EXISTS (SELECT 1 FROM jobs WHERE run_id = ? AND state = ?)
+		AND NOT EXISTS (SELECT 1 FROM jobs WHERE run_id = ? AND state = ?)`
 )
 
 func (f *Frontier) prepare() error {
@@ -110,7 +114,7 @@ func (f *Frontier) prepare() error {
 		{&f.st.seq, sqlSeq}, {&f.st.insert, sqlInsert}, {&f.st.claimDead, sqlClaimDead},
 		{&f.st.claimExpired, sqlClaimExpired}, {&f.st.claimPending, sqlClaimPending}, {&f.st.claimPendingSkip, sqlClaimPendingSkip},
 		{&f.st.lease, sqlLease}, {&f.st.leaseNext, sqlLeaseNext}, {&f.st.leaseNextSkip, sqlLeaseNextSkip}, {&f.st.ack, sqlAck},
-		{&f.st.ackMany, sqlAckMany},
+		{&f.st.ackMany, sqlAckMany}, {&f.st.drained, sqlDrained},
 	} {
 		st, err := f.db.Prepare(p.sql)
 		if err != nil {
@@ -633,6 +637,16 @@ func (f *Frontier) Stats(ctx context.Context, runID string) (crawler.FrontierSta
 		}
 	}
 	return s, rows.Err()
+}
+
+// Drained reports whether nothing of the run is pending or in flight: Stats(…).Drained() without
+// counting the run's jobs (an idle worker asks on every wait; a count per ask grew with the run).
+func (f *Frontier) Drained(ctx context.Context, runID string) (bool, error) {
+	var d bool
+	if err := f.st.drained.QueryRowContext(ctx, runID, statePending, runID, stateLeased).Scan(&d); err != nil {
+		return false, fmt.Errorf("frontier drained: %w", err)
+	}
+	return d, nil
 }
 
 // DeadLetter is a job that gave up.

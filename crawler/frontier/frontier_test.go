@@ -149,3 +149,70 @@ func TestBuryAndStatsBySource(t *testing.T) {
 		t.Fatalf("after Forget: %+v, want the dead letters kept", s)
 	}
 }
+
+// Drained agrees with Stats(…).Drained() through a run's life: pending, leased, retried (pending
+// again), buried and acked jobs, and another run's jobs that must not count.
+func TestDrainedAgreesWithStats(t *testing.T) {
+	ctx := context.Background()
+	f, err := Open(filepath.Join(t.TempDir(), "frontier.db"), Options{Lease: time.Hour, MaxAttempts: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	check := func(step string, want bool) {
+		t.Helper()
+		d, err := f.Drained(ctx, "r")
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := f.Stats(ctx, "r")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d != want || st.Drained() != want {
+			t.Fatalf("%s: Drained = %v, Stats %+v (Drained %v); want %v", step, d, st, st.Drained(), want)
+		}
+	}
+	check("empty run", true)
+	if _, err := f.Enqueue(ctx, crawler.Job{ID: "other", RunID: "r2", Source: "s", URL: "https://example.org/o"}); err != nil {
+		t.Fatal(err)
+	}
+	check("another run's job", true)
+	if _, err := f.Enqueue(ctx, crawler.Job{ID: "a", RunID: "r", Source: "s", URL: "https://example.org/a"},
+		crawler.Job{ID: "b", RunID: "r", Source: "s", URL: "https://example.org/b"}); err != nil {
+		t.Fatal(err)
+	}
+	check("pending", false)
+	ls, err := f.Claim(ctx, "r", "w", 2)
+	if err != nil || len(ls) != 2 {
+		t.Fatalf("Claim = %d, %v", len(ls), err)
+	}
+	check("both leased", false)
+	if err := f.Retry(ctx, ls[0], time.Now().Add(time.Hour), "later"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Ack(ctx, ls[1]); err != nil {
+		t.Fatal(err)
+	}
+	check("one pending later, one done", false)
+	again, err := f.Claim(ctx, "r", "w", 1)
+	if err != nil || len(again) != 0 {
+		t.Fatalf("Claim of a job due later = %d, %v", len(again), err)
+	}
+	// Bury needs a lease: take the job back out of its wait.
+	if err := f.Release(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.db.Exec(`UPDATE jobs SET not_before = 0 WHERE id = 'a'`); err != nil {
+		t.Fatal(err)
+	}
+	again, err = f.Claim(ctx, "r", "w", 1)
+	if err != nil || len(again) != 1 {
+		t.Fatalf("Claim = %d, %v", len(again), err)
+	}
+	check("leased again", false)
+	if err := f.Bury(ctx, again[0], "gave up"); err != nil {
+		t.Fatal(err)
+	}
+	check("one done, one dead", true)
+}
