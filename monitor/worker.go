@@ -370,7 +370,7 @@ func (w *Worker) handle(ctx context.Context, l crawler.Lease, pending *[]crawler
 	w.defaults()
 	job := l.Job
 	runID := job.RunID
-	log := w.Log.With("run_id", runID, "job_id", job.ID, "source", job.Source, "kind", job.Kind, "attempt", job.Attempt)
+	log := withLazy(w.Log, "run_id", runID, "job_id", job.ID, "source", job.Source, "kind", job.Kind, "attempt", job.Attempt)
 	if w.Stats.Fatal() != nil {
 		return // the process stops (a full backend): the job stays leased for the resumed run
 	}
