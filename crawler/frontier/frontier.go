@@ -748,11 +748,36 @@ func (f *Frontier) StatsBySource(ctx context.Context, runID string) (map[string]
 
 // Forget deletes a finished run's done jobs (its dead letters stay, for inspection), so the file
 // does not grow with every run.
+//
+// When the file holds nothing else (the usual case: one run at a time, no dead letters) the
+// table is emptied with one unconditional DELETE, which SQLite does without visiting the rows
+// (its truncate optimisation): deleting row by row, with their index entries, was ~1% of a small
+// scan's wall time, at its very end.
 func (f *Frontier) Forget(ctx context.Context, runID string) (int64, error) {
-	res, err := f.db.ExecContext(ctx, `DELETE FROM jobs WHERE run_id = ? AND state = ?`, runID, stateDone)
+	var n int64
+	err := f.group.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		var onlyDone bool
+		// Index seeks only: other runs' rows on either side of runID in the primary key, this
+		// run's rows in a state other than done in jobs_ready.
+		if err := tx.QueryRowContext(ctx, `SELECT NOT EXISTS (SELECT 1 FROM jobs WHERE run_id < ?1)
+			AND NOT EXISTS (SELECT 1 FROM jobs WHERE run_id > ?1)
+			AND NOT EXISTS (SELECT 1 FROM jobs WHERE run_id = ?1 AND state IN (?2, ?3, ?4))`,
+			runID, statePending, stateLeased, stateDead).Scan(&onlyDone); err != nil {
+			return err
+		}
+		q, args := `DELETE FROM jobs WHERE run_id = ? AND state = ?`, []any{runID, stateDone}
+		if onlyDone {
+			q, args = `DELETE FROM jobs`, nil
+		}
+		res, err := tx.ExecContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		n, _ = res.RowsAffected()
+		return nil
+	})
 	if err != nil {
 		return 0, fmt.Errorf("frontier forget %s: %w", runID, err)
 	}
-	n, _ := res.RowsAffected()
 	return n, nil
 }
