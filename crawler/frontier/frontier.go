@@ -347,11 +347,7 @@ func encodeJobs(jobs []crawler.Job) ([]jobRow, error) {
 		if j.ID == "" || j.RunID == "" {
 			return nil, fmt.Errorf("frontier enqueue: job %d (%s %s): id and run id are required", i, j.Source, j.URL)
 		}
-		b, err := json.Marshal(j)
-		if err != nil {
-			return nil, fmt.Errorf("frontier enqueue %s: %w", j.ID, err)
-		}
-		rows[i] = jobRow{job: j, doc: b}
+		rows[i] = jobRow{job: j, doc: encodeJob(j)}
 		if !j.NotBefore.IsZero() {
 			rows[i].nb = j.NotBefore.UnixNano()
 		}
@@ -472,8 +468,8 @@ func (f *Frontier) claimTx(ctx context.Context, tx *sql.Tx, runID, worker string
 		lease = tx.StmtContext(ctx, f.st.lease)
 	}
 	for _, r := range picked {
-		var j crawler.Job
-		if err := json.Unmarshal(r.job, &j); err != nil {
+		j, err := decodeJob(r.job)
+		if err != nil {
 			return nil, fmt.Errorf("%s: stored job: %w", r.id, err)
 		}
 		tok := token()
@@ -517,8 +513,8 @@ func (f *Frontier) leaseNextTx(ctx context.Context, tx *sql.Tx, now time.Time, r
 		if err := rows.Scan(&id, &doc, &attempts, &seq); err != nil {
 			return nil, err
 		}
-		var j crawler.Job
-		if err := json.Unmarshal(doc, &j); err != nil {
+		j, err := decodeJob(doc)
+		if err != nil {
 			return nil, fmt.Errorf("%s: stored job: %w", id, err)
 		}
 		j.Attempt = attempts // counted by the UPDATE
@@ -670,9 +666,11 @@ func (f *Frontier) DeadLetters(ctx context.Context, runID string) ([]DeadLetter,
 		if err := rows.Scan(&b, &d.Attempts, &d.Reason); err != nil {
 			return nil, fmt.Errorf("frontier dead letters: %w", err)
 		}
-		if err := json.Unmarshal(b, &d.Job); err != nil {
+		j, err := decodeJob(b)
+		if err != nil {
 			return nil, fmt.Errorf("frontier dead letters: %w", err)
 		}
+		d.Job = j
 		out = append(out, d)
 	}
 	return out, rows.Err()
