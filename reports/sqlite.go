@@ -229,13 +229,13 @@ func (s *SQLiteStore) migrate(ctx context.Context) error {
 	})
 }
 
-// write runs fn in one immediate transaction, serialised with the store's other writes.
+// write runs fn in a write transaction shared with the concurrent writers' work (the group
+// commit), after every write deferred before the call (finishing a run, say, comes after them):
+// a failure report, a gone mark or a stats flush no longer costs a commit of its own, nor a
+// second one for the deferred writes it waited for. fn must be re-runnable and touch only tx
+// (see groupcommit.Committer.Do): if another writer's work fails, each is run again alone.
 func (s *SQLiteStore) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	// Deferred writes first: every other write (finishing a run, say) comes after them.
-	if err := s.group.Sync(context.WithoutCancel(ctx)); err != nil {
-		return err
-	}
-	return s.writeTx(ctx, fn)
+	return s.group.Do(ctx, func(_ context.Context, tx *sql.Tx) error { return fn(tx) })
 }
 
 // writeTx runs fn in a write transaction (the group's transactions, and write's).
