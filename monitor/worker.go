@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -462,11 +463,34 @@ func (w *Worker) apply(ctx context.Context, log *slog.Logger, job crawler.Job, r
 	// flush records what is batched. Lineage needs order: a model whose base model is earlier in
 	// the same result must be matched after that base model is recorded, so the batch is flushed
 	// before matching any artifact that names base models.
+	//
+	// In a feed (ctx marked reports.DeferUntilSync), a store that can hold records back until its
+	// Sync (reports.SQLiteStore.RecordBatchLater) gets them without the worker waiting for the
+	// commit: the feed syncs the store before it acks the job, and the store's lineage reads
+	// commit held-back records first. The new sightings are counted when the write is in.
+	later, _ := w.Recorder.(laterRecorder)
+	if later != nil && !reports.DeferringUntilSync(ctx) {
+		later = nil
+	}
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
 		}
 		defer func() { batch = batch[:0] }()
+		if later != nil {
+			src := job.Source
+			err := later.RecordBatchLater(ctx, job.RunID, seen, slices.Clone(batch), func(rrs []reports.RecordResult) {
+				n := 0
+				for _, rr := range rrs {
+					n += rr.NewSightings
+				}
+				w.Stats.sightings(src, n)
+			})
+			if err != nil {
+				return fmt.Errorf("record %d artifacts: %w", len(batch), err)
+			}
+			return nil
+		}
 		rrs, err := w.Recorder.RecordBatch(ctx, job.RunID, seen, batch)
 		if err != nil {
 			return fmt.Errorf("record %d artifacts: %w", len(batch), err)
@@ -528,6 +552,12 @@ func (w *Worker) apply(ctx context.Context, log *slog.Logger, job crawler.Job, r
 	}
 	w.Stats.sightings(job.Source, newSightings)
 	return next, nil
+}
+
+// laterRecorder is a recorder that can hold a batch of records back until its Sync (the
+// embedded store).
+type laterRecorder interface {
+	RecordBatchLater(ctx context.Context, runID string, seenAt time.Time, obs []reports.Observation, done func([]reports.RecordResult)) error
 }
 
 func (w *Worker) fail(ctx context.Context, log *slog.Logger, l crawler.Lease, err error, permanent bool) {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // pure-Go SQLite driver, registered as "sqlite"
@@ -40,6 +41,9 @@ type SQLiteStore struct {
 	runsSeen sync.Map // run id -> true
 	scopesMu sync.Mutex
 	scopes   map[string]bool // scopes with a listing; nil until read
+	// later counts RecordBatchLater writes not yet committed (or failed): lineage reads commit
+	// them first.
+	later atomic.Int64
 }
 
 var _ Store = (*SQLiteStore)(nil)

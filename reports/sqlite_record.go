@@ -162,6 +162,48 @@ type Observation struct {
 // see bench/results/reports.md). Either all are recorded or, on error, none. Concurrent calls (and
 // RecordListing calls) share transactions (group commit); each returns once its own is committed.
 func (s *SQLiteStore) RecordBatch(ctx context.Context, runID string, seenAt time.Time, obs []Observation) ([]RecordResult, error) {
+	write, out, err := s.recordBatchTx(ctx, runID, seenAt, obs)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.group.Do(ctx, write); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// RecordBatchLater is RecordBatch for a caller that syncs the store before anything depends on
+// what it recorded (ctx marked with DeferUntilSync; the run loop syncs before it acks): it
+// returns at once and the write goes with the next store transaction — the worker does not wait
+// for a commit, and the run loop's Sync, behind the workers, commits several jobs' records at
+// once. done gets the results once they are committed; a write that fails is not done's to hear
+// of but the next Sync's (its error), and the caller hands those jobs back. Lineage reads
+// (TaintOf) commit such writes first, so a model recorded this way is seen as it was before.
+func (s *SQLiteStore) RecordBatchLater(ctx context.Context, runID string, seenAt time.Time, obs []Observation, done func([]RecordResult)) error {
+	write, out, err := s.recordBatchTx(ctx, runID, seenAt, obs)
+	if err != nil {
+		return err
+	}
+	s.later.Add(1)
+	s.group.Defer(ctx, write, func(err error) {
+		s.later.Add(-1)
+		if err != nil {
+			s.deferDone(err)
+			return
+		}
+		if done != nil {
+			done(out)
+		}
+	})
+	return nil
+}
+
+// DeferringUntilSync reports whether ctx is marked with DeferUntilSync.
+func DeferringUntilSync(ctx context.Context) bool { return deferred(ctx) }
+
+// recordBatchTx checks and encodes obs outside any transaction and returns the transaction work
+// that records them (re-runnable: it fills out afresh) and the results it fills.
+func (s *SQLiteStore) recordBatchTx(ctx context.Context, runID string, seenAt time.Time, obs []Observation) (func(context.Context, *sql.Tx) error, []RecordResult, error) {
 	if seenAt.IsZero() {
 		seenAt = time.Now().UTC()
 	}
@@ -175,15 +217,15 @@ func (s *SQLiteStore) RecordBatch(ctx context.Context, runID string, seenAt time
 	for i, o := range obs {
 		a := o.Artifact
 		if strings.TrimSpace(a.ID) == "" {
-			return nil, errors.New("record: artifact without id")
+			return nil, nil, errors.New("record: artifact without id")
 		}
 		fs, err := dedupeFindings(a.ID, o.Findings)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		doc, err := json.Marshal(a)
 		if err != nil {
-			return nil, fmt.Errorf("record %s: %w", a.ID, err)
+			return nil, nil, fmt.Errorf("record %s: %w", a.ID, err)
 		}
 		ps[i] = prepared{a: a, fs: fs, doc: doc}
 		if a.Kind == artifact.KindModel {
@@ -194,9 +236,9 @@ func (s *SQLiteStore) RecordBatch(ctx context.Context, runID string, seenAt time
 	out := make([]RecordResult, len(obs))
 	st, err := s.recordStmts(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("record: %w", err)
+		return nil, nil, fmt.Errorf("record: %w", err)
 	}
-	err = s.group.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	return func(ctx context.Context, tx *sql.Tx) error {
 		if err := runExistsStmt(ctx, tx, st, runID); err != nil {
 			return fmt.Errorf("record: %w", err)
 		}
@@ -208,11 +250,7 @@ func (s *SQLiteStore) RecordBatch(ctx context.Context, runID string, seenAt time
 			out[i] = r
 		}
 		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	}, out, nil
 }
 
 func recordTx(ctx context.Context, tx *sql.Tx, st *recordStmts, runID string, at int64, a artifact.Artifact, fs []extract.Finding, doc []byte, mk string) (RecordResult, error) {
