@@ -59,3 +59,24 @@ func TestRecordBatchLaterIsCommittedBySyncAndSeenByLineage(t *testing.T) {
 		t.Fatalf("%d held-back writes still counted", s.later.Load())
 	}
 }
+
+// Once a committed record saw its run, later records and listings of that run do not look the
+// run up again; a run never seen is still checked (and refused when it does not exist).
+func TestRecordsOfAKnownRunSkipTheRunLookup(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	begin(t, s, "r1", t0)
+	mustRecord(t, s, "r1", t0, model("org/a"), finding(model("org/a"), "laion-5b", extract.TrainedOn))
+	st, err := s.recordStmts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.runExists.Close() // any lookup from now on fails
+	mustRecord(t, s, "r1", t0, model("org/b"), finding(model("org/b"), "laion-5b", extract.TrainedOn))
+	if _, err := s.RecordListing(ctx, "r1", "scope", []string{"huggingface:model:org/b"}, t0, 1); err != nil {
+		t.Fatalf("listing of a known run: %v", err)
+	}
+	if _, err := s.Record(ctx, "r2", t0, model("org/c"), nil); err == nil {
+		t.Fatal("a record into a run never seen was not checked")
+	}
+}

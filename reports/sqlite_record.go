@@ -131,6 +131,24 @@ const (
 			WHERE m.scope=? AND ?-m.last_ord >= ? AND a.gone=0 AND a.kind<>'paper' ORDER BY m.artifact_id`
 )
 
+// runKnown checks that runID exists, inside a record transaction: from memory when a committed
+// transaction (or a read) already saw it — runs are never deleted, and a statement per record
+// and listing was ~2% of a crawl's CPU — else through the prepared statement.
+func (s *SQLiteStore) runKnown(ctx context.Context, tx *sql.Tx, st *recordStmts, runID string) error {
+	if _, ok := s.runsSeen.Load(runID); ok {
+		return nil
+	}
+	return runExistsStmt(ctx, tx, st, runID)
+}
+
+// sawRun notes that a committed transaction found runID (after the commit: a run written in a
+// transaction that rolled back is not known).
+func (s *SQLiteStore) sawRun(runID string, err error) {
+	if err == nil {
+		s.runsSeen.Store(runID, true)
+	}
+}
+
 // runExistsStmt is runExists through the prepared statement.
 func runExistsStmt(ctx context.Context, tx *sql.Tx, st *recordStmts, runID string) error {
 	var one int
@@ -169,6 +187,7 @@ func (s *SQLiteStore) RecordBatch(ctx context.Context, runID string, seenAt time
 	if err := s.group.Do(ctx, write); err != nil {
 		return nil, err
 	}
+	s.sawRun(runID, nil)
 	return out, nil
 }
 
@@ -187,6 +206,7 @@ func (s *SQLiteStore) RecordBatchLater(ctx context.Context, runID string, seenAt
 	s.later.Add(1)
 	s.group.Defer(ctx, write, func(err error) {
 		s.later.Add(-1)
+		s.sawRun(runID, err)
 		if err != nil {
 			s.deferDone(err)
 			return
@@ -239,7 +259,7 @@ func (s *SQLiteStore) recordBatchTx(ctx context.Context, runID string, seenAt ti
 		return nil, nil, fmt.Errorf("record: %w", err)
 	}
 	return func(ctx context.Context, tx *sql.Tx) error {
-		if err := runExistsStmt(ctx, tx, st, runID); err != nil {
+		if err := s.runKnown(ctx, tx, st, runID); err != nil {
 			return fmt.Errorf("record: %w", err)
 		}
 		for i, p := range ps {
@@ -454,7 +474,7 @@ func (s *SQLiteStore) RecordListing(ctx context.Context, runID, scope string, id
 			s.group.Defer(ctx, func(ctx context.Context, tx *sql.Tx) error {
 				_, err := s.recordListingTx(ctx, tx, st, runID, scope, ids, at, missAfter)
 				return err
-			}, s.deferDone)
+			}, func(err error) { s.sawRun(runID, err); s.deferDone(err) })
 			return nil, nil
 		}
 	}
@@ -464,6 +484,7 @@ func (s *SQLiteStore) RecordListing(ctx context.Context, runID, scope string, id
 		return err
 	})
 	if err == nil {
+		s.sawRun(runID, nil)
 		s.scopesMu.Lock()
 		if s.scopes != nil {
 			s.scopes[scope] = true
@@ -478,7 +499,7 @@ func (s *SQLiteStore) RecordListing(ctx context.Context, runID, scope string, id
 func (s *SQLiteStore) recordListingTx(ctx context.Context, tx *sql.Tx, st *recordStmts, runID, scope string, ids []string, at time.Time, missAfter int) ([]string, error) {
 	var gone []string
 	err := func() error {
-		if err := runExistsStmt(ctx, tx, st, runID); err != nil {
+		if err := s.runKnown(ctx, tx, st, runID); err != nil {
 			return fmt.Errorf("record listing %s: %w", scope, err)
 		}
 		// A new listing returns its ord; a listing of the scope already recorded in this run
