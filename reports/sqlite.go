@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // pure-Go SQLite driver, registered as "sqlite"
@@ -41,9 +40,11 @@ type SQLiteStore struct {
 	runsSeen sync.Map // run id -> true
 	scopesMu sync.Mutex
 	scopes   map[string]bool // scopes with a listing; nil until read
-	// later counts RecordBatchLater writes not yet committed (or failed): lineage reads commit
-	// them first.
-	later atomic.Int64
+	// laterKeys counts, per model key, the models in RecordBatchLater writes not yet committed
+	// (or failed): a lineage read of such a model commits them first; one of any other model
+	// need not (its answer depends only on its own key's rows).
+	laterMu   sync.Mutex
+	laterKeys map[string]int
 }
 
 var _ Store = (*SQLiteStore)(nil)

@@ -140,10 +140,10 @@ func (s *SQLiteStore) TaintOf(modelID string) []extract.Taint {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if s.later.Load() > 0 {
-		// Records held back for the next Sync (RecordBatchLater) go in first: a model recorded
-		// that way is seen here as if its record had returned after the commit. A failure
-		// stays the next Sync's to report.
+	if s.heldBack(key) {
+		// Records of this model held back for the next Sync (RecordBatchLater) go in first: it
+		// is seen here as if its record had returned after the commit. A failure stays the next
+		// Sync's to report. Other models' held-back records cannot change this answer.
 		_ = s.group.Sync(ctx)
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT a.id, s.dataset, s.via, s.chain FROM sightings s

@@ -203,9 +203,17 @@ func (s *SQLiteStore) RecordBatchLater(ctx context.Context, runID string, seenAt
 	if err != nil {
 		return err
 	}
-	s.later.Add(1)
+	var keys []string
+	for _, o := range obs {
+		if o.Artifact.Kind == artifact.KindModel {
+			if k := ModelKey(o.Artifact.ID); k != "" {
+				keys = append(keys, k)
+			}
+		}
+	}
+	s.holdKeys(keys, 1)
 	s.group.Defer(ctx, write, func(err error) {
-		s.later.Add(-1)
+		s.holdKeys(keys, -1)
 		s.sawRun(runID, err)
 		if err != nil {
 			s.deferDone(err)
@@ -216,6 +224,30 @@ func (s *SQLiteStore) RecordBatchLater(ctx context.Context, runID string, seenAt
 		}
 	})
 	return nil
+}
+
+// holdKeys counts the model keys of a held-back write in (+1) or out (-1).
+func (s *SQLiteStore) holdKeys(keys []string, d int) {
+	if len(keys) == 0 {
+		return
+	}
+	s.laterMu.Lock()
+	defer s.laterMu.Unlock()
+	if s.laterKeys == nil {
+		s.laterKeys = map[string]int{}
+	}
+	for _, k := range keys {
+		if s.laterKeys[k] += d; s.laterKeys[k] <= 0 {
+			delete(s.laterKeys, k)
+		}
+	}
+}
+
+// heldBack reports whether a held-back write records a model with key k.
+func (s *SQLiteStore) heldBack(k string) bool {
+	s.laterMu.Lock()
+	defer s.laterMu.Unlock()
+	return s.laterKeys[k] > 0
 }
 
 // DeferringUntilSync reports whether ctx is marked with DeferUntilSync.
