@@ -146,6 +146,9 @@ func (c *Coordinator) Begin(ctx context.Context) (runID string, resumed bool, er
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	// Every source's seed jobs go in with one Enqueue (one transaction in the embedded frontier
+	// instead of one per source), in the same order as before.
+	var seeds []crawler.Job
 	for _, name := range names {
 		jobs, err := c.plan(ctx, name)
 		if err != nil {
@@ -157,12 +160,14 @@ func (c *Coordinator) Begin(ctx context.Context) (runID string, resumed bool, er
 		for i := range jobs {
 			jobs[i] = normalizeJob(jobs[i], runID, name)
 		}
-		n, err := c.Frontier.Enqueue(ctx, jobs...)
-		if err != nil {
-			return runID, resumed, fmt.Errorf("enqueue seed jobs of %s: %w", name, err)
-		}
-		log.Debug("planned", "run_id", runID, "source", name, "jobs", len(jobs), "new", n)
+		seeds = append(seeds, jobs...)
+		log.Debug("planned", "run_id", runID, "source", name, "jobs", len(jobs))
 	}
+	n, err := c.Frontier.Enqueue(ctx, seeds...)
+	if err != nil {
+		return runID, resumed, fmt.Errorf("enqueue seed jobs: %w", err)
+	}
+	log.Debug("seed jobs enqueued", "run_id", runID, "jobs", len(seeds), "new", n)
 	return runID, resumed, nil
 }
 
@@ -187,11 +192,11 @@ func (c *Coordinator) WaitDrained(ctx context.Context, runID string) error {
 		poll = 500 * time.Millisecond
 	}
 	for {
-		st, err := c.Frontier.Stats(ctx, runID)
+		d, err := isDrained(ctx, c.Frontier, runID)
 		if err != nil {
 			return fmt.Errorf("frontier stats: %w", err)
 		}
-		if st.Drained() {
+		if d {
 			return nil
 		}
 		if err := sleep(ctx, poll); err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -228,9 +229,10 @@ func (w *Worker) runFeed(ctx context.Context, log *slog.Logger, st crawler.Settl
 // due or another worker finishes one (woken).
 func (w *Worker) idleWait(ctx context.Context, runID string, idle *time.Duration, woken <-chan struct{}) (done bool, err error) {
 	if w.ExitWhenDrained {
-		st, err := w.Frontier.Stats(ctx, runID)
-		if err == nil && st.Drained() {
-			w.Observer.queueFinal(runID, st)
+		if d, err := isDrained(ctx, w.Frontier, runID); err == nil && d {
+			if st, err := w.Frontier.Stats(ctx, runID); err == nil {
+				w.Observer.queueFinal(runID, st)
+			}
 			return true, nil
 		}
 	}
@@ -250,6 +252,26 @@ func (w *Worker) idleWait(ctx context.Context, runID string, idle *time.Duration
 		*idle *= 2
 	}
 	return false, nil
+}
+
+// drainer is a frontier that tells whether a run is drained without counting its jobs (the
+// embedded frontier).
+type drainer interface {
+	Drained(ctx context.Context, runID string) (bool, error)
+}
+
+// isDrained reports whether nothing of runID is pending or in flight: through the frontier's
+// Drained when it has one (looking through a gate), else from its Stats.
+func isDrained(ctx context.Context, fr crawler.Frontier, runID string) (bool, error) {
+	inner := fr
+	if g, ok := fr.(*gate); ok {
+		inner = g.Frontier
+	}
+	if d, ok := inner.(drainer); ok {
+		return d.Drained(ctx, runID)
+	}
+	st, err := fr.Stats(ctx, runID)
+	return err == nil && st.Drained(), err
 }
 
 func sleepOrWake(ctx context.Context, d time.Duration, woken <-chan struct{}) error {
@@ -349,7 +371,7 @@ func (w *Worker) handle(ctx context.Context, l crawler.Lease, pending *[]crawler
 	w.defaults()
 	job := l.Job
 	runID := job.RunID
-	log := w.Log.With("run_id", runID, "job_id", job.ID, "source", job.Source, "kind", job.Kind, "attempt", job.Attempt)
+	log := withLazy(w.Log, "run_id", runID, "job_id", job.ID, "source", job.Source, "kind", job.Kind, "attempt", job.Attempt)
 	if w.Stats.Fatal() != nil {
 		return // the process stops (a full backend): the job stays leased for the resumed run
 	}
@@ -441,11 +463,34 @@ func (w *Worker) apply(ctx context.Context, log *slog.Logger, job crawler.Job, r
 	// flush records what is batched. Lineage needs order: a model whose base model is earlier in
 	// the same result must be matched after that base model is recorded, so the batch is flushed
 	// before matching any artifact that names base models.
+	//
+	// In a feed (ctx marked reports.DeferUntilSync), a store that can hold records back until its
+	// Sync (reports.SQLiteStore.RecordBatchLater) gets them without the worker waiting for the
+	// commit: the feed syncs the store before it acks the job, and the store's lineage reads
+	// commit held-back records first. The new sightings are counted when the write is in.
+	later, _ := w.Recorder.(laterRecorder)
+	if later != nil && !reports.DeferringUntilSync(ctx) {
+		later = nil
+	}
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
 		}
 		defer func() { batch = batch[:0] }()
+		if later != nil {
+			src := job.Source
+			err := later.RecordBatchLater(ctx, job.RunID, seen, slices.Clone(batch), func(rrs []reports.RecordResult) {
+				n := 0
+				for _, rr := range rrs {
+					n += rr.NewSightings
+				}
+				w.Stats.sightings(src, n)
+			})
+			if err != nil {
+				return fmt.Errorf("record %d artifacts: %w", len(batch), err)
+			}
+			return nil
+		}
 		rrs, err := w.Recorder.RecordBatch(ctx, job.RunID, seen, batch)
 		if err != nil {
 			return fmt.Errorf("record %d artifacts: %w", len(batch), err)
@@ -507,6 +552,12 @@ func (w *Worker) apply(ctx context.Context, log *slog.Logger, job crawler.Job, r
 	}
 	w.Stats.sightings(job.Source, newSightings)
 	return next, nil
+}
+
+// laterRecorder is a recorder that can hold a batch of records back until its Sync (the
+// embedded store).
+type laterRecorder interface {
+	RecordBatchLater(ctx context.Context, runID string, seenAt time.Time, obs []reports.Observation, done func([]reports.RecordResult)) error
 }
 
 func (w *Worker) fail(ctx context.Context, log *slog.Logger, l crawler.Lease, err error, permanent bool) {

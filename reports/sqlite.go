@@ -40,6 +40,11 @@ type SQLiteStore struct {
 	runsSeen sync.Map // run id -> true
 	scopesMu sync.Mutex
 	scopes   map[string]bool // scopes with a listing; nil until read
+	// laterKeys counts, per model key, the models in RecordBatchLater writes not yet committed
+	// (or failed): a lineage read of such a model commits them first; one of any other model
+	// need not (its answer depends only on its own key's rows).
+	laterMu   sync.Mutex
+	laterKeys map[string]int
 }
 
 var _ Store = (*SQLiteStore)(nil)
@@ -229,13 +234,13 @@ func (s *SQLiteStore) migrate(ctx context.Context) error {
 	})
 }
 
-// write runs fn in one immediate transaction, serialised with the store's other writes.
+// write runs fn in a write transaction shared with the concurrent writers' work (the group
+// commit), after every write deferred before the call (finishing a run, say, comes after them):
+// a failure report, a gone mark or a stats flush no longer costs a commit of its own, nor a
+// second one for the deferred writes it waited for. fn must be re-runnable and touch only tx
+// (see groupcommit.Committer.Do): if another writer's work fails, each is run again alone.
 func (s *SQLiteStore) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	// Deferred writes first: every other write (finishing a run, say) comes after them.
-	if err := s.group.Sync(context.WithoutCancel(ctx)); err != nil {
-		return err
-	}
-	return s.writeTx(ctx, fn)
+	return s.group.Do(ctx, func(_ context.Context, tx *sql.Tx) error { return fn(tx) })
 }
 
 // writeTx runs fn in a write transaction (the group's transactions, and write's).

@@ -131,6 +131,24 @@ const (
 			WHERE m.scope=? AND ?-m.last_ord >= ? AND a.gone=0 AND a.kind<>'paper' ORDER BY m.artifact_id`
 )
 
+// runKnown checks that runID exists, inside a record transaction: from memory when a committed
+// transaction (or a read) already saw it — runs are never deleted, and a statement per record
+// and listing was ~2% of a crawl's CPU — else through the prepared statement.
+func (s *SQLiteStore) runKnown(ctx context.Context, tx *sql.Tx, st *recordStmts, runID string) error {
+	if _, ok := s.runsSeen.Load(runID); ok {
+		return nil
+	}
+	return runExistsStmt(ctx, tx, st, runID)
+}
+
+// sawRun notes that a committed transaction found runID (after the commit: a run written in a
+// transaction that rolled back is not known).
+func (s *SQLiteStore) sawRun(runID string, err error) {
+	if err == nil {
+		s.runsSeen.Store(runID, true)
+	}
+}
+
 // runExistsStmt is runExists through the prepared statement.
 func runExistsStmt(ctx context.Context, tx *sql.Tx, st *recordStmts, runID string) error {
 	var one int
@@ -162,6 +180,82 @@ type Observation struct {
 // see bench/results/reports.md). Either all are recorded or, on error, none. Concurrent calls (and
 // RecordListing calls) share transactions (group commit); each returns once its own is committed.
 func (s *SQLiteStore) RecordBatch(ctx context.Context, runID string, seenAt time.Time, obs []Observation) ([]RecordResult, error) {
+	write, out, err := s.recordBatchTx(ctx, runID, seenAt, obs)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.group.Do(ctx, write); err != nil {
+		return nil, err
+	}
+	s.sawRun(runID, nil)
+	return out, nil
+}
+
+// RecordBatchLater is RecordBatch for a caller that syncs the store before anything depends on
+// what it recorded (ctx marked with DeferUntilSync; the run loop syncs before it acks): it
+// returns at once and the write goes with the next store transaction — the worker does not wait
+// for a commit, and the run loop's Sync, behind the workers, commits several jobs' records at
+// once. done gets the results once they are committed; a write that fails is not done's to hear
+// of but the next Sync's (its error), and the caller hands those jobs back. Lineage reads
+// (TaintOf) commit such writes first, so a model recorded this way is seen as it was before.
+func (s *SQLiteStore) RecordBatchLater(ctx context.Context, runID string, seenAt time.Time, obs []Observation, done func([]RecordResult)) error {
+	write, out, err := s.recordBatchTx(ctx, runID, seenAt, obs)
+	if err != nil {
+		return err
+	}
+	var keys []string
+	for _, o := range obs {
+		if o.Artifact.Kind == artifact.KindModel {
+			if k := ModelKey(o.Artifact.ID); k != "" {
+				keys = append(keys, k)
+			}
+		}
+	}
+	s.holdKeys(keys, 1)
+	s.group.Defer(ctx, write, func(err error) {
+		s.holdKeys(keys, -1)
+		s.sawRun(runID, err)
+		if err != nil {
+			s.deferDone(err)
+			return
+		}
+		if done != nil {
+			done(out)
+		}
+	})
+	return nil
+}
+
+// holdKeys counts the model keys of a held-back write in (+1) or out (-1).
+func (s *SQLiteStore) holdKeys(keys []string, d int) {
+	if len(keys) == 0 {
+		return
+	}
+	s.laterMu.Lock()
+	defer s.laterMu.Unlock()
+	if s.laterKeys == nil {
+		s.laterKeys = map[string]int{}
+	}
+	for _, k := range keys {
+		if s.laterKeys[k] += d; s.laterKeys[k] <= 0 {
+			delete(s.laterKeys, k)
+		}
+	}
+}
+
+// heldBack reports whether a held-back write records a model with key k.
+func (s *SQLiteStore) heldBack(k string) bool {
+	s.laterMu.Lock()
+	defer s.laterMu.Unlock()
+	return s.laterKeys[k] > 0
+}
+
+// DeferringUntilSync reports whether ctx is marked with DeferUntilSync.
+func DeferringUntilSync(ctx context.Context) bool { return deferred(ctx) }
+
+// recordBatchTx checks and encodes obs outside any transaction and returns the transaction work
+// that records them (re-runnable: it fills out afresh) and the results it fills.
+func (s *SQLiteStore) recordBatchTx(ctx context.Context, runID string, seenAt time.Time, obs []Observation) (func(context.Context, *sql.Tx) error, []RecordResult, error) {
 	if seenAt.IsZero() {
 		seenAt = time.Now().UTC()
 	}
@@ -175,15 +269,15 @@ func (s *SQLiteStore) RecordBatch(ctx context.Context, runID string, seenAt time
 	for i, o := range obs {
 		a := o.Artifact
 		if strings.TrimSpace(a.ID) == "" {
-			return nil, errors.New("record: artifact without id")
+			return nil, nil, errors.New("record: artifact without id")
 		}
 		fs, err := dedupeFindings(a.ID, o.Findings)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		doc, err := json.Marshal(a)
 		if err != nil {
-			return nil, fmt.Errorf("record %s: %w", a.ID, err)
+			return nil, nil, fmt.Errorf("record %s: %w", a.ID, err)
 		}
 		ps[i] = prepared{a: a, fs: fs, doc: doc}
 		if a.Kind == artifact.KindModel {
@@ -194,10 +288,10 @@ func (s *SQLiteStore) RecordBatch(ctx context.Context, runID string, seenAt time
 	out := make([]RecordResult, len(obs))
 	st, err := s.recordStmts(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("record: %w", err)
+		return nil, nil, fmt.Errorf("record: %w", err)
 	}
-	err = s.group.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		if err := runExistsStmt(ctx, tx, st, runID); err != nil {
+	return func(ctx context.Context, tx *sql.Tx) error {
+		if err := s.runKnown(ctx, tx, st, runID); err != nil {
 			return fmt.Errorf("record: %w", err)
 		}
 		for i, p := range ps {
@@ -208,11 +302,7 @@ func (s *SQLiteStore) RecordBatch(ctx context.Context, runID string, seenAt time
 			out[i] = r
 		}
 		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	}, out, nil
 }
 
 func recordTx(ctx context.Context, tx *sql.Tx, st *recordStmts, runID string, at int64, a artifact.Artifact, fs []extract.Finding, doc []byte, mk string) (RecordResult, error) {
@@ -416,7 +506,7 @@ func (s *SQLiteStore) RecordListing(ctx context.Context, runID, scope string, id
 			s.group.Defer(ctx, func(ctx context.Context, tx *sql.Tx) error {
 				_, err := s.recordListingTx(ctx, tx, st, runID, scope, ids, at, missAfter)
 				return err
-			}, s.deferDone)
+			}, func(err error) { s.sawRun(runID, err); s.deferDone(err) })
 			return nil, nil
 		}
 	}
@@ -426,6 +516,7 @@ func (s *SQLiteStore) RecordListing(ctx context.Context, runID, scope string, id
 		return err
 	})
 	if err == nil {
+		s.sawRun(runID, nil)
 		s.scopesMu.Lock()
 		if s.scopes != nil {
 			s.scopes[scope] = true
@@ -440,7 +531,7 @@ func (s *SQLiteStore) RecordListing(ctx context.Context, runID, scope string, id
 func (s *SQLiteStore) recordListingTx(ctx context.Context, tx *sql.Tx, st *recordStmts, runID, scope string, ids []string, at time.Time, missAfter int) ([]string, error) {
 	var gone []string
 	err := func() error {
-		if err := runExistsStmt(ctx, tx, st, runID); err != nil {
+		if err := s.runKnown(ctx, tx, st, runID); err != nil {
 			return fmt.Errorf("record listing %s: %w", scope, err)
 		}
 		// A new listing returns its ord; a listing of the scope already recorded in this run

@@ -149,3 +149,142 @@ func TestBuryAndStatsBySource(t *testing.T) {
 		t.Fatalf("after Forget: %+v, want the dead letters kept", s)
 	}
 }
+
+// Drained agrees with Stats(…).Drained() through a run's life: pending, leased, retried (pending
+// again), buried and acked jobs, and another run's jobs that must not count.
+func TestDrainedAgreesWithStats(t *testing.T) {
+	ctx := context.Background()
+	f, err := Open(filepath.Join(t.TempDir(), "frontier.db"), Options{Lease: time.Hour, MaxAttempts: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	check := func(step string, want bool) {
+		t.Helper()
+		d, err := f.Drained(ctx, "r")
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := f.Stats(ctx, "r")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d != want || st.Drained() != want {
+			t.Fatalf("%s: Drained = %v, Stats %+v (Drained %v); want %v", step, d, st, st.Drained(), want)
+		}
+	}
+	check("empty run", true)
+	if _, err := f.Enqueue(ctx, crawler.Job{ID: "other", RunID: "r2", Source: "s", URL: "https://example.org/o"}); err != nil {
+		t.Fatal(err)
+	}
+	check("another run's job", true)
+	if _, err := f.Enqueue(ctx, crawler.Job{ID: "a", RunID: "r", Source: "s", URL: "https://example.org/a"},
+		crawler.Job{ID: "b", RunID: "r", Source: "s", URL: "https://example.org/b"}); err != nil {
+		t.Fatal(err)
+	}
+	check("pending", false)
+	ls, err := f.Claim(ctx, "r", "w", 2)
+	if err != nil || len(ls) != 2 {
+		t.Fatalf("Claim = %d, %v", len(ls), err)
+	}
+	check("both leased", false)
+	if err := f.Retry(ctx, ls[0], time.Now().Add(time.Hour), "later"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Ack(ctx, ls[1]); err != nil {
+		t.Fatal(err)
+	}
+	check("one pending later, one done", false)
+	again, err := f.Claim(ctx, "r", "w", 1)
+	if err != nil || len(again) != 0 {
+		t.Fatalf("Claim of a job due later = %d, %v", len(again), err)
+	}
+	// Bury needs a lease: take the job back out of its wait.
+	if err := f.Release(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.db.Exec(`UPDATE jobs SET not_before = 0 WHERE id = 'a'`); err != nil {
+		t.Fatal(err)
+	}
+	again, err = f.Claim(ctx, "r", "w", 1)
+	if err != nil || len(again) != 1 {
+		t.Fatalf("Claim = %d, %v", len(again), err)
+	}
+	check("leased again", false)
+	if err := f.Bury(ctx, again[0], "gave up"); err != nil {
+		t.Fatal(err)
+	}
+	check("one done, one dead", true)
+}
+
+// Forget empties the file at once when it holds only the run's done jobs, and otherwise deletes
+// only them: another run's jobs (before and after the run's id), a pending job and dead letters
+// stay, and the count is right either way.
+func TestForgetKeepsWhatIsNotTheRunsDoneJobs(t *testing.T) {
+	ctx := context.Background()
+	f, err := Open(filepath.Join(t.TempDir(), "frontier.db"), Options{MaxAttempts: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	count := func() (n int) {
+		t.Helper()
+		if err := f.db.QueryRow(`SELECT COUNT(*) FROM jobs`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	finish := func(run string, ids ...string) {
+		t.Helper()
+		for _, id := range ids {
+			if _, err := f.Enqueue(ctx, crawler.Job{ID: id, RunID: run, Source: "s", URL: "https://s/" + id}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ls, err := f.Claim(ctx, run, "w", len(ids))
+		if err != nil || len(ls) != len(ids) {
+			t.Fatalf("Claim = %d, %v", len(ls), err)
+		}
+		for _, l := range ls {
+			if err := f.Ack(ctx, l); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// Other runs on both sides of "r2", and a pending job of r2 itself.
+	finish("r1", "x")
+	finish("r3", "y")
+	finish("r2", "a", "b")
+	if n, err := f.Forget(ctx, "r2"); err != nil || n != 2 || count() != 2 {
+		t.Fatalf("Forget(r2) = %d, %v, %d rows left; want 2 forgotten, r1's and r3's kept", n, err, count())
+	}
+	if n, err := f.Forget(ctx, "r1"); err != nil || n != 1 || count() != 1 {
+		t.Fatalf("Forget(r1) = %d, %v, %d rows left; want 1, r3's kept", n, err, count())
+	}
+	finish("r3", "z")
+	if _, err := f.Enqueue(ctx, crawler.Job{ID: "p", RunID: "r3", Source: "s", URL: "https://s/p"}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := f.Forget(ctx, "r3"); err != nil || n != 2 || count() != 1 {
+		t.Fatalf("Forget(r3) with a pending job = %d, %v, %d rows left; want 2, the pending one kept", n, err, count())
+	}
+	ls, _ := f.Claim(ctx, "r3", "w", 1)
+	if err := f.Bury(ctx, ls[0], "HTTP 404"); err != nil {
+		t.Fatal(err)
+	}
+	finish("r3", "q")
+	if n, err := f.Forget(ctx, "r3"); err != nil || n != 1 || count() != 1 {
+		t.Fatalf("Forget(r3) with a dead letter = %d, %v, %d rows left; want 1, the dead letter kept", n, err, count())
+	}
+	// Only done jobs of the run: the whole table goes (the truncate path), counted.
+	f.db.Exec(`DELETE FROM jobs`)
+	finish("r4", "a", "b", "c")
+	if n, err := f.Forget(ctx, "r4"); err != nil || n != 3 || count() != 0 {
+		t.Fatalf("Forget(r4), only its done jobs = %d, %v, %d rows left; want 3, 0", n, err, count())
+	}
+	// The file still works after it.
+	finish("r4", "d")
+	if s, _ := f.Stats(ctx, "r4"); s != (crawler.FrontierStats{Done: 1}) {
+		t.Fatalf("after the truncate: %+v", s)
+	}
+}

@@ -173,3 +173,76 @@ func TestBackgroundFlushWritesKeptEntries(t *testing.T) {
 		time.Sleep(time.Millisecond) // bounded by the test timeout, not a wall-clock assertion
 	}
 }
+
+// A cache opened on an empty file answers a URL it never stored without asking the file; what it
+// stored and flushed is still found in the file; a file that was not empty at open, or past the
+// bound on remembered URLs, is asked every time (and still answers right).
+func TestMissesOfAFreshCacheNeedNoQuery(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "http.db")
+	c, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := crawler.CachedResponse{ETag: `"1"`, Status: 200, Body: []byte("a")}
+	if err := c.Store(ctx, "https://example.org/a", r); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok, err := c.Lookup(ctx, "https://example.org/a"); err != nil || !ok || got.ETag != `"1"` {
+		t.Fatalf("flushed entry: %+v %v %v", got, ok, err)
+	}
+	// With the file gone, a query fails: a never-stored URL must still be a plain miss.
+	c.lookup.Close()
+	if _, ok, err := c.Lookup(ctx, "https://example.org/never"); ok || err != nil {
+		t.Fatalf("never-stored URL on a fresh cache: ok=%v err=%v; want a miss without a query", ok, err)
+	}
+	if _, _, err := c.Lookup(ctx, "https://example.org/a"); err == nil {
+		t.Fatal("a flushed URL was answered without the file")
+	}
+	c.Close()
+
+	// Not empty at open: every miss is asked of the file.
+	c, err = Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.stored != nil {
+		t.Fatal("a cache opened on a non-empty file remembers URLs")
+	}
+	if got, ok, err := c.Lookup(ctx, "https://example.org/a"); err != nil || !ok || got.ETag != `"1"` {
+		t.Fatalf("after reopen: %+v %v %v", got, ok, err)
+	}
+	if _, ok, err := c.Lookup(ctx, "https://example.org/never"); ok || err != nil {
+		t.Fatalf("after reopen, never-stored URL: ok=%v err=%v", ok, err)
+	}
+	c.Close()
+
+	// Past the bound the cache stops remembering and asks the file.
+	old := maxStoredHashes
+	maxStoredHashes = 3
+	defer func() { maxStoredHashes = old }()
+	c, err = Open(filepath.Join(t.TempDir(), "http.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for i := 0; i < 5; i++ {
+		if err := c.Store(ctx, fmt.Sprintf("https://example.org/%d", i), r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if c.stored != nil {
+		t.Fatal("still remembering URLs past the bound")
+	}
+	for i := 0; i < 5; i++ {
+		if _, ok, err := c.Lookup(ctx, fmt.Sprintf("https://example.org/%d", i)); !ok || err != nil {
+			t.Fatalf("entry %d past the bound: ok=%v err=%v", i, ok, err)
+		}
+	}
+}

@@ -1,0 +1,89 @@
+package reports
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/afterlife-watch/afterlife/extract"
+)
+
+// RecordBatchLater holds the write back until the next store transaction: nothing is in the file
+// when it returns, a lineage read (TaintOf) commits it first and sees the model, done hears the
+// new sightings once committed, and a failed write is the next Sync's error, not done's.
+func TestRecordBatchLaterIsCommittedBySyncAndSeenByLineage(t *testing.T) {
+	ctx := DeferUntilSync(context.Background())
+	s := openTest(t)
+	begin(t, s, "r1", t0)
+	base := model("org/base")
+	f := finding(base, "laion-5b", extract.TrainedOn)
+	var got []RecordResult
+	calls := 0
+	if err := s.RecordBatchLater(ctx, "r1", t0, []Observation{{Artifact: base, Findings: []extract.Finding{f}}},
+		func(rr []RecordResult) { calls++; got = rr }); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := s.db.QueryRow(`SELECT COUNT(*) FROM artifacts`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("%d artifacts in the file before any sync (%v); want the write held back", n, err)
+	}
+	if calls != 0 {
+		t.Fatal("done called before the write was committed")
+	}
+	// Another model's lineage read does not commit it (it cannot change that answer).
+	if ts := s.TaintOf("org/other"); len(ts) != 0 {
+		t.Fatalf("TaintOf(org/other) = %+v", ts)
+	}
+	if err := s.db.QueryRow(`SELECT COUNT(*) FROM artifacts`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("%d artifacts in the file after another model's lineage read (%v); want still held back", n, err)
+	}
+	ts := s.TaintOf("org/base")
+	if len(ts) != 1 || ts[0].Dataset != "laion-5b" {
+		t.Fatalf("TaintOf after a held-back record = %+v; want the model's taint", ts)
+	}
+	if calls != 1 || len(got) != 1 || got[0].NewSightings != 1 {
+		t.Fatalf("done: %d calls, %+v; want one call with 1 new sighting", calls, got)
+	}
+	if err := s.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// A write that fails (its run does not exist) fails the next Sync, and done is not told.
+	calls = 0
+	if err := s.RecordBatchLater(ctx, "no-such-run", t0, []Observation{{Artifact: model("org/x")}},
+		func([]RecordResult) { calls++ }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Sync(ctx); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Sync after a failed held-back write = %v; want ErrNotFound", err)
+	}
+	if calls != 0 {
+		t.Fatal("done called for a write that failed")
+	}
+	if err := s.Sync(ctx); err != nil {
+		t.Fatalf("the failure was reported twice: %v", err)
+	}
+	if len(s.laterKeys) != 0 {
+		t.Fatalf("held-back model keys still counted: %v", s.laterKeys)
+	}
+}
+
+// Once a committed record saw its run, later records and listings of that run do not look the
+// run up again; a run never seen is still checked (and refused when it does not exist).
+func TestRecordsOfAKnownRunSkipTheRunLookup(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	begin(t, s, "r1", t0)
+	mustRecord(t, s, "r1", t0, model("org/a"), finding(model("org/a"), "laion-5b", extract.TrainedOn))
+	st, err := s.recordStmts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.runExists.Close() // any lookup from now on fails
+	mustRecord(t, s, "r1", t0, model("org/b"), finding(model("org/b"), "laion-5b", extract.TrainedOn))
+	if _, err := s.RecordListing(ctx, "r1", "scope", []string{"huggingface:model:org/b"}, t0, 1); err != nil {
+		t.Fatalf("listing of a known run: %v", err)
+	}
+	if _, err := s.Record(ctx, "r2", t0, model("org/c"), nil); err == nil {
+		t.Fatal("a record into a run never seen was not checked")
+	}
+}
