@@ -23,6 +23,27 @@ const goneHowJoin = ` LEFT JOIN gone_reasons g ON g.artifact_id=s.artifact_id`
 
 // Sightings returns the sightings matching q ordered by dataset, artifact id and relation.
 func (s *SQLiteStore) Sightings(ctx context.Context, q SightingQuery) ([]Sighting, error) {
+	var out []Sighting
+	err := s.EachSighting(ctx, q, func(sg *Sighting) error {
+		out = append(out, *sg)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// SightingStreamer is implemented by stores that can hand out sightings one at a time
+// (SQLiteStore), so that a reader of a large store holds one row rather than all of them.
+type SightingStreamer interface {
+	EachSighting(ctx context.Context, q SightingQuery, fn func(*Sighting) error) error
+}
+
+// EachSighting calls fn with each sighting matching q, in the order of Sightings, reading the
+// rows as fn consumes them: memory is bounded by one row, whatever the store holds. The
+// *Sighting is fn's to keep (it is not reused). An error from fn stops the scan and is returned.
+func (s *SQLiteStore) EachSighting(ctx context.Context, q SightingQuery, fn func(*Sighting) error) error {
 	var where []string
 	var args []any
 	if q.Dataset != "" {
@@ -59,25 +80,35 @@ func (s *SQLiteStore) Sightings(ctx context.Context, q SightingQuery) ([]Sightin
 	}
 	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("sightings: %w", err)
+		return fmt.Errorf("sightings: %w", err)
 	}
 	defer rows.Close()
-	var out []Sighting
-	docs := map[string]artifact.Artifact{} // an artifact with several findings is decoded once
+	// Rows come by artifact within a dataset: an artifact with several findings in a dataset is
+	// decoded once (the last one decoded is kept, not every one: that would hold the store).
+	var last docCache
 	for rows.Next() {
-		sg, err := scanSighting(rows, docs)
+		sg, err := scanSighting(rows, &last)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		out = append(out, sg)
+		if err := fn(&sg); err != nil {
+			return err
+		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sightings: %w", err)
+		return fmt.Errorf("sightings: %w", err)
 	}
-	return out, nil
+	return nil
 }
 
-func scanSighting(rows *sql.Rows, docs map[string]artifact.Artifact) (Sighting, error) {
+// docCache is the last artifact decoded while scanning sightings.
+type docCache struct {
+	id string
+	a  artifact.Artifact
+	ok bool
+}
+
+func scanSighting(rows *sql.Rows, cache *docCache) (Sighting, error) {
 	var sg Sighting
 	var id, rel, ev, chain string
 	var post, gone int
@@ -102,14 +133,14 @@ func scanSighting(rows *sql.Rows, docs map[string]artifact.Artifact) (Sighting, 
 			return sg, fmt.Errorf("sighting %s chain: %w", id, err)
 		}
 	}
-	a, ok := docs[id]
-	if !ok {
+	if !cache.ok || cache.id != id {
+		var a artifact.Artifact
 		if err := json.Unmarshal(doc, &a); err != nil {
 			return sg, fmt.Errorf("sighting %s artifact: %w", id, err)
 		}
-		docs[id] = a
+		*cache = docCache{id: id, a: a, ok: true}
 	}
-	sg.Artifact = a
+	sg.Artifact = cache.a
 	return sg, nil
 }
 

@@ -220,23 +220,51 @@ type gmlGraph struct {
 }
 
 // WriteGraphML writes the graph as GraphML (opens in Gephi, yEd, NetworkX, igraph). encoding/xml
-// escapes every crawled string and replaces characters XML cannot hold.
+// escapes every crawled string and replaces characters XML cannot hold. Nodes and edges are
+// encoded one at a time (the bytes of encoding one gmlDoc, which is the test).
 func (g *Graph) WriteGraphML(w io.Writer) error {
-	doc := gmlDoc{NS: "http://graphml.graphdrawing.org/xmlns", Graph: gmlGraph{ID: "afterlife", Dir: "directed"}}
-	for _, k := range []gmlKey{
-		{"label", "node", "label", "string"}, {"type", "node", "type", "string"}, {"dataset", "node", "dataset", "string"},
-		{"source", "node", "source", "string"}, {"url", "node", "url", "string"}, {"published", "node", "published", "string"},
-		{"first_seen", "node", "first_seen", "string"}, {"gone", "node", "gone", "boolean"},
-		{"relation", "edge", "relation", "string"}, {"edge_dataset", "edge", "dataset", "string"},
-		{"confidence", "edge", "confidence", "double"}, {"edge_first_seen", "edge", "first_seen", "string"},
-	} {
-		doc.Keys = append(doc.Keys, k)
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
 	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := g.encodeGraphML(enc); err != nil {
+		return fmt.Errorf("graphml: %w", err)
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}
+
+var gmlKeys = []gmlKey{
+	{"label", "node", "label", "string"}, {"type", "node", "type", "string"}, {"dataset", "node", "dataset", "string"},
+	{"source", "node", "source", "string"}, {"url", "node", "url", "string"}, {"published", "node", "published", "string"},
+	{"first_seen", "node", "first_seen", "string"}, {"gone", "node", "gone", "boolean"},
+	{"relation", "edge", "relation", "string"}, {"edge_dataset", "edge", "dataset", "string"},
+	{"confidence", "edge", "confidence", "double"}, {"edge_first_seen", "edge", "first_seen", "string"},
+}
+
+func (g *Graph) encodeGraphML(enc *xml.Encoder) error {
+	root := xml.StartElement{Name: xml.Name{Local: "graphml"}, Attr: []xml.Attr{{Name: xml.Name{Local: "xmlns"}, Value: "http://graphml.graphdrawing.org/xmlns"}}}
+	if err := enc.EncodeToken(root); err != nil {
+		return err
+	}
+	for _, k := range gmlKeys {
+		if err := enc.EncodeElement(k, xml.StartElement{Name: xml.Name{Local: "key"}}); err != nil {
+			return err
+		}
+	}
+	graph := xml.StartElement{Name: xml.Name{Local: "graph"}, Attr: []xml.Attr{{Name: xml.Name{Local: "id"}, Value: "afterlife"},
+		{Name: xml.Name{Local: "edgedefault"}, Value: "directed"}}}
+	if err := enc.EncodeToken(graph); err != nil {
+		return err
+	}
+	nodeEl, edgeEl := xml.StartElement{Name: xml.Name{Local: "node"}}, xml.StartElement{Name: xml.Name{Local: "edge"}}
+	var data []gmlData
 	for _, n := range g.Nodes {
-		gn := gmlNode{ID: n.ID}
+		data = data[:0]
 		add := func(k, v string) {
 			if v != "" {
-				gn.Data = append(gn.Data, gmlData{k, v})
+				data = append(data, gmlData{k, v})
 			}
 		}
 		add("label", n.Label)
@@ -247,26 +275,27 @@ func (g *Graph) WriteGraphML(w io.Writer) error {
 		add("published", n.Published)
 		add("first_seen", n.FirstSeen)
 		add("gone", strconv.FormatBool(n.Gone))
-		doc.Graph.Nodes = append(doc.Graph.Nodes, gn)
+		if err := enc.EncodeElement(gmlNode{ID: n.ID, Data: data}, nodeEl); err != nil {
+			return err
+		}
 	}
 	for i, e := range g.Edges {
-		ge := gmlEdge{ID: fmt.Sprintf("e%d", i), Source: e.Source, Target: e.Target, Data: []gmlData{
-			{"relation", e.Relation}, {"edge_dataset", e.Dataset}, {"confidence", strconv.FormatFloat(e.Confidence, 'f', 3, 64)}}}
+		data = append(data[:0], gmlData{"relation", e.Relation}, gmlData{"edge_dataset", e.Dataset},
+			gmlData{"confidence", strconv.FormatFloat(e.Confidence, 'f', 3, 64)})
 		if e.FirstSeen != "" {
-			ge.Data = append(ge.Data, gmlData{"edge_first_seen", e.FirstSeen})
+			data = append(data, gmlData{"edge_first_seen", e.FirstSeen})
 		}
-		doc.Graph.Edges = append(doc.Graph.Edges, ge)
+		if err := enc.EncodeElement(gmlEdge{ID: "e" + strconv.Itoa(i), Source: e.Source, Target: e.Target, Data: data}, edgeEl); err != nil {
+			return err
+		}
 	}
-	if _, err := io.WriteString(w, xml.Header); err != nil {
+	if err := enc.EncodeToken(graph.End()); err != nil {
 		return err
 	}
-	enc := xml.NewEncoder(w)
-	enc.Indent("", "  ")
-	if err := enc.Encode(doc); err != nil {
-		return fmt.Errorf("graphml: %w", err)
+	if err := enc.EncodeToken(root.End()); err != nil {
+		return err
 	}
-	_, err := io.WriteString(w, "\n")
-	return err
+	return enc.Flush()
 }
 
 // dotQuote quotes s as a DOT string: backslashes and quotes escaped, control characters dropped.
