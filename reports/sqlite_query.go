@@ -283,3 +283,81 @@ func (s *SQLiteStore) Events(ctx context.Context, q EventQuery) ([]Event, error)
 	}
 	return out, rows.Err()
 }
+
+// SightingCounter is implemented by stores that count sightings per dataset without reading
+// them (SQLiteStore): a reader can size its buffers once.
+type SightingCounter interface {
+	SightingCounts(ctx context.Context) (map[string]int, error)
+}
+
+// SightingCounts returns how many sightings each dataset has (gone ones included).
+func (s *SQLiteStore) SightingCounts(ctx context.Context) (map[string]int, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT dataset, COUNT(*) FROM sightings GROUP BY dataset`)
+	if err != nil {
+		return nil, fmt.Errorf("sighting counts: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var ds string
+		var n int
+		if err := rows.Scan(&ds, &n); err != nil {
+			return nil, fmt.Errorf("sighting counts: %w", err)
+		}
+		out[ds] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sighting counts: %w", err)
+	}
+	return out, nil
+}
+
+// TextReader is implemented by stores that read artifacts' texts by id (SQLiteStore), so that a
+// report keeps no text and reads the excerpts of the rows it is writing.
+type TextReader interface {
+	ArtifactTexts(ctx context.Context, ids []string) (map[string]string, error)
+}
+
+// ArtifactTexts returns the text of each stored artifact of ids (those without text, or not
+// stored, are missing from the map).
+func (s *SQLiteStore) ArtifactTexts(ctx context.Context, ids []string) (map[string]string, error) {
+	out := make(map[string]string, len(ids))
+	const chunk = 500
+	for len(ids) > 0 {
+		part := ids[:min(chunk, len(ids))]
+		ids = ids[len(part):]
+		args := make([]any, len(part))
+		for i, id := range part {
+			args[i] = id
+		}
+		q := `SELECT id, doc FROM artifacts WHERE id IN (?` + strings.Repeat(",?", len(part)-1) + `)`
+		rows, err := s.db.QueryContext(ctx, q, args...)
+		if err != nil {
+			return nil, fmt.Errorf("artifact texts: %w", err)
+		}
+		for rows.Next() {
+			var id string
+			var doc []byte
+			if err := rows.Scan(&id, &doc); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("artifact texts: %w", err)
+			}
+			var a struct {
+				Text string `json:"text"`
+			}
+			if err := json.Unmarshal(doc, &a); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("artifact %s: %w", id, err)
+			}
+			if a.Text != "" {
+				out[id] = a.Text
+			}
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("artifact texts: %w", err)
+		}
+	}
+	return out, nil
+}

@@ -51,8 +51,10 @@ type GraphEdge struct {
 
 // BuildGraph builds the propagation graph of a report.
 func BuildGraph(rep *Report, reg *configs.Registry) *Graph {
-	nodes := map[string]*GraphNode{}
-	edges := map[[3]string]*GraphEdge{}
+	// Nodes and edges are kept in the slices the graph returns, found by index (no second copy).
+	g := &Graph{Nodes: []GraphNode{}, Edges: []GraphEdge{}}
+	nodes := map[string]int{}
+	edges := map[[3]string]int{}
 	derivs := map[string]configs.Derivative{}
 	if reg != nil {
 		for _, d := range reg.Datasets {
@@ -70,18 +72,20 @@ func BuildGraph(rep *Report, reg *configs.Registry) *Graph {
 		}
 	}
 	addNode := func(n GraphNode) string {
-		if old, ok := nodes[n.ID]; ok {
-			if old.Type == "model" && n.Type == "fine-tune" {
+		if i, ok := nodes[n.ID]; ok {
+			if old := &g.Nodes[i]; old.Type == "model" && n.Type == "fine-tune" {
 				old.Type = n.Type
 			}
 			return n.ID
 		}
-		nodes[n.ID] = &n
+		nodes[n.ID] = len(g.Nodes)
+		g.Nodes = append(g.Nodes, n)
 		return n.ID
 	}
 	addEdge := func(e GraphEdge) {
 		k := [3]string{e.Source, e.Target, e.Relation}
-		if old, ok := edges[k]; ok {
+		if i, ok := edges[k]; ok {
+			old := &g.Edges[i]
 			if e.Confidence > old.Confidence {
 				old.Confidence = e.Confidence
 			}
@@ -90,7 +94,8 @@ func BuildGraph(rep *Report, reg *configs.Registry) *Graph {
 			}
 			return
 		}
-		edges[k] = &e
+		edges[k] = len(g.Edges)
+		g.Edges = append(g.Edges, e)
 	}
 	// hop resolves a chain element to a node id.
 	hop := func(name, ds string) (string, string) {
@@ -122,7 +127,7 @@ func BuildGraph(rep *Report, reg *configs.Registry) *Graph {
 			first := x.FirstSeen.UTC().Format(time.RFC3339)
 			id := addNode(GraphNode{ID: x.Artifact.ID, Label: oneLine(x.Artifact.Title), Type: typ, Source: x.Artifact.Source,
 				URL: safeURL(x.Artifact.URL), Published: x.Artifact.Published, FirstSeen: first, Gone: x.Gone})
-			if n := nodes[id]; n.Label == "" {
+			if n := &g.Nodes[nodes[id]]; n.Label == "" {
 				n.Label = x.Artifact.ID
 			}
 			chain := x.Chain
@@ -157,14 +162,8 @@ func BuildGraph(rep *Report, reg *configs.Registry) *Graph {
 			}
 		}
 	}
-	g := &Graph{Nodes: []GraphNode{}, Edges: []GraphEdge{}}
-	for _, n := range nodes {
-		g.Nodes = append(g.Nodes, *n)
-	}
+	nodes, edges = nil, nil
 	sort.Slice(g.Nodes, func(i, j int) bool { return g.Nodes[i].ID < g.Nodes[j].ID })
-	for _, e := range edges {
-		g.Edges = append(g.Edges, *e)
-	}
 	sort.Slice(g.Edges, func(i, j int) bool {
 		a, b := g.Edges[i], g.Edges[j]
 		if a.Source != b.Source {

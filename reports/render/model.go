@@ -28,6 +28,31 @@ type Report struct {
 	// NothingFound lists the registry's retracted datasets no run has a sighting of (as of the
 	// report's run), so that "not listed" is never mistaken for "not looked for".
 	NothingFound []DatasetRef `json:"nothing_found"`
+
+	// texts, when set, reads the artifacts' texts for the excerpts of the HTML rows being
+	// written (the views then hold none: fillExcerpts); textCtx is the context it reads with.
+	texts   reports.TextReader
+	textCtx context.Context
+}
+
+// fillExcerpts sets the excerpt of each row (copies of the report's views) from the store, when
+// the report keeps no texts.
+func (rep *Report) fillExcerpts(rows []SightingView) error {
+	if rep.texts == nil || len(rows) == 0 {
+		return nil
+	}
+	ids := make([]string, 0, len(rows))
+	for i := range rows {
+		ids = append(ids, rows[i].Artifact.ID)
+	}
+	texts, err := rep.texts.ArtifactTexts(rep.textCtx, ids)
+	if err != nil {
+		return fmt.Errorf("excerpts: %w", err)
+	}
+	for i := range rows {
+		rows[i].Excerpt = truncate(texts[rows[i].Artifact.ID], ExcerptRunes)
+	}
+	return nil
 }
 
 // DatasetRef names a registry dataset.
@@ -284,7 +309,20 @@ func Build(ctx context.Context, st reports.Store, reg *configs.Registry, runID s
 	// Each sighting becomes the view the report keeps as it is read: the store's rows (decoded
 	// artifacts with their text) are never all in memory at once.
 	byDS := map[string][]SightingView{}
-	vb := viewBuilder{reg: reg, run: rep.Run, back: back, strs: map[string]string{}}
+	if sc, ok := st.(reports.SightingCounter); ok { // one buffer per dataset, sized once
+		counts, err := sc.SightingCounts(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("build report: %w", err)
+		}
+		for ds, n := range counts {
+			byDS[ds] = make([]SightingView, 0, n)
+		}
+	}
+	if tr, ok := st.(reports.TextReader); ok {
+		// The HTML rows' excerpts are read as their pages are written: a report keeps no text.
+		rep.texts, rep.textCtx = tr, context.WithoutCancel(ctx)
+	}
+	vb := viewBuilder{reg: reg, run: rep.Run, back: back, strs: map[string]string{}, noText: rep.texts != nil}
 	err = eachSighting(ctx, st, func(x *reports.Sighting) error {
 		if rep.Run.Finished != nil {
 			at := rep.Run.At()
@@ -310,8 +348,8 @@ func Build(ctx context.Context, st reports.Store, reg *configs.Registry, runID s
 		}
 	}
 	var extra []string
-	for id := range byDS {
-		if !seen[id] {
+	for id, ss := range byDS {
+		if !seen[id] && len(ss) > 0 {
 			extra = append(extra, id)
 		}
 	}
@@ -395,6 +433,8 @@ type viewBuilder struct {
 	back map[eventKey]reappearance
 	strs map[string]string
 	ds   map[string]*configs.Dataset
+	// noText leaves the excerpts out (Report.fillExcerpts reads them when they are shown).
+	noText bool
 }
 
 func (b *viewBuilder) str(s string) string {
@@ -424,18 +464,28 @@ func (b *viewBuilder) dataset(id string) *configs.Dataset {
 // view is the report's view of one sighting (as of the report's run).
 func (b *viewBuilder) view(x *reports.Sighting) SightingView {
 	run := b.run
-	ev := evidenceOrEmpty(x.Evidence)
-	for i := range ev {
-		e := &ev[i]
+	// Exact-size copies: the decoder's slices have room to grow, which the report would keep.
+	ev := make([]extract.Evidence, len(x.Evidence))
+	for i, e := range x.Evidence {
 		e.Field, e.Rule, e.Detail = b.str(e.Field), b.str(e.Rule), b.str(e.Detail)
+		ev[i] = e
+	}
+	var chain []string
+	if x.Chain != nil {
+		chain = make([]string, len(x.Chain))
+		for i, c := range x.Chain {
+			chain[i] = b.str(c) // lineage chains share their ancestors
+		}
 	}
 	v := SightingView{
 		Artifact: ArtifactRef{ID: x.Artifact.ID, Source: b.str(x.Artifact.Source), Kind: b.str(x.Artifact.Kind), URL: x.Artifact.URL,
 			Title: x.Artifact.Title, Host: b.str(x.Artifact.Host()), Published: b.str(x.Artifact.Published), InfoHash: strings.ToLower(x.Artifact.InfoHash)},
-		Relation: extract.Relation(b.str(string(x.Relation))), Confidence: x.Confidence, Evidence: ev, Via: b.str(x.Via), Chain: x.Chain,
+		Relation: extract.Relation(b.str(string(x.Relation))), Confidence: x.Confidence, Evidence: ev, Via: b.str(x.Via), Chain: chain,
 		PostRetraction: isPostRetraction(x, b.dataset(x.Dataset)), FirstSeen: x.FirstSeen.UTC(), LastSeen: x.LastSeen.UTC(),
 		FirstRun: b.str(x.FirstRun), LastRun: b.str(x.LastRun), Gone: x.Gone, New: x.FirstRun == run.ID,
-		Excerpt: excerpt(x.Artifact.Text),
+	}
+	if !b.noText {
+		v.Excerpt = excerpt(x.Artifact.Text)
 	}
 	if x.Gone {
 		g := x.GoneSince.UTC()
