@@ -2,6 +2,7 @@ package render
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"flag"
@@ -143,5 +144,52 @@ func TestRenderMatchesGolden(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// loadAllStore is a store that reads every sighting at once (reports.Store.Sightings): it hides
+// the streaming, counting and text-reading methods of the SQLite store and keeps the rest.
+type loadAllStore struct {
+	reports.Store
+	reports.FailureLister
+	reports.SwarmStore
+	reports.EventLister
+}
+
+// TestStreamedRenderMatchesLoadAll renders the same stores streamed (SQLiteStore) and loaded
+// at once (loadAllStore: the views keep their excerpts) and compares every file.
+func TestStreamedRenderMatchesLoadAll(t *testing.T) {
+	reg := registry(t)
+	stores := map[string]*reports.SQLiteStore{"fixture": fixtureStore(t), "reappeared": reappearedStore(t),
+		"bench": goldenBenchStore(t, 2000, nil)}
+	for name, st := range stores {
+		var all reports.Store = loadAllStore{st, st, st, st}
+		if _, ok := all.(reports.SightingStreamer); ok {
+			t.Fatal("loadAllStore streams")
+		}
+		for _, run := range []string{"", "run-1", "bench-run-2"} {
+			if _, err := Build(context.Background(), st, reg, run, Options{}); err != nil {
+				continue // not a run of this store
+			}
+			a, b := t.TempDir(), t.TempDir()
+			fa, err := Write(context.Background(), st, reg, run, a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fb, err := Write(context.Background(), all, reg, run, b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(fa) != len(fb) {
+				t.Fatalf("%s %q: %d files streamed, %d loaded at once", name, run, len(fa), len(fb))
+			}
+			for i := range fa {
+				x, _ := os.ReadFile(fa[i])
+				y, _ := os.ReadFile(fb[i])
+				if !bytes.Equal(x, y) {
+					t.Errorf("%s %q: %s differs between the streamed and the loaded render", name, run, filepath.Base(fa[i]))
+				}
+			}
+		}
 	}
 }
