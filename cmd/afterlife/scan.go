@@ -177,6 +177,7 @@ func runScan(ctx context.Context, stdout, stderr io.Writer, reg *configs.Registr
 					return nil, err
 				}
 			}
+			defer renderGC(os.Getenv)()
 			return render.Write(ctx, store, reg, runID, out)
 		},
 	})

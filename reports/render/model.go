@@ -467,7 +467,7 @@ func (b *viewBuilder) view(x *reports.Sighting) SightingView {
 	// Exact-size copies: the decoder's slices have room to grow, which the report would keep.
 	ev := make([]extract.Evidence, len(x.Evidence))
 	for i, e := range x.Evidence {
-		e.Field, e.Rule, e.Detail = b.str(e.Field), b.str(e.Rule), b.str(e.Detail)
+		e.Field, e.Rule, e.Detail, e.Snippet = b.str(e.Field), b.str(e.Rule), b.str(e.Detail), b.str(e.Snippet)
 		ev[i] = e
 	}
 	var chain []string
