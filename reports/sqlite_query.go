@@ -24,7 +24,9 @@ const goneHowJoin = ` LEFT JOIN gone_reasons g ON g.artifact_id=s.artifact_id`
 // Sightings returns the sightings matching q ordered by dataset, artifact id and relation.
 func (s *SQLiteStore) Sightings(ctx context.Context, q SightingQuery) ([]Sighting, error) {
 	var out []Sighting
-	err := s.EachSighting(ctx, q, func(sg *Sighting) error {
+	// Every sighting is kept: an artifact found for several datasets is decoded once and shared.
+	cache := &docCache{all: map[string]artifact.Artifact{}}
+	err := s.eachSighting(ctx, q, cache, func(sg *Sighting) error {
 		out = append(out, *sg)
 		return nil
 	})
@@ -44,6 +46,12 @@ type SightingStreamer interface {
 // rows as fn consumes them: memory is bounded by one row, whatever the store holds. The
 // *Sighting is fn's to keep (it is not reused). An error from fn stops the scan and is returned.
 func (s *SQLiteStore) EachSighting(ctx context.Context, q SightingQuery, fn func(*Sighting) error) error {
+	// Rows come by artifact within a dataset: an artifact with several findings in a dataset is
+	// decoded once (the last one decoded is kept, not every one: that would hold the store).
+	return s.eachSighting(ctx, q, &docCache{}, fn)
+}
+
+func (s *SQLiteStore) eachSighting(ctx context.Context, q SightingQuery, cache *docCache, fn func(*Sighting) error) error {
 	var where []string
 	var args []any
 	if q.Dataset != "" {
@@ -83,11 +91,8 @@ func (s *SQLiteStore) EachSighting(ctx context.Context, q SightingQuery, fn func
 		return fmt.Errorf("sightings: %w", err)
 	}
 	defer rows.Close()
-	// Rows come by artifact within a dataset: an artifact with several findings in a dataset is
-	// decoded once (the last one decoded is kept, not every one: that would hold the store).
-	var last docCache
 	for rows.Next() {
-		sg, err := scanSighting(rows, &last)
+		sg, err := scanSighting(rows, cache)
 		if err != nil {
 			return err
 		}
@@ -101,11 +106,12 @@ func (s *SQLiteStore) EachSighting(ctx context.Context, q SightingQuery, fn func
 	return nil
 }
 
-// docCache is the last artifact decoded while scanning sightings.
+// docCache is the last artifact decoded while scanning sightings, or with all set every one.
 type docCache struct {
-	id string
-	a  artifact.Artifact
-	ok bool
+	id  string
+	a   artifact.Artifact
+	ok  bool
+	all map[string]artifact.Artifact
 }
 
 func scanSighting(rows *sql.Rows, cache *docCache) (Sighting, error) {
@@ -133,12 +139,19 @@ func scanSighting(rows *sql.Rows, cache *docCache) (Sighting, error) {
 			return sg, fmt.Errorf("sighting %s chain: %w", id, err)
 		}
 	}
+	if a, ok := cache.all[id]; ok {
+		sg.Artifact = a
+		return sg, nil
+	}
 	if !cache.ok || cache.id != id {
 		var a artifact.Artifact
 		if err := json.Unmarshal(doc, &a); err != nil {
 			return sg, fmt.Errorf("sighting %s artifact: %w", id, err)
 		}
-		*cache = docCache{id: id, a: a, ok: true}
+		cache.id, cache.a, cache.ok = id, a, true
+		if cache.all != nil {
+			cache.all[id] = a
+		}
 	}
 	sg.Artifact = cache.a
 	return sg, nil
