@@ -23,6 +23,35 @@ const goneHowJoin = ` LEFT JOIN gone_reasons g ON g.artifact_id=s.artifact_id`
 
 // Sightings returns the sightings matching q ordered by dataset, artifact id and relation.
 func (s *SQLiteStore) Sightings(ctx context.Context, q SightingQuery) ([]Sighting, error) {
+	var out []Sighting
+	// Every sighting is kept: an artifact found for several datasets is decoded once and shared.
+	cache := &docCache{all: map[string]artifact.Artifact{}}
+	err := s.eachSighting(ctx, q, cache, func(sg *Sighting) error {
+		out = append(out, *sg)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// SightingStreamer is implemented by stores that can hand out sightings one at a time
+// (SQLiteStore), so that a reader of a large store holds one row rather than all of them.
+type SightingStreamer interface {
+	EachSighting(ctx context.Context, q SightingQuery, fn func(*Sighting) error) error
+}
+
+// EachSighting calls fn with each sighting matching q, in the order of Sightings, reading the
+// rows as fn consumes them: memory is bounded by one row, whatever the store holds. The
+// *Sighting is fn's to keep (it is not reused). An error from fn stops the scan and is returned.
+func (s *SQLiteStore) EachSighting(ctx context.Context, q SightingQuery, fn func(*Sighting) error) error {
+	// Rows come by artifact within a dataset: an artifact with several findings in a dataset is
+	// decoded once (the last one decoded is kept, not every one: that would hold the store).
+	return s.eachSighting(ctx, q, &docCache{}, fn)
+}
+
+func (s *SQLiteStore) eachSighting(ctx context.Context, q SightingQuery, cache *docCache, fn func(*Sighting) error) error {
 	var where []string
 	var args []any
 	if q.Dataset != "" {
@@ -59,25 +88,33 @@ func (s *SQLiteStore) Sightings(ctx context.Context, q SightingQuery) ([]Sightin
 	}
 	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("sightings: %w", err)
+		return fmt.Errorf("sightings: %w", err)
 	}
 	defer rows.Close()
-	var out []Sighting
-	docs := map[string]artifact.Artifact{} // an artifact with several findings is decoded once
 	for rows.Next() {
-		sg, err := scanSighting(rows, docs)
+		sg, err := scanSighting(rows, cache)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		out = append(out, sg)
+		if err := fn(&sg); err != nil {
+			return err
+		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sightings: %w", err)
+		return fmt.Errorf("sightings: %w", err)
 	}
-	return out, nil
+	return nil
 }
 
-func scanSighting(rows *sql.Rows, docs map[string]artifact.Artifact) (Sighting, error) {
+// docCache is the last artifact decoded while scanning sightings, or with all set every one.
+type docCache struct {
+	id  string
+	a   artifact.Artifact
+	ok  bool
+	all map[string]artifact.Artifact
+}
+
+func scanSighting(rows *sql.Rows, cache *docCache) (Sighting, error) {
 	var sg Sighting
 	var id, rel, ev, chain string
 	var post, gone int
@@ -102,14 +139,21 @@ func scanSighting(rows *sql.Rows, docs map[string]artifact.Artifact) (Sighting, 
 			return sg, fmt.Errorf("sighting %s chain: %w", id, err)
 		}
 	}
-	a, ok := docs[id]
-	if !ok {
+	if a, ok := cache.all[id]; ok {
+		sg.Artifact = a
+		return sg, nil
+	}
+	if !cache.ok || cache.id != id {
+		var a artifact.Artifact
 		if err := json.Unmarshal(doc, &a); err != nil {
 			return sg, fmt.Errorf("sighting %s artifact: %w", id, err)
 		}
-		docs[id] = a
+		cache.id, cache.a, cache.ok = id, a, true
+		if cache.all != nil {
+			cache.all[id] = a
+		}
 	}
-	sg.Artifact = a
+	sg.Artifact = cache.a
 	return sg, nil
 }
 
@@ -257,4 +301,82 @@ func (s *SQLiteStore) Events(ctx context.Context, q EventQuery) ([]Event, error)
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// SightingCounter is implemented by stores that count sightings per dataset without reading
+// them (SQLiteStore): a reader can size its buffers once.
+type SightingCounter interface {
+	SightingCounts(ctx context.Context) (map[string]int, error)
+}
+
+// SightingCounts returns how many sightings each dataset has (gone ones included).
+func (s *SQLiteStore) SightingCounts(ctx context.Context) (map[string]int, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT dataset, COUNT(*) FROM sightings GROUP BY dataset`)
+	if err != nil {
+		return nil, fmt.Errorf("sighting counts: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var ds string
+		var n int
+		if err := rows.Scan(&ds, &n); err != nil {
+			return nil, fmt.Errorf("sighting counts: %w", err)
+		}
+		out[ds] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sighting counts: %w", err)
+	}
+	return out, nil
+}
+
+// TextReader is implemented by stores that read artifacts' texts by id (SQLiteStore), so that a
+// report keeps no text and reads the excerpts of the rows it is writing.
+type TextReader interface {
+	ArtifactTexts(ctx context.Context, ids []string) (map[string]string, error)
+}
+
+// ArtifactTexts returns the text of each stored artifact of ids (those without text, or not
+// stored, are missing from the map).
+func (s *SQLiteStore) ArtifactTexts(ctx context.Context, ids []string) (map[string]string, error) {
+	out := make(map[string]string, len(ids))
+	const chunk = 500
+	for len(ids) > 0 {
+		part := ids[:min(chunk, len(ids))]
+		ids = ids[len(part):]
+		args := make([]any, len(part))
+		for i, id := range part {
+			args[i] = id
+		}
+		q := `SELECT id, doc FROM artifacts WHERE id IN (?` + strings.Repeat(",?", len(part)-1) + `)`
+		rows, err := s.db.QueryContext(ctx, q, args...)
+		if err != nil {
+			return nil, fmt.Errorf("artifact texts: %w", err)
+		}
+		for rows.Next() {
+			var id string
+			var doc []byte
+			if err := rows.Scan(&id, &doc); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("artifact texts: %w", err)
+			}
+			var a struct {
+				Text string `json:"text"`
+			}
+			if err := json.Unmarshal(doc, &a); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("artifact %s: %w", id, err)
+			}
+			if a.Text != "" {
+				out[id] = a.Text
+			}
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("artifact texts: %w", err)
+		}
+	}
+	return out, nil
 }

@@ -14,7 +14,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/afterlife-watch/afterlife/internal/demoworld"
-	"github.com/afterlife-watch/afterlife/monitor"
 	"github.com/afterlife-watch/afterlife/reports"
 )
 
@@ -115,7 +114,11 @@ func runDemo(cmd *cobra.Command, f *demoFlags) error {
 	if err != nil {
 		return fmt.Errorf("--listen: %w", err)
 	}
-	defer srv.Close()
+	defer func() {
+		if srv != nil {
+			srv.Close()
+		}
+	}()
 	wc := srv.WatchConfig()
 	wc.File = "demo world " + srv.URL
 	if f.writeConfig != "" {
@@ -148,10 +151,21 @@ func runDemo(cmd *cobra.Command, f *demoFlags) error {
 		before += world.Requests(s)
 	}
 	var truth *demoTruth
-	f.scan.demoTruth = func(ctx context.Context, st *reports.SQLiteStore, res monitor.Result) (*demoTruth, error) {
-		t, err := computeDemoTruth(ctx, st, reg, world, res.Run.ID, before, prevEpoch)
+	f.scan.demoTruth = func(ctx context.Context, st *reports.SQLiteStore, runID string) (*demoTruth, error) {
+		if truth != nil {
+			return truth, nil
+		}
+		t, err := computeDemoTruth(ctx, st, reg, world, runID, before, prevEpoch)
+		if err != nil {
+			return nil, err
+		}
 		truth = t
-		return t, err
+		// The run is done and its truth taken: stop serving the world and let it go, so that
+		// the collector can reclaim it (~150 MiB at --scale 100) before the reports are
+		// rendered. Rendering reads only the store.
+		srv.Close()
+		srv, world = nil, nil
+		return t, nil
 	}
 	if err := runScan(ctx, cmd.OutOrStdout(), cmd.ErrOrStderr(), reg, wc, dataDir, &f.scan); err != nil {
 		return err

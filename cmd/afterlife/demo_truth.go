@@ -140,21 +140,21 @@ func computeDemoTruth(ctx context.Context, st *reports.SQLiteStore, reg *configs
 	sort.Strings(srcs)
 	for _, src := range srcs {
 		// Live scored sightings of this source: artifact -> datasets.
-		sg, err := st.Sightings(ctx, reports.SightingQuery{Source: src})
-		if err != nil {
-			return nil, fmt.Errorf("ground truth: %w", err)
-		}
+		// Streamed: one row in memory at a time, not every sighting of the source decoded.
 		live := map[string]map[string]bool{}
-		for _, s := range sg {
+		err := st.EachSighting(ctx, reports.SightingQuery{Source: src}, func(s *reports.Sighting) error {
 			if s.Gone || s.Relation.Scored() == "" {
-				continue
+				return nil
 			}
 			if live[s.Artifact.ID] == nil {
 				live[s.Artifact.ID] = map[string]bool{}
 			}
 			live[s.Artifact.ID][s.Dataset] = true
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("ground truth: %w", err)
 		}
-		sg = nil
 		ps := &truthPerSource{}
 		t.GroundTruth.BySource[src] = ps
 		for _, p := range bySource[src] {

@@ -77,3 +77,20 @@ func applyMemoryLimit(getenv func(string) string) int64 {
 	debug.SetMemoryLimit(defaultMemoryLimit)
 	return defaultMemoryLimit
 }
+
+// renderGCPercent is the collector's growth target (GOGC) while reports are rendered. Rendering
+// keeps every sighting's view live (~150 MiB at --scale 100) and allocates several GiB in short
+// lived strings; at the default of 100 the heap reaches twice the live views before a cycle
+// (RSS 456 MB rendering a --scale 100 store alone), at 50 one and a half times (382 MB) for ~10%
+// more CPU (bench/results/scale.md, "Memory: streamed rendering").
+const renderGCPercent = 50
+
+// renderGC sets renderGCPercent unless the environment sets GOGC, and returns what restores the
+// previous setting.
+func renderGC(getenv func(string) string) (restore func()) {
+	if getenv("GOGC") != "" {
+		return func() {}
+	}
+	old := debug.SetGCPercent(renderGCPercent)
+	return func() { debug.SetGCPercent(old) }
+}

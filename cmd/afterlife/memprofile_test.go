@@ -65,3 +65,26 @@ func TestMemProfileWithoutEnvWritesNothing(t *testing.T) {
 		t.Fatalf("wrote %d files without AFTERLIFE_MEMPROFILE", len(ents))
 	}
 }
+
+// Rendering lowers GOGC while it runs and puts it back; a GOGC from the environment is left alone.
+func TestRenderGCSetsAndRestoresGOGC(t *testing.T) {
+	old := debug.SetGCPercent(80)
+	defer debug.SetGCPercent(old)
+	restore := renderGC(func(string) string { return "" })
+	if got := debug.SetGCPercent(renderGCPercent); got != renderGCPercent {
+		t.Fatalf("GOGC while rendering: %d, want %d", got, renderGCPercent)
+	}
+	restore()
+	if got := debug.SetGCPercent(80); got != 80 {
+		t.Fatalf("GOGC after rendering: %d, want 80 back", got)
+	}
+	renderGC(func(k string) string {
+		if k == "GOGC" {
+			return "200"
+		}
+		return ""
+	})()
+	if got := debug.SetGCPercent(80); got != 80 {
+		t.Fatalf("GOGC with GOGC set: %d, want 80 untouched", got)
+	}
+}

@@ -120,11 +120,14 @@ func runReport(cmd *cobra.Command, f reportFlags) error {
 		}
 		defer st.Close()
 	}
+	restoreGC := renderGC(os.Getenv)
 	rep, err := render.Build(ctx, st, reg, runID, render.Options{})
 	if err != nil {
+		restoreGC()
 		return err
 	}
 	files, err := render.WriteAll(ctx, rep, reg, out)
+	restoreGC()
 	if err != nil {
 		if f.out == "" && f.artifacts == "" {
 			return fmt.Errorf("%w (reports go to DATA/reports by default; give --out DIR for a read-only data directory)", err)

@@ -31,8 +31,10 @@ type scanFlags struct {
 	replay      string // --replay DIR: answer every request from cassettes, no network
 	plan        bool   // --plan: print what the run would send, send nothing
 	fullListing bool   // --full-listing (demo): every source lists everything this run
-	// demoTruth, set by the demo, adds the run's ground truth to the summary (demo_truth.go).
-	demoTruth func(ctx context.Context, st *reports.SQLiteStore, res monitor.Result) (*demoTruth, error)
+	// demoTruth, set by the demo, adds the run's ground truth to the summary (demo_truth.go). It
+	// is called once the run is done and before its reports are rendered (so that the demo can
+	// release its world first), and again after the run, when it returns what it returned then.
+	demoTruth func(ctx context.Context, st *reports.SQLiteStore, runID string) (*demoTruth, error)
 }
 
 func newScanCmd() *cobra.Command {
@@ -168,6 +170,14 @@ func runScan(ctx context.Context, stdout, stderr io.Writer, reg *configs.Registr
 		Incremental:    incremental,
 		Log:            slog.Default(), Progress: stderr, ProgressTTY: scanShowProgress(f.progress, stderr), NewLogger: scanLogger,
 		WriteReports: func(ctx context.Context, runID string) ([]string, error) {
+			if f.demoTruth != nil {
+				// The demo's ground truth reads its world, which it then lets go: the world is
+				// not in memory while the reports are rendered, the run's peak.
+				if _, err := f.demoTruth(ctx, store, runID); err != nil {
+					return nil, err
+				}
+			}
+			defer renderGC(os.Getenv)()
 			return render.Write(ctx, store, reg, runID, out)
 		},
 	})
@@ -184,7 +194,7 @@ func runScan(ctx context.Context, stdout, stderr io.Writer, reg *configs.Registr
 	}
 	var truth *demoTruth
 	if f.demoTruth != nil {
-		if truth, err = f.demoTruth(ctx, store, res); err != nil {
+		if truth, err = f.demoTruth(ctx, store, res.Run.ID); err != nil {
 			return err
 		}
 	}

@@ -180,11 +180,8 @@ type paperPDFs struct {
 	misses sync.Map          // asked id -> *atomic.Int64: 404 answers (no PDF, or not in this epoch)
 }
 
-var worldPDFs sync.Map // *World -> *paperPDFs
-
 func (w *World) pdfs() *paperPDFs {
-	v, _ := worldPDFs.LoadOrStore(w, &paperPDFs{})
-	pp := v.(*paperPDFs)
+	pp := &w.pdf
 	pp.once.Do(func() {
 		pp.bodies = map[string][]byte{}
 		w.mu.RLock()

@@ -76,6 +76,9 @@ type World struct {
 	// Find are called on every request: at scale they must not copy or scan the whole world).
 	views map[int]*epochView
 	mux   *http.ServeMux
+	// pdf holds the world's rendered PDFs (paperpdf.go); a field, not a package-level map keyed
+	// by the world, which kept every world ever made in memory.
+	pdf paperPDFs
 	// Requests counts every request served, by source prefix.
 	requests sync.Map // string -> *atomic.Int64
 	// routes counts requests by source and route kind, and repeats (the same path and query

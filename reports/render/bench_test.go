@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/metrics"
 	"strings"
 	"sync"
 	"syscall"
@@ -129,7 +131,10 @@ func benchRender(b *testing.B, only []string) {
 	out := b.TempDir()
 	var build, write time.Duration
 	var bytesOut int64
+	runtime.GC()
+	peak := startHeapPeak()
 	cpu0 := cpuTime()
+	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		t1 := time.Now()
@@ -164,6 +169,9 @@ func benchRender(b *testing.B, only []string) {
 		}
 	}
 	cpu := (cpuTime() - cpu0).Seconds() / float64(b.N)
+	live, alloc := peak()
+	b.ReportMetric(float64(live)/(1<<20), "peak-live-MiB")
+	b.ReportMetric(float64(alloc)/(1<<20), "peak-heap-MiB")
 	b.ReportMetric(cpu, "cpu-s/render")
 	b.ReportMetric((build+write).Seconds()/float64(b.N), "s/render")
 	b.ReportMetric(build.Seconds()/float64(b.N), "s/build")
@@ -193,6 +201,32 @@ func BenchmarkRecord(b *testing.B) {
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "artifacts/s")
 		})
 	}
+}
+
+// startHeapPeak samples the heap every 5 ms until the returned function is called, which returns
+// the largest live heap the collector marked (/gc/heap/live:bytes, what stays after a GC) and
+// the largest heap in use (live and garbage not yet collected), in bytes.
+func startHeapPeak() func() (live, alloc uint64) {
+	done := make(chan struct{})
+	res := make(chan [2]uint64, 1)
+	go func() {
+		samples := []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/memory/classes/heap/objects:bytes"}}
+		var maxLive, maxAlloc uint64
+		t := time.NewTicker(5 * time.Millisecond)
+		defer t.Stop()
+		for {
+			metrics.Read(samples)
+			maxLive = max(maxLive, samples[0].Value.Uint64())
+			maxAlloc = max(maxAlloc, samples[1].Value.Uint64())
+			select {
+			case <-done:
+				res <- [2]uint64{maxLive, maxAlloc}
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() (uint64, uint64) { close(done); r := <-res; return r[0], r[1] }
 }
 
 // cpuTime is the process's user+system CPU time (the machine may be shared: wall time alone

@@ -51,8 +51,10 @@ type GraphEdge struct {
 
 // BuildGraph builds the propagation graph of a report.
 func BuildGraph(rep *Report, reg *configs.Registry) *Graph {
-	nodes := map[string]*GraphNode{}
-	edges := map[[3]string]*GraphEdge{}
+	// Nodes and edges are kept in the slices the graph returns, found by index (no second copy).
+	g := &Graph{Nodes: []GraphNode{}, Edges: []GraphEdge{}}
+	nodes := map[string]int{}
+	edges := map[[3]string]int{}
 	derivs := map[string]configs.Derivative{}
 	if reg != nil {
 		for _, d := range reg.Datasets {
@@ -70,18 +72,20 @@ func BuildGraph(rep *Report, reg *configs.Registry) *Graph {
 		}
 	}
 	addNode := func(n GraphNode) string {
-		if old, ok := nodes[n.ID]; ok {
-			if old.Type == "model" && n.Type == "fine-tune" {
+		if i, ok := nodes[n.ID]; ok {
+			if old := &g.Nodes[i]; old.Type == "model" && n.Type == "fine-tune" {
 				old.Type = n.Type
 			}
 			return n.ID
 		}
-		nodes[n.ID] = &n
+		nodes[n.ID] = len(g.Nodes)
+		g.Nodes = append(g.Nodes, n)
 		return n.ID
 	}
 	addEdge := func(e GraphEdge) {
 		k := [3]string{e.Source, e.Target, e.Relation}
-		if old, ok := edges[k]; ok {
+		if i, ok := edges[k]; ok {
+			old := &g.Edges[i]
 			if e.Confidence > old.Confidence {
 				old.Confidence = e.Confidence
 			}
@@ -90,7 +94,8 @@ func BuildGraph(rep *Report, reg *configs.Registry) *Graph {
 			}
 			return
 		}
-		edges[k] = &e
+		edges[k] = len(g.Edges)
+		g.Edges = append(g.Edges, e)
 	}
 	// hop resolves a chain element to a node id.
 	hop := func(name, ds string) (string, string) {
@@ -122,7 +127,7 @@ func BuildGraph(rep *Report, reg *configs.Registry) *Graph {
 			first := x.FirstSeen.UTC().Format(time.RFC3339)
 			id := addNode(GraphNode{ID: x.Artifact.ID, Label: oneLine(x.Artifact.Title), Type: typ, Source: x.Artifact.Source,
 				URL: safeURL(x.Artifact.URL), Published: x.Artifact.Published, FirstSeen: first, Gone: x.Gone})
-			if n := nodes[id]; n.Label == "" {
+			if n := &g.Nodes[nodes[id]]; n.Label == "" {
 				n.Label = x.Artifact.ID
 			}
 			chain := x.Chain
@@ -157,14 +162,8 @@ func BuildGraph(rep *Report, reg *configs.Registry) *Graph {
 			}
 		}
 	}
-	g := &Graph{Nodes: []GraphNode{}, Edges: []GraphEdge{}}
-	for _, n := range nodes {
-		g.Nodes = append(g.Nodes, *n)
-	}
+	nodes, edges = nil, nil
 	sort.Slice(g.Nodes, func(i, j int) bool { return g.Nodes[i].ID < g.Nodes[j].ID })
-	for _, e := range edges {
-		g.Edges = append(g.Edges, *e)
-	}
 	sort.Slice(g.Edges, func(i, j int) bool {
 		a, b := g.Edges[i], g.Edges[j]
 		if a.Source != b.Source {
@@ -220,23 +219,51 @@ type gmlGraph struct {
 }
 
 // WriteGraphML writes the graph as GraphML (opens in Gephi, yEd, NetworkX, igraph). encoding/xml
-// escapes every crawled string and replaces characters XML cannot hold.
+// escapes every crawled string and replaces characters XML cannot hold. Nodes and edges are
+// encoded one at a time (the bytes of encoding one gmlDoc, which is the test).
 func (g *Graph) WriteGraphML(w io.Writer) error {
-	doc := gmlDoc{NS: "http://graphml.graphdrawing.org/xmlns", Graph: gmlGraph{ID: "afterlife", Dir: "directed"}}
-	for _, k := range []gmlKey{
-		{"label", "node", "label", "string"}, {"type", "node", "type", "string"}, {"dataset", "node", "dataset", "string"},
-		{"source", "node", "source", "string"}, {"url", "node", "url", "string"}, {"published", "node", "published", "string"},
-		{"first_seen", "node", "first_seen", "string"}, {"gone", "node", "gone", "boolean"},
-		{"relation", "edge", "relation", "string"}, {"edge_dataset", "edge", "dataset", "string"},
-		{"confidence", "edge", "confidence", "double"}, {"edge_first_seen", "edge", "first_seen", "string"},
-	} {
-		doc.Keys = append(doc.Keys, k)
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
 	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := g.encodeGraphML(enc); err != nil {
+		return fmt.Errorf("graphml: %w", err)
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}
+
+var gmlKeys = []gmlKey{
+	{"label", "node", "label", "string"}, {"type", "node", "type", "string"}, {"dataset", "node", "dataset", "string"},
+	{"source", "node", "source", "string"}, {"url", "node", "url", "string"}, {"published", "node", "published", "string"},
+	{"first_seen", "node", "first_seen", "string"}, {"gone", "node", "gone", "boolean"},
+	{"relation", "edge", "relation", "string"}, {"edge_dataset", "edge", "dataset", "string"},
+	{"confidence", "edge", "confidence", "double"}, {"edge_first_seen", "edge", "first_seen", "string"},
+}
+
+func (g *Graph) encodeGraphML(enc *xml.Encoder) error {
+	root := xml.StartElement{Name: xml.Name{Local: "graphml"}, Attr: []xml.Attr{{Name: xml.Name{Local: "xmlns"}, Value: "http://graphml.graphdrawing.org/xmlns"}}}
+	if err := enc.EncodeToken(root); err != nil {
+		return err
+	}
+	for _, k := range gmlKeys {
+		if err := enc.EncodeElement(k, xml.StartElement{Name: xml.Name{Local: "key"}}); err != nil {
+			return err
+		}
+	}
+	graph := xml.StartElement{Name: xml.Name{Local: "graph"}, Attr: []xml.Attr{{Name: xml.Name{Local: "id"}, Value: "afterlife"},
+		{Name: xml.Name{Local: "edgedefault"}, Value: "directed"}}}
+	if err := enc.EncodeToken(graph); err != nil {
+		return err
+	}
+	nodeEl, edgeEl := xml.StartElement{Name: xml.Name{Local: "node"}}, xml.StartElement{Name: xml.Name{Local: "edge"}}
+	var data []gmlData
 	for _, n := range g.Nodes {
-		gn := gmlNode{ID: n.ID}
+		data = data[:0]
 		add := func(k, v string) {
 			if v != "" {
-				gn.Data = append(gn.Data, gmlData{k, v})
+				data = append(data, gmlData{k, v})
 			}
 		}
 		add("label", n.Label)
@@ -247,26 +274,27 @@ func (g *Graph) WriteGraphML(w io.Writer) error {
 		add("published", n.Published)
 		add("first_seen", n.FirstSeen)
 		add("gone", strconv.FormatBool(n.Gone))
-		doc.Graph.Nodes = append(doc.Graph.Nodes, gn)
+		if err := enc.EncodeElement(gmlNode{ID: n.ID, Data: data}, nodeEl); err != nil {
+			return err
+		}
 	}
 	for i, e := range g.Edges {
-		ge := gmlEdge{ID: fmt.Sprintf("e%d", i), Source: e.Source, Target: e.Target, Data: []gmlData{
-			{"relation", e.Relation}, {"edge_dataset", e.Dataset}, {"confidence", strconv.FormatFloat(e.Confidence, 'f', 3, 64)}}}
+		data = append(data[:0], gmlData{"relation", e.Relation}, gmlData{"edge_dataset", e.Dataset},
+			gmlData{"confidence", strconv.FormatFloat(e.Confidence, 'f', 3, 64)})
 		if e.FirstSeen != "" {
-			ge.Data = append(ge.Data, gmlData{"edge_first_seen", e.FirstSeen})
+			data = append(data, gmlData{"edge_first_seen", e.FirstSeen})
 		}
-		doc.Graph.Edges = append(doc.Graph.Edges, ge)
+		if err := enc.EncodeElement(gmlEdge{ID: "e" + strconv.Itoa(i), Source: e.Source, Target: e.Target, Data: data}, edgeEl); err != nil {
+			return err
+		}
 	}
-	if _, err := io.WriteString(w, xml.Header); err != nil {
+	if err := enc.EncodeToken(graph.End()); err != nil {
 		return err
 	}
-	enc := xml.NewEncoder(w)
-	enc.Indent("", "  ")
-	if err := enc.Encode(doc); err != nil {
-		return fmt.Errorf("graphml: %w", err)
+	if err := enc.EncodeToken(root.End()); err != nil {
+		return err
 	}
-	_, err := io.WriteString(w, "\n")
-	return err
+	return enc.Flush()
 }
 
 // dotQuote quotes s as a DOT string: backslashes and quotes escaped, control characters dropped.

@@ -80,9 +80,24 @@ func streamReportJSON(w io.Writer, rep *Report) error {
 		d := rep.Datasets[i]
 		ss := d.Sightings
 		d.Sightings = []SightingView{}
-		return writeStreamed(w, d, depth, streamedArray{"sightings", len(ss), func(w io.Writer, depth, j int) error {
+		arrs := []streamedArray{{"sightings", len(ss), func(w io.Writer, depth, j int) error {
 			return writeIndented(w, ss[j], depth)
-		}})
+		}}}
+		if acts := d.Actions; acts != nil { // a host's items are as many as its live sightings
+			d.Actions = []HostActions{}
+			arrs = append(arrs, streamedArray{"actions", len(acts), func(w io.Writer, depth, j int) error {
+				h := acts[j]
+				items := h.Items
+				if items == nil {
+					return writeIndented(w, h, depth)
+				}
+				h.Items = []ActionItem{}
+				return writeStreamed(w, h, depth, streamedArray{"items", len(items), func(w io.Writer, depth, k int) error {
+					return writeIndented(w, items[k], depth)
+				}})
+			}})
+		}
+		return writeStreamed(w, d, depth, arrs...)
 	}})
 	if err != nil {
 		return fmt.Errorf("report.json: %w", err)

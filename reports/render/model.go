@@ -28,6 +28,31 @@ type Report struct {
 	// NothingFound lists the registry's retracted datasets no run has a sighting of (as of the
 	// report's run), so that "not listed" is never mistaken for "not looked for".
 	NothingFound []DatasetRef `json:"nothing_found"`
+
+	// texts, when set, reads the artifacts' texts for the excerpts of the HTML rows being
+	// written (the views then hold none: fillExcerpts); textCtx is the context it reads with.
+	texts   reports.TextReader
+	textCtx context.Context
+}
+
+// fillExcerpts sets the excerpt of each row (copies of the report's views) from the store, when
+// the report keeps no texts.
+func (rep *Report) fillExcerpts(rows []SightingView) error {
+	if rep.texts == nil || len(rows) == 0 {
+		return nil
+	}
+	ids := make([]string, 0, len(rows))
+	for i := range rows {
+		ids = append(ids, rows[i].Artifact.ID)
+	}
+	texts, err := rep.texts.ArtifactTexts(rep.textCtx, ids)
+	if err != nil {
+		return fmt.Errorf("excerpts: %w", err)
+	}
+	for i := range rows {
+		rows[i].Excerpt = truncate(texts[rows[i].Artifact.ID], ExcerptRunes)
+	}
+	return nil
 }
 
 // DatasetRef names a registry dataset.
@@ -270,10 +295,6 @@ func Build(ctx context.Context, st reports.Store, reg *configs.Registry, runID s
 	if !opt.Now.IsZero() {
 		rep.GeneratedAt = opt.Now.UTC()
 	}
-	all, err := st.Sightings(ctx, reports.SightingQuery{})
-	if err != nil {
-		return nil, fmt.Errorf("build report: %w", err)
-	}
 	var probes []reports.SwarmProbe
 	if ss, ok := st.(reports.SwarmStore); ok {
 		if probes, err = ss.Probes(ctx, ""); err != nil {
@@ -285,18 +306,39 @@ func Build(ctx context.Context, st reports.Store, reg *configs.Registry, runID s
 	if err != nil {
 		return nil, err
 	}
-	byDS := map[string][]reports.Sighting{}
-	for _, s := range all {
+	// Each sighting becomes the view the report keeps as it is read: the store's rows (decoded
+	// artifacts with their text) are never all in memory at once.
+	byDS := map[string][]SightingView{}
+	if sc, ok := st.(reports.SightingCounter); ok { // one buffer per dataset, sized once
+		counts, err := sc.SightingCounts(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("build report: %w", err)
+		}
+		for ds, n := range counts {
+			byDS[ds] = make([]SightingView, 0, n)
+		}
+	}
+	if tr, ok := st.(reports.TextReader); ok {
+		// The HTML rows' excerpts are read as their pages are written: a report keeps no text.
+		rep.texts, rep.textCtx = tr, context.WithoutCancel(ctx)
+	}
+	vb := viewBuilder{reg: reg, run: rep.Run, back: back, strs: map[string]string{}, noText: rep.texts != nil}
+	err = eachSighting(ctx, st, func(x *reports.Sighting) error {
 		if rep.Run.Finished != nil {
 			at := rep.Run.At()
-			if s.FirstSeen.After(at) {
-				continue // seen only by later runs: not part of this run's report
+			if x.FirstSeen.After(at) {
+				return nil // seen only by later runs: not part of this run's report
 			}
-			if s.Gone && s.GoneSince.After(at) {
-				s.Gone, s.GoneSince = false, time.Time{} // went after this run: live as of the run
+			if x.Gone && x.GoneSince.After(at) {
+				x.Gone, x.GoneSince = false, time.Time{} // went after this run: live as of the run
 			}
 		}
-		byDS[s.Dataset] = append(byDS[s.Dataset], s)
+		ds := vb.str(x.Dataset)
+		byDS[ds] = append(byDS[ds], vb.view(x))
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("build report: %w", err)
 	}
 	order := make([]string, 0, len(byDS))
 	seen := map[string]bool{}
@@ -306,8 +348,8 @@ func Build(ctx context.Context, st reports.Store, reg *configs.Registry, runID s
 		}
 	}
 	var extra []string
-	for id := range byDS {
-		if !seen[id] {
+	for id, ss := range byDS {
+		if !seen[id] && len(ss) > 0 {
 			extra = append(extra, id)
 		}
 	}
@@ -318,7 +360,8 @@ func Build(ctx context.Context, st reports.Store, reg *configs.Registry, runID s
 		if !ok {
 			d = &configs.Dataset{ID: id, Name: id, Status: "unknown"}
 		}
-		rep.Datasets = append(rep.Datasets, buildDataset(d, reg.ContactsFor(id), byDS[id], rep, probes, back))
+		rep.Datasets = append(rep.Datasets, buildDataset(d, reg.ContactsFor(id), byDS[id], rep, probes))
+		delete(byDS, id)
 	}
 	if rep.Datasets == nil {
 		rep.Datasets = []DatasetReport{}
@@ -365,8 +408,112 @@ func isPostRetraction(s *reports.Sighting, d *configs.Dataset) bool {
 	return p != "" && d.RetractedOn != "" && p >= d.RetractedOn
 }
 
-func buildDataset(d *configs.Dataset, contacts []configs.Contact, ss []reports.Sighting, rep *Report, probes []reports.SwarmProbe, back map[eventKey]reappearance) DatasetReport {
-	run := rep.Run
+// eachSighting streams the store's sightings where it can, else reads them all.
+func eachSighting(ctx context.Context, st reports.Store, fn func(*reports.Sighting) error) error {
+	if ss, ok := st.(reports.SightingStreamer); ok {
+		return ss.EachSighting(ctx, reports.SightingQuery{}, fn)
+	}
+	all, err := st.Sightings(ctx, reports.SightingQuery{})
+	if err != nil {
+		return err
+	}
+	for i := range all {
+		if err := fn(&all[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// viewBuilder turns stored sightings into the views a report keeps. Strings that repeat across
+// rows (sources, kinds, hosts, run ids, evidence fields and rules) are kept once.
+type viewBuilder struct {
+	reg  *configs.Registry
+	run  RunView
+	back map[eventKey]reappearance
+	strs map[string]string
+	ds   map[string]*configs.Dataset
+	// noText leaves the excerpts out (Report.fillExcerpts reads them when they are shown).
+	noText bool
+}
+
+func (b *viewBuilder) str(s string) string {
+	if v, ok := b.strs[s]; ok {
+		return v
+	}
+	s = strings.Clone(s)
+	b.strs[s] = s
+	return s
+}
+
+func (b *viewBuilder) dataset(id string) *configs.Dataset {
+	if d, ok := b.ds[id]; ok {
+		return d
+	}
+	if b.ds == nil {
+		b.ds = map[string]*configs.Dataset{}
+	}
+	d, ok := b.reg.Get(id)
+	if !ok {
+		d = &configs.Dataset{ID: id, Name: id, Status: "unknown"}
+	}
+	b.ds[id] = d
+	return d
+}
+
+// view is the report's view of one sighting (as of the report's run).
+func (b *viewBuilder) view(x *reports.Sighting) SightingView {
+	run := b.run
+	// Exact-size copies: the decoder's slices have room to grow, which the report would keep.
+	ev := make([]extract.Evidence, len(x.Evidence))
+	for i, e := range x.Evidence {
+		e.Field, e.Rule, e.Detail, e.Snippet = b.str(e.Field), b.str(e.Rule), b.str(e.Detail), b.str(e.Snippet)
+		ev[i] = e
+	}
+	var chain []string
+	if x.Chain != nil {
+		chain = make([]string, len(x.Chain))
+		for i, c := range x.Chain {
+			chain[i] = b.str(c) // lineage chains share their ancestors
+		}
+	}
+	v := SightingView{
+		Artifact: ArtifactRef{ID: x.Artifact.ID, Source: b.str(x.Artifact.Source), Kind: b.str(x.Artifact.Kind), URL: x.Artifact.URL,
+			Title: x.Artifact.Title, Host: b.str(x.Artifact.Host()), Published: b.str(x.Artifact.Published), InfoHash: strings.ToLower(x.Artifact.InfoHash)},
+		Relation: extract.Relation(b.str(string(x.Relation))), Confidence: x.Confidence, Evidence: ev, Via: b.str(x.Via), Chain: chain,
+		PostRetraction: isPostRetraction(x, b.dataset(x.Dataset)), FirstSeen: x.FirstSeen.UTC(), LastSeen: x.LastSeen.UTC(),
+		FirstRun: b.str(x.FirstRun), LastRun: b.str(x.LastRun), Gone: x.Gone, New: x.FirstRun == run.ID,
+	}
+	if !b.noText {
+		v.Excerpt = excerpt(x.Artifact.Text)
+	}
+	if x.Gone {
+		g := x.GoneSince.UTC()
+		v.GoneSince, v.GoneHow = &g, b.str(x.GoneHow)
+		v.GoneNow = !g.Before(run.Started) && (run.Finished == nil || !g.After(*run.Finished))
+	}
+	if r, ok := b.back[eventKey{x.Artifact.ID, x.Dataset, x.Relation}]; ok && !x.Gone {
+		at := r.at
+		v.Reappeared, v.ReappearedAt = true, &at
+		if !r.wasGone.IsZero() {
+			g := r.wasGone
+			v.WasGoneSince = &g
+		}
+	}
+	return v
+}
+
+// excerpt is the start of an artifact's text for the HTML pages, in memory of its own (not a
+// slice that keeps the whole text).
+func excerpt(text string) string {
+	e := truncate(text, ExcerptRunes)
+	if len(e) == len(text) {
+		return strings.Clone(e)
+	}
+	return e
+}
+
+func buildDataset(d *configs.Dataset, contacts []configs.Contact, ss []SightingView, rep *Report, probes []reports.SwarmProbe) DatasetReport {
 	dr := DatasetReport{ID: d.ID, Name: d.Name, Status: d.Status, Retracted: d.IsRetraction(), RetractedOn: d.RetractedOn, Reason: d.Reason,
 		AnnouncementURL: d.AnnouncementURL}
 	if len(d.RetractedOn) >= 4 {
@@ -387,31 +534,12 @@ func buildDataset(d *configs.Dataset, contacts []configs.Contact, ss []reports.S
 	})
 	torrents := map[string]string{} // infohash -> artifact id of live torrent sightings
 	s := &dr.Summary
+	dr.Sightings = ss
 	for i := range ss {
-		x := &ss[i]
-		v := SightingView{
-			Artifact: ArtifactRef{ID: x.Artifact.ID, Source: x.Artifact.Source, Kind: x.Artifact.Kind, URL: x.Artifact.URL,
-				Title: x.Artifact.Title, Host: x.Artifact.Host(), Published: x.Artifact.Published, InfoHash: strings.ToLower(x.Artifact.InfoHash)},
-			Relation: x.Relation, Confidence: x.Confidence, Evidence: evidenceOrEmpty(x.Evidence), Via: x.Via, Chain: x.Chain,
-			PostRetraction: isPostRetraction(x, d), FirstSeen: x.FirstSeen.UTC(), LastSeen: x.LastSeen.UTC(),
-			FirstRun: x.FirstRun, LastRun: x.LastRun, Gone: x.Gone, New: x.FirstRun == run.ID,
-			Excerpt: truncate(x.Artifact.Text, ExcerptRunes),
-		}
-		if x.Gone {
-			g := x.GoneSince.UTC()
-			v.GoneSince, v.GoneHow = &g, x.GoneHow
-			v.GoneNow = !g.Before(run.Started) && (run.Finished == nil || !g.After(*run.Finished))
-		}
-		if r, ok := back[eventKey{x.Artifact.ID, x.Dataset, x.Relation}]; ok && !x.Gone {
-			at := r.at
-			v.Reappeared, v.ReappearedAt = true, &at
-			if !r.wasGone.IsZero() {
-				g := r.wasGone
-				v.WasGoneSince = &g
-			}
+		v := &ss[i]
+		if v.Reappeared {
 			s.ReappearedSinceLastRun++
 		}
-		dr.Sightings = append(dr.Sightings, v)
 		s.Total++
 		if v.New {
 			s.NewSinceLastRun++
@@ -419,15 +547,15 @@ func buildDataset(d *configs.Dataset, contacts []configs.Contact, ss []reports.S
 		if v.GoneNow {
 			s.GoneSinceLastRun++
 		}
-		if x.Relation == extract.Uses && x.Artifact.Kind == artifact.KindPaper && v.PostRetraction {
+		if v.Relation == extract.Uses && v.Artifact.Kind == artifact.KindPaper && v.PostRetraction {
 			s.PapersSinceRetraction++
 		}
-		if x.Gone {
+		if v.Gone {
 			s.Gone++
 			continue
 		}
 		s.Live++
-		switch x.Relation {
+		switch v.Relation {
 		case extract.Copy:
 			s.LiveCopies++
 		case extract.Derivative:
@@ -441,8 +569,8 @@ func buildDataset(d *configs.Dataset, contacts []configs.Contact, ss []reports.S
 		case extract.Mention:
 			s.Mentions++
 		}
-		if v.Artifact.InfoHash != "" && x.Relation.Scored() == "data" {
-			torrents[v.Artifact.InfoHash] = x.Artifact.ID
+		if v.Artifact.InfoHash != "" && v.Relation.Scored() == "data" {
+			torrents[v.Artifact.InfoHash] = v.Artifact.ID
 		}
 	}
 	addKnownSwarms(torrents, d, probes) // the registry's probed info-hashes (swarm_series.go)
@@ -562,7 +690,7 @@ func actions(contacts []configs.Contact, ss []SightingView) []HostActions {
 }
 
 // timeline counts live sightings at each run's time: first seen by then and not gone by then.
-func timeline(ss []reports.Sighting, runs []RunView) []TimelinePoint {
+func timeline(ss []SightingView, runs []RunView) []TimelinePoint {
 	out := make([]TimelinePoint, 0, len(runs))
 	for _, r := range runs {
 		at := r.At()
@@ -593,7 +721,7 @@ func timeline(ss []reports.Sighting, runs []RunView) []TimelinePoint {
 	return out
 }
 
-func papersPerYear(ss []reports.Sighting, retYear int) []YearCount {
+func papersPerYear(ss []SightingView, retYear int) []YearCount {
 	by := map[int]int{}
 	for i := range ss {
 		x := &ss[i]

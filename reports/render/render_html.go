@@ -220,7 +220,7 @@ type relGroup struct {
 	Rel   string // the relation (its id in links and file names)
 	Title string
 	Total int
-	all   []SightingView
+	all   []*SightingView // into the dataset's sightings: a group copies no sighting
 	// Page is the page shown (1: the dataset page), Pages how many there are; Rows are its rows,
 	// First the 1-based number of its first row.
 	Page, Pages, First int
@@ -259,8 +259,16 @@ const (
 // relGroups groups a dataset's sightings by relation (in extract.Relations order, report order
 // within), with page 1 selected and the summary of large relations filled in.
 func relGroups(l linker, d *DatasetReport) []relGroup {
-	by := map[extract.Relation][]SightingView{}
-	for _, x := range d.Sightings {
+	n := map[extract.Relation]int{}
+	for i := range d.Sightings {
+		n[d.Sightings[i].Relation]++
+	}
+	by := make(map[extract.Relation][]*SightingView, len(n))
+	for i := range d.Sightings {
+		x := &d.Sightings[i]
+		if by[x.Relation] == nil {
+			by[x.Relation] = make([]*SightingView, 0, n[x.Relation])
+		}
 		by[x.Relation] = append(by[x.Relation], x)
 	}
 	var out []relGroup
@@ -311,7 +319,7 @@ func relGroups(l linker, d *DatasetReport) []relGroup {
 
 // newestOf returns the n sightings of all first seen last (ties by id), newest first: one pass
 // keeping the n best, not a sort of the relation.
-func newestOf(all []SightingView, n int) []SightingView {
+func newestOf(all []*SightingView, n int) []SightingView {
 	newer := func(a, b *SightingView) bool {
 		if !a.FirstSeen.Equal(b.FirstSeen) {
 			return a.FirstSeen.After(b.FirstSeen)
@@ -319,8 +327,7 @@ func newestOf(all []SightingView, n int) []SightingView {
 		return a.Artifact.ID < b.Artifact.ID
 	}
 	out := make([]SightingView, 0, n+1)
-	for i := range all {
-		x := &all[i]
+	for _, x := range all {
 		if len(out) == n && !newer(x, &out[n-1]) {
 			continue
 		}
@@ -337,7 +344,11 @@ func newestOf(all []SightingView, n int) []SightingView {
 func (g relGroup) page(l linker, id string, k int) relGroup {
 	k = max(1, min(k, g.Pages))
 	g.Page, g.First = k, (k-1)*RowsPerPage+1
-	g.Rows = g.all[(k-1)*RowsPerPage : min(k*RowsPerPage, g.Total)]
+	rows := g.all[(k-1)*RowsPerPage : min(k*RowsPerPage, g.Total)]
+	g.Rows = make([]SightingView, len(rows))
+	for i, x := range rows {
+		g.Rows[i] = *x
+	}
 	g.Nav = nil
 	if g.Pages > 1 {
 		last := 0
@@ -416,6 +427,11 @@ func writeDatasetHTML(w io.Writer, l linker, rep *Report, d *DatasetReport) erro
 	p.Papers = papersSVG(d.PapersPerYear, d.retractionYear)
 	p.SwarmSVG = swarmSVG(d.Swarms)
 	p.Rels = relGroups(l, d)
+	for _, g := range p.Rels {
+		if err := rep.fillExcerpts(g.Rows); err != nil {
+			return err
+		}
+	}
 	p.Hosts = byHost(d.Sightings)
 	return render(w, "dataset", p)
 }
@@ -444,6 +460,9 @@ func writeRelGroupPage(w io.Writer, l linker, rep *Report, d *DatasetReport, g r
 	p := newPage(l, rep, fmt.Sprintf("%s: %s, page %d of %d", d.Name, g.Title, k, g.Pages))
 	p.DS = d
 	p.Rel = g.page(l, d.ID, k)
+	if err := rep.fillExcerpts(p.Rel.Rows); err != nil {
+		return err
+	}
 	return render(w, "relpage", p)
 }
 

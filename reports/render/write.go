@@ -56,7 +56,15 @@ func WriteAll(ctx context.Context, rep *Report, reg *configs.Registry, outDir st
 		return nil
 	}
 	l := linker{}
-	g := BuildGraph(rep, reg)
+	// The graph is built for its four files and let go after them (it is not kept while the
+	// dataset pages are written).
+	var g *Graph
+	graph := func() *Graph {
+		if g == nil {
+			g = BuildGraph(rep, reg)
+		}
+		return g
+	}
 	steps := []struct {
 		name string
 		fn   func(io.Writer) error
@@ -64,10 +72,14 @@ func WriteAll(ctx context.Context, rep *Report, reg *configs.Registry, outDir st
 		{"report.json", func(w io.Writer) error { return WriteReportJSON(w, rep) }},
 		{"index.md", func(w io.Writer) error { return WriteIndexMarkdown(w, rep) }},
 		{"index.html", func(w io.Writer) error { return writeIndexHTML(w, l, rep) }},
-		{"graph.html", func(w io.Writer) error { return writeGraphHTML(w, l, rep, g) }},
-		{"graph.graphml", g.WriteGraphML},
-		{"graph.dot", g.WriteDOT},
-		{"graph.json", g.WriteJSON},
+		{"graph.html", func(w io.Writer) error { return writeGraphHTML(w, l, rep, graph()) }},
+		{"graph.graphml", func(w io.Writer) error { return graph().WriteGraphML(w) }},
+		{"graph.dot", func(w io.Writer) error { return graph().WriteDOT(w) }},
+		{"graph.json", func(w io.Writer) error {
+			err := graph().WriteJSON(w)
+			g = nil
+			return err
+		}},
 		{"sightings.csv", func(w io.Writer) error { return WriteSightingsCSV(w, rep) }},
 		{"timeseries.csv", func(w io.Writer) error { return WriteTimeSeriesCSV(w, rep) }},
 	}
