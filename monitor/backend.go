@@ -72,9 +72,10 @@ type RunHistory interface {
 	Runs(ctx context.Context, limit int) ([]reports.Run, error)
 }
 
-// SightingLister lists sightings; re-checks read the live ones.
+// SightingLister streams sightings; re-checks read them one at a time (never all at once: a
+// source's sightings at hub scale are hundreds of MiB decoded).
 type SightingLister interface {
-	Sightings(ctx context.Context, q reports.SightingQuery) ([]reports.Sighting, error)
+	EachSighting(ctx context.Context, q reports.SightingQuery, fn func(*reports.Sighting) error) error
 }
 
 // Board announces runs to the processes that crawl them and tracks their state: in one process a

@@ -272,19 +272,19 @@ func (p *Incremental) EnqueueRechecksFor(ctx context.Context, store SightingList
 		if !ok {
 			continue
 		}
-		sg, err := store.Sightings(ctx, reports.SightingQuery{Source: name})
-		if err != nil {
-			return total, fmt.Errorf("re-checks of %s: %w", name, err)
-		}
 		type cand struct {
 			gone bool
 			at   time.Time // live: last seen (oldest first); gone: gone since (newest first)
 		}
+		// Streamed: only what the choice needs is kept per artifact (a source's sightings at
+		// scale 100 held 207 MiB decoded at once, the peak of the whole run).
 		cands := map[string]cand{}
-		for _, s := range sg {
+		known := map[string]struct{}{}
+		err := store.EachSighting(ctx, reports.SightingQuery{Source: name}, func(s *reports.Sighting) error {
 			id := s.Artifact.ID
+			known[id] = struct{}{}
 			if s.LastRun == runID {
-				continue // seen by this run's listings
+				return nil // seen by this run's listings
 			}
 			c := cand{gone: s.Gone, at: s.LastSeen}
 			if s.Gone {
@@ -302,6 +302,10 @@ func (p *Incremental) EnqueueRechecksFor(ctx context.Context, store SightingList
 				c = old
 			}
 			cands[id] = c
+			return nil
+		})
+		if err != nil {
+			return total, fmt.Errorf("re-checks of %s: %w", name, err)
 		}
 		ids := make([]string, 0, len(cands))
 		for id := range cands {
@@ -337,10 +341,6 @@ func (p *Incremental) EnqueueRechecksFor(ctx context.Context, store SightingList
 		}
 		limit := pol.MaxRechecks
 		if !listing[name].Filtered() && pol.FullRecheckShare > 0 {
-			known := map[string]bool{}
-			for _, s := range sg {
-				known[s.Artifact.ID] = true
-			}
 			limit = max(limit, int(math.Ceil(pol.FullRecheckShare*float64(len(known)))))
 		}
 		if len(ids) > limit {
