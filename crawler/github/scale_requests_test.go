@@ -1,14 +1,11 @@
 package github
 
 import (
-	"context"
 	"os"
 	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/afterlife-watch/afterlife/configs"
-	"github.com/afterlife-watch/afterlife/crawler/webapi"
 	"github.com/afterlife-watch/afterlife/crawler/webapi/webapitest"
 	"github.com/afterlife-watch/afterlife/internal/demoworld"
 )
@@ -17,50 +14,13 @@ import (
 // the requests the world served for GitHub against the world's minimum (demoworld.Minimum).
 func scaleRatio(t *testing.T, scale int) (int64, int, *demoworld.World) {
 	t.Helper()
-	w, err := demoworld.New(demoworld.Options{Scale: scale})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := demoworld.Start(w, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	src, err := New(srv.WatchConfig().Sources[Name], func(string) string { return "" })
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, err := configs.LoadRegistry("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ds []*configs.Dataset
-	var known []string
-	for i := range reg.Datasets {
-		ds = append(ds, &reg.Datasets[i])
-		known = append(known, webapi.HubModelIDs(&reg.Datasets[i])...)
-	}
-	f := webapitest.NewFetcher()
-	res, err := webapitest.Crawl(context.Background(), src, f, ds, 1_000_000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(res.Errors) > 0 {
-		t.Fatalf("errors: %v", res.Errors[:min(5, len(res.Errors))])
-	}
-	for _, r := range f.Requests {
+	c := webapitest.DemoCrawl(t, scale, Name, New)
+	for _, r := range c.Fetcher.Requests {
 		if strings.Contains(r.URL.Path, "/search/") && r.URL.Query().Get("per_page") != "100" {
 			t.Fatalf("search at per_page=%s, not GitHub's largest page: %s", r.URL.Query().Get("per_page"), r.URL)
 		}
 	}
-	for _, p := range w.All(1) {
-		if p.Source == Name {
-			if _, ok := res.Artifacts[p.ID]; !ok {
-				t.Fatalf("%s not found", p.ID)
-			}
-		}
-	}
-	return w.Requests(Name), w.Minimum(1, known)[Name].Total, w
+	return c.World.Requests(Name), c.World.Minimum(1, c.Known)[Name].Total, c.World
 }
 
 // At scale 10 the adapter's requests stay within 1.21x of the fewest that list and decide the

@@ -1,14 +1,11 @@
 package huggingface
 
 import (
-	"context"
 	"os"
 	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/afterlife-watch/afterlife/configs"
-	"github.com/afterlife-watch/afterlife/crawler/webapi"
 	"github.com/afterlife-watch/afterlife/crawler/webapi/webapitest"
 	"github.com/afterlife-watch/afterlife/internal/demoworld"
 )
@@ -26,44 +23,8 @@ func TestScaledWorldRequestsNearTheMinimum(t *testing.T) {
 	if s, err := strconv.Atoi(os.Getenv("AFTERLIFE_TEST_SCALE")); err == nil {
 		scale = s
 	}
-	w, err := demoworld.New(demoworld.Options{Scale: scale})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := demoworld.Start(w, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	src, err := New(srv.WatchConfig().Sources[Name], func(string) string { return "" })
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, err := configs.LoadRegistry("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ds []*configs.Dataset
-	var known []string
-	for i := range reg.Datasets {
-		ds = append(ds, &reg.Datasets[i])
-		known = append(known, webapi.HubModelIDs(&reg.Datasets[i])...)
-	}
-	f := webapitest.NewFetcher()
-	res, err := webapitest.Crawl(context.Background(), src, f, ds, 1_000_000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(res.Errors) > 0 {
-		t.Fatalf("errors: %v", res.Errors[:min(5, len(res.Errors))])
-	}
-	for _, p := range w.All(1) {
-		if p.Source == Name {
-			if _, ok := res.Artifacts[p.ID]; !ok {
-				t.Fatalf("%s not found", p.ID)
-			}
-		}
-	}
+	c := webapitest.DemoCrawl(t, scale, Name, New)
+	w, f, known := c.World, c.Fetcher, c.Known
 	for _, r := range f.Requests {
 		if strings.HasPrefix(r.URL.Path, "/huggingface/api/") && r.URL.Query().Get("limit") != "" && r.URL.Query().Get("limit") != "1000" {
 			t.Fatalf("listing at limit=%s, not the Hub's largest page: %s", r.URL.Query().Get("limit"), r.URL)
