@@ -30,6 +30,10 @@ type Request struct {
 	// MaxBody, when > 0, is this request's response-size bound (wire and decoded) instead of the
 	// source's or the fetcher's default.
 	MaxBody int64
+	// FreshFor, when > 0, lets a stored 2xx copy younger than this answer without any request:
+	// for what does not change at its URL, such as a paper's PDF, which is read once and not
+	// asked again every run (rate limits count requests, 304s included).
+	FreshFor time.Duration
 }
 
 // Response is what came back. Any status is returned as a response; transport failures and
@@ -39,7 +43,8 @@ type Response struct {
 	Status int
 	Header http.Header
 	Body   []byte
-	// FromCache is true when the server answered 304 Not Modified and Body is the stored copy.
+	// FromCache is true when Body is the stored copy: the server answered 304 Not Modified, or
+	// the copy was fresh (Request.FreshFor) and nothing was sent.
 	FromCache bool
 	// WireBytes is what this request cost on the wire (headers excluded).
 	WireBytes int64

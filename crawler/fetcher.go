@@ -367,6 +367,31 @@ func (f *HTTPFetcher) Fetch(ctx context.Context, req Request) (*Response, error)
 		cacheKey = RedactURL(req.URL, req.Redact...)
 	}
 	wireMax, decodedMax := f.bodyLimits(req)
+	var cached CachedResponse
+	haveCached, looked := false, false
+	lookup := func() {
+		looked = true
+		if f.opts.Cache == nil || method != http.MethodGet || req.NoConditional {
+			return
+		}
+		c, ok, err := f.opts.Cache.Lookup(ctx, cacheKey)
+		if err != nil {
+			f.logFor(req).Warn("validator cache lookup failed", "url", RedactURL(req.URL, req.Redact...), "err", err)
+		} else if ok && (c.ETag != "" || c.LastModified != "") {
+			cached, haveCached = c, true
+		}
+	}
+	if req.FreshFor > 0 {
+		lookup()
+		if haveCached && cached.Status >= 200 && cached.Status < 300 && !cached.Stored.IsZero() && time.Since(cached.Stored) < req.FreshFor {
+			st.cached.Add(1)
+			h := http.Header{}
+			if cached.ContentType != "" {
+				h.Set("Content-Type", cached.ContentType)
+			}
+			return &Response{URL: req.URL, Status: cached.Status, Header: h, Body: cached.Body, FromCache: true, Elapsed: time.Since(start)}, nil
+		}
+	}
 	if req.Robots {
 		err := f.robots.allowed(ctx, u, f.ua, func(ctx context.Context, ru string) (int, []byte, error) {
 			r, err := f.attempts(ctx, f.logFor(req), req.Source, "", u.Host, http.MethodGet, ru, http.Header{}, nil, st, f.opts.MaxBody, robotsMaxBody, nil)
@@ -394,20 +419,15 @@ func (f *HTTPFetcher) Fetch(ctx context.Context, req Request) (*Response, error)
 		hdr[k] = append([]string(nil), v...)
 	}
 	hdr.Set("User-Agent", f.ua)
-	var cached CachedResponse
-	haveCached := false
-	if f.opts.Cache != nil && method == http.MethodGet && !req.NoConditional {
-		c, ok, err := f.opts.Cache.Lookup(ctx, cacheKey)
-		if err != nil {
-			f.logFor(req).Warn("validator cache lookup failed", "url", RedactURL(req.URL, req.Redact...), "err", err)
-		} else if ok && (c.ETag != "" || c.LastModified != "") {
-			cached, haveCached = c, true
-			if c.ETag != "" {
-				hdr.Set("If-None-Match", c.ETag)
-			}
-			if c.LastModified != "" {
-				hdr.Set("If-Modified-Since", c.LastModified)
-			}
+	if !looked {
+		lookup()
+	}
+	if haveCached {
+		if cached.ETag != "" {
+			hdr.Set("If-None-Match", cached.ETag)
+		}
+		if cached.LastModified != "" {
+			hdr.Set("If-Modified-Since", cached.LastModified)
 		}
 	}
 	resp, err := f.attempts(ctx, f.logFor(req), req.Source, req.RateKey, u.Host, method, req.URL, hdr, req.Body, st, wireMax, decodedMax, req.Redact)

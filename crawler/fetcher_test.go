@@ -521,3 +521,55 @@ func TestFetchBodyBoundsDoNotLeakBetweenRequests(t *testing.T) {
 		}
 	}
 }
+
+// A request with FreshFor is answered from a stored copy younger than that without sending
+// anything (a paper's PDF: read once, not re-asked each run); an older copy, or a request without
+// FreshFor, asks the server (conditionally).
+func TestFetchFreshForAnswersFromTheCacheWithoutARequest(t *testing.T) {
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		if r.Header.Get("If-None-Match") == `"pdf1"` {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		w.Header().Set("ETag", `"pdf1"`)
+		w.Header().Set("Content-Type", "application/pdf")
+		fmt.Fprint(w, "%PDF-1.4 body")
+	}))
+	defer srv.Close()
+	cache, err := httpcache.Open(filepath.Join(t.TempDir(), "http.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cache.Close()
+	f := newFetcher(t, watchFor(srv, 100, 10), crawler.FetcherOptions{Cache: cache})
+	get := func(fresh time.Duration) *crawler.Response {
+		t.Helper()
+		r, err := f.Fetch(ctx(t), crawler.Request{Source: "t", URL: srv.URL + "/paper.pdf", FreshFor: fresh})
+		if err != nil || r.Status != 200 || string(r.Body) != "%PDF-1.4 body" {
+			t.Fatalf("fetch (FreshFor %s): %+v, %v", fresh, r, err)
+		}
+		return r
+	}
+	if r := get(time.Hour); r.FromCache || hits.Load() != 1 {
+		t.Fatalf("first fetch: FromCache=%v, %d requests", r.FromCache, hits.Load())
+	}
+	for range 3 {
+		if r := get(time.Hour); !r.FromCache || r.Header.Get("Content-Type") != "application/pdf" {
+			t.Fatalf("fresh copy not used: FromCache=%v, type %q", r.FromCache, r.Header.Get("Content-Type"))
+		}
+	}
+	if hits.Load() != 1 {
+		t.Fatalf("%d requests for a copy fresh for an hour, want 1", hits.Load())
+	}
+	if r := get(0); !r.FromCache || hits.Load() != 2 { // no FreshFor: a conditional request, 304
+		t.Fatalf("without FreshFor: FromCache=%v, %d requests, want a 304 (2)", r.FromCache, hits.Load())
+	}
+	if r := get(time.Nanosecond); !r.FromCache || hits.Load() != 3 { // stale: asked again
+		t.Fatalf("stale copy: FromCache=%v, %d requests, want 3", r.FromCache, hits.Load())
+	}
+	if c := f.Snapshot()["t"]; c.Requests != 3 || c.Cached != 5 {
+		t.Fatalf("counters = %+v, want 3 requests, 5 answered from the cache", c)
+	}
+}

@@ -34,6 +34,12 @@ const Kind = "fulltext"
 // (manuscript.DefaultMaxFileSize). A larger PDF is skipped with a note; the abstract decides.
 const MaxPDFBytes = crawler.DefaultMaxBody
 
+// PDFFreshFor is how long a PDF read once answers from the validator cache without a request
+// (crawler.Request.FreshFor): a paper's full text is fetched once, not asked again (304) on every
+// run — at scale 100 those re-asks were half of a repeat scan's requests. After it, one
+// conditional request. A new version of a paper has a new URL (arXiv's vN, a new OA link).
+const PDFFreshFor = 90 * 24 * time.Hour
+
 // Rate of a source's full-text bucket (RateKey "<source>/fulltext") for PDFs on hosts other than
 // arXiv: one request per second per source, and the fetcher's per-host bucket (2/s, slowed by a
 // robots.txt Crawl-delay) on top. PDFs on arXiv go through the arxiv source's own bucket instead
@@ -180,7 +186,7 @@ func Handle(ctx context.Context, job crawler.Job, f crawler.Fetcher) (crawler.Re
 	if err := json.Unmarshal([]byte(job.Meta[metaPaper]), &paper); err != nil || paper.ID == "" {
 		return res, &crawler.StatusError{URL: job.URL, Msg: fmt.Sprintf("fulltext job without its paper (%v)", err)}
 	}
-	req := crawler.Request{Source: job.Source, URL: job.URL, Robots: true, MaxBody: MaxPDFBytes,
+	req := crawler.Request{Source: job.Source, URL: job.URL, Robots: true, MaxBody: MaxPDFBytes, FreshFor: PDFFreshFor,
 		Header: map[string][]string{"Accept": {"application/pdf"}}}
 	if u, err := url.Parse(job.URL); job.Source == ArXivSource || (err == nil && IsArXiv(u.Host)) {
 		req.Source = ArXivSource // arXiv's bucket and single connection, whoever listed the paper

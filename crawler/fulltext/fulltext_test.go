@@ -134,9 +134,9 @@ func job(t *testing.T, u string) crawler.Job {
 }
 
 // A readable PDF comes back attached to the paper (tagged with its URL), the run's matcher decides
-// `uses` on it with full-text evidence, and fetching it again is a conditional request answered 304
-// from the validator cache (the body is not transferred again) that reads the same.
-func TestHandleAttachesTheFullTextAndRefetchesConditionally(t *testing.T) {
+// `uses` on it with full-text evidence, and fetching it again within PDFFreshFor sends no request
+// at all: the stored copy reads the same (a paper's full text is fetched once, not once a run).
+func TestHandleAttachesTheFullTextAndReadsItOnce(t *testing.T) {
 	srv := newPDFServer(t)
 	f := politeFetcher(t)
 	reg, err := configs.LoadRegistry("")
@@ -164,8 +164,8 @@ func TestHandleAttachesTheFullTextAndRefetchesConditionally(t *testing.T) {
 			t.Errorf("fetch %d: the full text does not make the paper `uses`", i+1)
 		}
 	}
-	if hits, n304 := srv.count("/good.pdf"); hits != 2 || n304 != 1 {
-		t.Errorf("good.pdf asked %d times, %d answered 304; want 2 and 1", hits, n304)
+	if hits, n304 := srv.count("/good.pdf"); hits != 1 || n304 != 0 {
+		t.Errorf("good.pdf asked %d times, %d answered 304; want once, in full", hits, n304)
 	}
 	if c := f.Snapshot()["openalex"]; c.Cached != 1 {
 		t.Errorf("fetcher counters %+v, want 1 served from the cache", c)
