@@ -132,9 +132,9 @@ func (s *Source) handleChanged(job crawler.Job, resp *crawler.Response, res *cra
 	if cut > 0 {
 		res.Notes = append(res.Notes, webapi.CapNote(Name, job.Kind, "changed since "+job.Meta[metaSince], cut+s.pageSize, s.pageSize))
 	}
-	// The page is read whole: the repos on it older than the last run are sighted too (they are
-	// the ones the monitor would otherwise re-check one by one; their cards and infos were fetched
-	// before and answer 304), but nothing is searched below them. No further page is read.
+	// The page is read whole, but of the repos on it older than the last run only what the listing
+	// itself decides is sighted (a lineage child from its base_model); their cards and infos are
+	// not asked again, and nothing is searched below them. No further page is read.
 	older := false
 	fresh := make([]bool, len(items))
 	for i, it := range items {
@@ -203,6 +203,10 @@ func (s *Source) matchChanged(job crawler.Job, spec watchSpec, it *Info, isDatas
 	}
 	a := s.Artifact(it, isDataset)
 	switch {
+	case !fresh && textOf != "":
+		// Unchanged since the last run: its card and info were read then and say the same; asking
+		// again (a 304 each) would cost a request per repo on the page — at the Hub's page of
+		// 1,000, 2,000 of a repeat scan's requests. The re-check sample refreshes such repos.
 	case isDataset && textOf != "":
 		j := s.infoJob(KindDatasetInfo, textOf, it.ID, 0)
 		j.RunID = job.RunID

@@ -2,6 +2,7 @@ package huggingface
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -529,6 +530,36 @@ func TestChildCountsParse(t *testing.T) {
 		in, err := ParseInfo([]byte(bad))
 		if err != nil || in.ID != "a/b" || in.ChildrenModelCount.Known {
 			t.Errorf("%s: %+v %v", bad, in, err)
+		}
+	}
+}
+
+// On a Hub-wide changed page (read whole), a repo matching a watched name asks for its card or
+// info only when it changed since the last run: an unchanged one was read then, and asking again
+// cost a request per repo on the page (2,000 of a scale-100 repeat scan at the page of 1,000).
+func TestChangedPageAsksNothingAgainOfUnchangedRepos(t *testing.T) {
+	src := treeSource(t, "http://127.0.0.1:1")
+	spec, err := json.Marshal(watchSpecOf(t, src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	since := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	page := `[
+	 {"id":"org/zeta-corpus-new","lastModified":"2026-12-05T00:00:00.000Z"},
+	 {"id":"org/zeta-corpus-old","lastModified":"2026-11-01T00:00:00.000Z"}]`
+	for _, kind := range []string{KindChangedDatasets, KindChangedModels} {
+		job := crawler.Job{ID: kind, Source: Name, Kind: kind, URL: "http://127.0.0.1:1/api/x?sort=lastModified",
+			Meta: map[string]string{metaSince: since.Format(time.RFC3339), metaWatch: string(spec)}}
+		var res crawler.Result
+		if err := src.handleChanged(job, &crawler.Response{URL: job.URL, Status: 200, Body: []byte(page)}, &res); err != nil {
+			t.Fatal(err)
+		}
+		var asked []string
+		for _, j := range res.Next {
+			asked = append(asked, j.URL)
+		}
+		if len(asked) != 1 || !strings.Contains(asked[0], "zeta-corpus-new") {
+			t.Errorf("%s: follow-ups %v, want one, for the repo that changed", kind, asked)
 		}
 	}
 }
