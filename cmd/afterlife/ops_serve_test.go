@@ -57,6 +57,19 @@ func TestServeSecureByDefault(t *testing.T) {
 	defer func() { _ = srv.Process.Kill(); _ = srv.Wait() }()
 	scrape(t, maddr, "/metrics", "process_resident_memory_bytes", time.Minute)
 	scrape(t, maddr, "/readyz", "ready", time.Minute)
+	// The metrics server is up before serve has opened its store and listens (it starts with the
+	// command): wait for the listener itself (under load the first request was refused).
+	for deadline := time.Now().Add(time.Minute); ; {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve never listened on %s: %v", addr, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 
 	do := func(method, path, token string) *http.Response {
 		req, _ := http.NewRequestWithContext(ctx, method, "http://"+addr+path, nil)
