@@ -367,13 +367,11 @@ func (f *HTTPFetcher) Fetch(ctx context.Context, req Request) (*Response, error)
 		cacheKey = RedactURL(req.URL, req.Redact...)
 	}
 	wireMax, decodedMax := f.bodyLimits(req)
+	// The stored copy: its validators make the request conditional, and with FreshFor a young
+	// enough copy answers without any request.
 	var cached CachedResponse
-	haveCached, looked := false, false
-	lookup := func() {
-		looked = true
-		if f.opts.Cache == nil || method != http.MethodGet || req.NoConditional {
-			return
-		}
+	haveCached := false
+	if f.opts.Cache != nil && method == http.MethodGet && !req.NoConditional {
 		c, ok, err := f.opts.Cache.Lookup(ctx, cacheKey)
 		if err != nil {
 			f.logFor(req).Warn("validator cache lookup failed", "url", RedactURL(req.URL, req.Redact...), "err", err)
@@ -381,16 +379,13 @@ func (f *HTTPFetcher) Fetch(ctx context.Context, req Request) (*Response, error)
 			cached, haveCached = c, true
 		}
 	}
-	if req.FreshFor > 0 {
-		lookup()
-		if haveCached && cached.Status >= 200 && cached.Status < 300 && !cached.Stored.IsZero() && time.Since(cached.Stored) < req.FreshFor {
-			st.cached.Add(1)
-			h := http.Header{}
-			if cached.ContentType != "" {
-				h.Set("Content-Type", cached.ContentType)
-			}
-			return &Response{URL: req.URL, Status: cached.Status, Header: h, Body: cached.Body, FromCache: true, Elapsed: time.Since(start)}, nil
+	if haveCached && req.FreshFor > 0 && cached.Status >= 200 && cached.Status < 300 && !cached.Stored.IsZero() && time.Since(cached.Stored) < req.FreshFor {
+		st.cached.Add(1)
+		h := http.Header{}
+		if cached.ContentType != "" {
+			h.Set("Content-Type", cached.ContentType)
 		}
+		return &Response{URL: req.URL, Status: cached.Status, Header: h, Body: cached.Body, FromCache: true, Elapsed: time.Since(start)}, nil
 	}
 	if req.Robots {
 		err := f.robots.allowed(ctx, u, f.ua, func(ctx context.Context, ru string) (int, []byte, error) {
@@ -419,9 +414,6 @@ func (f *HTTPFetcher) Fetch(ctx context.Context, req Request) (*Response, error)
 		hdr[k] = append([]string(nil), v...)
 	}
 	hdr.Set("User-Agent", f.ua)
-	if !looked {
-		lookup()
-	}
 	if haveCached {
 		if cached.ETag != "" {
 			hdr.Set("If-None-Match", cached.ETag)
