@@ -72,10 +72,11 @@ type RunHistory interface {
 	Runs(ctx context.Context, limit int) ([]reports.Run, error)
 }
 
-// SightingLister streams sightings; re-checks read them one at a time (never all at once: a
-// source's sightings at hub scale are hundreds of MiB decoded).
+// SightingLister streams the states of sightings (id, dataset, relation, gone, last seen); re-checks
+// read them one row at a time and decode no artifact document (a source's sightings at hub scale
+// are hundreds of MiB decoded).
 type SightingLister interface {
-	EachSighting(ctx context.Context, q reports.SightingQuery, fn func(*reports.Sighting) error) error
+	EachSightingState(ctx context.Context, source string, fn func(reports.SightingState) error) error
 }
 
 // Board announces runs to the processes that crawl them and tracks their state: in one process a

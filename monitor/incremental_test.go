@@ -310,3 +310,92 @@ func TestFullListingRunRechecksScaleWithTheSourceNotAFixedCap(t *testing.T) {
 		}
 	}
 }
+
+// Issue 16, next cut: after a full listing reported thousands gone, every following filtered run
+// re-checked up to MaxRechecks gone artifacts per source (7,525 requests at scale 100, 12% of a
+// first scan). A filtered run now re-checks a sample of FilteredGoneRechecks of them, drawn afresh
+// each run (the same on a resumed run), so over runs every gone artifact is still re-checked.
+func TestFilteredRunRechecksARotatingSampleOfGoneArtifacts(t *testing.T) {
+	ctx := context.Background()
+	st, err := reports.OpenStore(filepath.Join(t.TempDir(), reports.StoreFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	if err := st.BeginRun(ctx, reports.Run{ID: "r1", Started: t0}); err != nil {
+		t.Fatal(err)
+	}
+	const live, goneN, sample = 3, 30, 10
+	var gone []string
+	for i := 0; i < live+goneN; i++ {
+		id := fmt.Sprintf("gh:repo:a/r%02d", i)
+		a := artifact.Artifact{ID: id, Source: "github", Kind: artifact.KindRepository, URL: "https://github.com/" + id}
+		f := extract.Finding{ArtifactID: id, Dataset: "ms-celeb-1m", Relation: extract.Copy, Confidence: 0.9}
+		if _, err := st.Record(ctx, "r1", t0.Add(time.Duration(i)*time.Minute), a, []extract.Finding{f}); err != nil {
+			t.Fatal(err)
+		}
+		if i >= live {
+			gone = append(gone, id)
+		}
+	}
+	if err := st.MarkGone(ctx, "r1", gone, t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	srcs := map[string]crawler.Source{"github": recheckSource{}}
+	filtered := map[string]crawler.Incremental{"github": {Since: t0}}
+	p := &monitor.Incremental{MaxRechecks: 1000, FilteredRechecks: 100, FilteredGoneRechecks: sample}
+	isGone := map[string]bool{}
+	for _, id := range gone {
+		isGone[id] = true
+	}
+	draw := func(runID string) []string {
+		fr := &enqueueLog{}
+		if _, err := p.EnqueueRechecksFor(ctx, st, fr, srcs, filtered, runID, nil); err != nil {
+			t.Fatal(err)
+		}
+		var g []string
+		for _, u := range fr.urls {
+			if isGone[u] {
+				g = append(g, u)
+			}
+		}
+		if len(fr.urls)-len(g) != live {
+			t.Fatalf("run %s re-checked %d live artifacts, want all %d (under FilteredRechecks)", runID, len(fr.urls)-len(g), live)
+		}
+		return g
+	}
+	first := draw("r2")
+	if len(first) != sample {
+		t.Fatalf("filtered run re-checked %d of %d gone artifacts, want a sample of %d: %q", len(first), goneN, sample, first)
+	}
+	if again := draw("r2"); strings.Join(again, " ") != strings.Join(first, " ") {
+		t.Errorf("a resumed run drew another sample: %q, then %q", first, again)
+	}
+	covered := map[string]bool{}
+	differs := false
+	for i := 2; i < 42; i++ {
+		s := draw(fmt.Sprintf("r%d", i))
+		if strings.Join(s, " ") != strings.Join(first, " ") {
+			differs = true
+		}
+		for _, id := range s {
+			covered[id] = true
+		}
+	}
+	if !differs {
+		t.Errorf("40 runs drew the same sample %q: the sample does not rotate", first)
+	}
+	if len(covered) != goneN {
+		t.Errorf("40 filtered runs re-checked %d of the %d gone artifacts, want every one", len(covered), goneN)
+	}
+	// A full-listing run still re-checks every gone one its listings did not show.
+	fr := &enqueueLog{}
+	full := map[string]crawler.Incremental{"github": {Since: t0, Full: true}}
+	if _, err := p.EnqueueRechecksFor(ctx, st, fr, srcs, full, "r50", nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(fr.urls) != live+goneN {
+		t.Errorf("full-listing run re-checked %d, want all %d", len(fr.urls), live+goneN)
+	}
+}

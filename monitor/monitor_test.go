@@ -495,6 +495,6 @@ func (m *memStore) RecordFailure(context.Context, string, reports.JobFailure) er
 
 func (m *memStore) Runs(context.Context, int) ([]reports.Run, error) { return nil, nil }
 
-func (m *memStore) EachSighting(context.Context, reports.SightingQuery, func(*reports.Sighting) error) error {
+func (m *memStore) EachSightingState(context.Context, string, func(reports.SightingState) error) error {
 	return nil
 }

@@ -99,7 +99,17 @@ func runDemo(cmd *cobra.Command, f *demoFlags) error {
 	if !f.worldOnly && dataDir == "" {
 		return errors.New("--out: empty; the demo needs a directory for its reports (and its data, unless --data is given)")
 	}
-	world, err := demoworld.New(demoworld.Options{Epoch: f.epoch, Latency: f.latency, Scale: f.scale})
+	// A repeat of the data directory's last epoch keeps the time the world entered it: what the
+	// epoch added changed once, not again on every run (an incremental run would list it again).
+	var prevEpoch int
+	var epochStart time.Time
+	if !f.worldOnly {
+		prevEpoch, epochStart = readDemoEpoch(dataDir, f.scale)
+		if prevEpoch != f.epoch {
+			epochStart = time.Time{}
+		}
+	}
+	world, err := demoworld.New(demoworld.Options{Epoch: f.epoch, Latency: f.latency, Scale: f.scale, EpochStart: epochStart})
 	if err != nil {
 		return fmt.Errorf("demo world: %w", err)
 	}
@@ -145,7 +155,7 @@ func runDemo(cmd *cobra.Command, f *demoFlags) error {
 	}
 	_ = os.WriteFile(filepath.Join(dataDir, demoAddrFile), []byte(strings.TrimPrefix(srv.URL, "http://")+"\n"), 0o644)
 	fmt.Fprintf(cmd.ErrOrStderr(), "Demo world on %s; scanning into %s\n", srv.URL, dataDir)
-	prevEpoch := readDemoEpoch(dataDir, f.scale)
+	epochStart = world.EpochStart()
 	before := int64(0)
 	for _, s := range append(demoworld.Sources(), "tracker") {
 		before += world.Requests(s)
@@ -170,7 +180,7 @@ func runDemo(cmd *cobra.Command, f *demoFlags) error {
 	if err := runScan(ctx, cmd.OutOrStdout(), cmd.ErrOrStderr(), reg, wc, dataDir, &f.scan); err != nil {
 		return err
 	}
-	_ = os.WriteFile(filepath.Join(dataDir, demoEpochFile), []byte(fmt.Sprintf("%d %d\n", f.epoch, f.scale)), 0o644)
+	_ = writeDemoEpoch(dataDir, f.epoch, f.scale, epochStart)
 	if o, ok := out.(*os.File); !ok || !term.IsTerminal(int(o.Fd())) {
 		// stdout got the JSON summary; say where to look on stderr, for people reading a log.
 		if truth != nil {

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/afterlife-watch/afterlife/configs"
 	"github.com/afterlife-watch/afterlife/crawler/webapi"
@@ -92,21 +93,38 @@ type demoEpochDiff struct {
 	GoneMissed map[string]int `json:"gone_missed,omitempty"`
 }
 
-// demoEpochFile remembers the epoch and scale of the data directory's last demo run.
+// demoEpochFile remembers the epoch and scale of the data directory's last demo run, and when the
+// world entered that epoch ("2 100 1765000000000000000"; files without the time: unknown).
 const demoEpochFile = "demo-world.epoch"
 
-func readDemoEpoch(dataDir string, scale int) int {
+// readDemoEpoch returns the epoch of the data directory's last demo run at this scale (0: none)
+// and when the world entered it (zero: unknown).
+func readDemoEpoch(dataDir string, scale int) (int, time.Time) {
 	b, err := os.ReadFile(filepath.Join(dataDir, demoEpochFile))
 	if err != nil {
-		return 0
+		return 0, time.Time{}
 	}
-	e, s, ok := strings.Cut(strings.TrimSpace(string(b)), " ")
-	ep, err1 := strconv.Atoi(e)
-	sc, err2 := strconv.Atoi(s)
-	if !ok || err1 != nil || err2 != nil || sc != scale {
-		return 0
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return 0, time.Time{}
 	}
-	return ep
+	ep, err1 := strconv.Atoi(f[0])
+	sc, err2 := strconv.Atoi(f[1])
+	if err1 != nil || err2 != nil || sc != scale {
+		return 0, time.Time{}
+	}
+	var start time.Time
+	if len(f) > 2 {
+		if n, err := strconv.ParseInt(f[2], 10, 64); err == nil && n > 0 {
+			start = time.Unix(0, n).UTC()
+		}
+	}
+	return ep, start
+}
+
+// writeDemoEpoch records the run's epoch, scale and when the world entered the epoch.
+func writeDemoEpoch(dataDir string, epoch, scale int, start time.Time) error {
+	return os.WriteFile(filepath.Join(dataDir, demoEpochFile), []byte(fmt.Sprintf("%d %d %d\n", epoch, scale, start.UnixNano())), 0o644)
 }
 
 // retractedDatasets are the registry entries a finding counts against: not context entries (of:)
@@ -140,16 +158,16 @@ func computeDemoTruth(ctx context.Context, st *reports.SQLiteStore, reg *configs
 	sort.Strings(srcs)
 	for _, src := range srcs {
 		// Live scored sightings of this source: artifact -> datasets.
-		// Streamed: one row in memory at a time, not every sighting of the source decoded.
+		// Streamed, narrow: one row at a time and no artifact document decoded.
 		live := map[string]map[string]bool{}
-		err := st.EachSighting(ctx, reports.SightingQuery{Source: src}, func(s *reports.Sighting) error {
+		err := st.EachSightingState(ctx, src, func(s reports.SightingState) error {
 			if s.Gone || s.Relation.Scored() == "" {
 				return nil
 			}
-			if live[s.Artifact.ID] == nil {
-				live[s.Artifact.ID] = map[string]bool{}
+			if live[s.ArtifactID] == nil {
+				live[s.ArtifactID] = map[string]bool{}
 			}
-			live[s.Artifact.ID][s.Dataset] = true
+			live[s.ArtifactID][s.Dataset] = true
 			return nil
 		})
 		if err != nil {

@@ -61,6 +61,11 @@ type Options struct {
 	// Scale plants a proportionally larger afterlife (scale.go): 1 (or 0) is the planted files
 	// exactly; N adds N-1 generated units of about a thousand artifacts each.
 	Scale int
+	// EpochStart is when the world entered its epoch (zero: now): what the epoch added changed
+	// then. A demo run over a data directory whose last run saw the same epoch passes the time
+	// the world entered it, so a repeat does not see the epoch's additions as changed again (a
+	// real change has one modification time, not one per process that serves it).
+	EpochStart time.Time
 }
 
 // World is the demo world's state.
@@ -109,7 +114,11 @@ func New(opts Options) (*World, error) {
 	if opts.Scale < 0 {
 		return nil, fmt.Errorf("demo world scale %d: want 1 or more", opts.Scale)
 	}
-	w := &World{epoch: opts.Epoch, epochStart: time.Now().UTC(), latency: opts.Latency, planted: map[string][]Planted{},
+	start := opts.EpochStart.UTC()
+	if opts.EpochStart.IsZero() {
+		start = time.Now().UTC()
+	}
+	w := &World{epoch: opts.Epoch, epochStart: start, latency: opts.Latency, planted: map[string][]Planted{},
 		mux: http.NewServeMux(), scale: max(opts.Scale, 1), views: map[int]*epochView{}}
 	all, err := LoadPlanted()
 	if err != nil {
@@ -199,6 +208,9 @@ func LoadPlanted() ([]Planted, error) {
 
 // Epoch returns the current epoch.
 func (w *World) Epoch() int { w.mu.RLock(); defer w.mu.RUnlock(); return w.epoch }
+
+// EpochStart returns when the world entered its current epoch.
+func (w *World) EpochStart() time.Time { w.mu.RLock(); defer w.mu.RUnlock(); return w.epochStart }
 
 // SetEpoch switches the world to epoch e (tests switch between runs).
 func (w *World) SetEpoch(e int) {
