@@ -138,8 +138,12 @@ func TestEvalRealIndexedTest(t *testing.T) {
 }
 
 // TestEvalRealIndexedDev scores the committed part of the dev split (tuned on): the 101 records of
-// the original corpus plus the 62 round-4 records taken from the index directly (provenance.round).
+// the original corpus, the 62 round-4 records and the 86 round-5 records taken from the index
+// directly (provenance.round). The round-5 records were chosen where the matcher is weakest (uses
+// in prose, weights, close negatives) and pulled every dev number down; the floors were lowered to
+// what the rules of main scored on the 249 records when they were added (rounded down), so they
+// guard against regressions, not a target (testdata/real/README.md, "Round 5").
 func TestEvalRealIndexedDev(t *testing.T) {
 	sc, base := indexedScores(t, "dev")
-	checkFloors(t, "indexed dev", sc, base, floors{p: 0.92, r: 0.92, f1: 0.92, data: 0.92, model: 0.95, uses: 0.86, overBaseline: 0.45, dataset: 0.96})
+	checkFloors(t, "indexed dev", sc, base, floors{p: 0.81, r: 0.85, f1: 0.83, data: 0.78, model: 0.92, uses: 0.75, overBaseline: 0.38, dataset: 0.93})
 }
