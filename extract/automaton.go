@@ -3,8 +3,13 @@ package extract
 // automaton is an Aho-Corasick automaton over the normalized symbol alphabet, compiled to a dense
 // DFA. Every pattern is stored with a separator symbol on both sides, so it only matches whole
 // tokens; the scanner feeds a separator before and after the text.
+//
+// A row has stride (alphabet+1) entries: the extra column, symSpecial, is for the raw-line
+// scanner (prefilter.go): a byte it must handle itself (a quote, a backslash, a control
+// character) maps there, and the entry is specFlag, so one compare per byte catches both an
+// output and such a byte.
 type automaton struct {
-	delta  []uint32 // state*alphabet + symbol → state
+	delta  []uint32 // state*stride + symbol → entry (see outFlag)
 	outOff []uint32 // state → range in outs
 	outs   []int32  // pattern ids
 	plen   []int32  // pattern id → length in symbols (with both separators)
@@ -48,7 +53,7 @@ func buildAutomaton(patterns []string) *automaton {
 		nodes[cur].out = append(nodes[cur].out, int32(id))
 	}
 	// BFS: failure links, merged outputs and the dense transition table.
-	a.delta = make([]uint32, len(nodes)*alphabet)
+	a.delta = make([]uint32, len(nodes)*stride)
 	queue := make([]int32, 0, len(nodes))
 	for s := 0; s < alphabet; s++ {
 		if nx := nodes[0].next[s]; nx != 0 {
@@ -66,11 +71,11 @@ func buildAutomaton(patterns []string) *automaton {
 		for s := 0; s < alphabet; s++ {
 			nx := nodes[u].next[s]
 			if nx != 0 {
-				nodes[nx].fail = int32(a.delta[int(f)*alphabet+s])
+				nodes[nx].fail = int32(a.delta[int(f)*stride+s])
 				queue = append(queue, nx)
-				a.delta[int(u)*alphabet+s] = uint32(nx)
+				a.delta[int(u)*stride+s] = uint32(nx)
 			} else {
-				a.delta[int(u)*alphabet+s] = a.delta[int(f)*alphabet+s]
+				a.delta[int(u)*stride+s] = a.delta[int(f)*stride+s]
 			}
 		}
 	}
@@ -85,7 +90,7 @@ func buildAutomaton(patterns []string) *automaton {
 	a.selfLoop = make([]bool, len(nodes))
 	for q := 1; q < len(nodes); q++ {
 		if nodes[q].in == symSep {
-			a.delta[q*alphabet+symSep] = uint32(q)
+			a.delta[q*stride+symSep] = uint32(q)
 			a.selfLoop[q] = true
 		}
 	}
@@ -99,18 +104,27 @@ type rawHit struct {
 	start, end int
 }
 
-// Transition entries hold the next state's row offset (state*alphabet) and, in the top bit,
-// whether that state has outputs, so the hot loop needs one load and no multiply per byte.
+// Transition entries hold the next state's row offset (state*stride) and, in the top bit,
+// whether that state has outputs, so the hot loop needs one load and no multiply per byte. The
+// symSpecial column holds specFlag. An entry below flagMin is a plain row offset.
 const (
-	outFlag = 1 << 31
-	rowMask = outFlag - 1
+	outFlag    = 1 << 31
+	specFlag   = 1 << 30
+	flagMin    = specFlag
+	rowMask    = specFlag - 1
+	symSpecial = alphabet // the extra column (raw-line scanner only)
+	stride     = alphabet + 1
 )
 
 // finish converts delta to row offsets with the output flag (called once by buildAutomaton).
 func (a *automaton) finish() {
 	for i, nx := range a.delta {
-		e := nx * alphabet
-		self := i%alphabet == symSep && i/alphabet == int(nx) && a.selfLoop[nx]
+		if i%stride == symSpecial {
+			a.delta[i] = specFlag
+			continue
+		}
+		e := nx * stride
+		self := i%stride == symSep && i/stride == int(nx) && a.selfLoop[nx]
 		if a.outOff[nx] != a.outOff[nx+1] && !self {
 			e |= outFlag
 		}
@@ -127,11 +141,11 @@ func (a *automaton) scan(s string, hits []rawHit) []rawHit {
 		e := delta[row+uint32(symOf[s[i]])]
 		row = e & rowMask
 		if e&outFlag != 0 {
-			hits = a.emit(hits, row/alphabet, s, i)
+			hits = a.emit(hits, row/stride, s, i)
 		}
 	}
 	if e := delta[row+symSep]; e&outFlag != 0 { // the virtual trailing separator
-		hits = a.emit(hits, (e&rowMask)/alphabet, s, len(s))
+		hits = a.emit(hits, (e&rowMask)/stride, s, len(s))
 	}
 	return hits
 }
