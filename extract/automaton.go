@@ -16,6 +16,9 @@ type automaton struct {
 	maxLen int
 	// selfLoop marks states entered on a separator (used once by finish).
 	selfLoop []bool
+	// keep, if set, marks the states with an output the raw-line scanner reports (ScanLine with
+	// ScanScoredOnly); the others it reads through. Nil: every output.
+	keep []bool
 }
 
 type trieNode struct {

@@ -21,7 +21,8 @@ func (m *Matcher) ScanLine(line []byte) (may, ok bool) {
 	if m.lineage != nil {
 		return true, true
 	}
-	delta := m.c.ac.delta
+	ac := m.scan
+	delta := ac.delta
 	row := delta[symSep] & rowMask
 	depth := 0
 	i, n := 0, len(line)
@@ -32,7 +33,7 @@ func (m *Matcher) ScanLine(line []byte) (may, ok bool) {
 		if k < alphabet {
 			e := delta[row+uint32(k)]
 			row = e & rowMask
-			if e&outFlag != 0 {
+			if ac.hit(e) {
 				return true, true
 			}
 			continue
@@ -53,20 +54,20 @@ func (m *Matcher) ScanLine(line []byte) (may, ok bool) {
 		// Inside a string; the quotes act as separators.
 		e := delta[row+symSep]
 		row = e & rowMask
-		if e&outFlag != 0 {
+		if ac.hit(e) {
 			return true, true
 		}
 		var st scanStatus
-		if i, row, st = m.c.ac.scanString(line, i, row); st != scanClean {
+		if i, row, st = ac.scanString(line, i, row); st != scanClean {
 			return st == scanHit, st == scanHit
 		}
 		e = delta[row+symSep]
 		row = e & rowMask
-		if e&outFlag != 0 {
+		if ac.hit(e) {
 			return true, true
 		}
 	}
-	if delta[row+symSep]&outFlag != 0 {
+	if ac.hit(delta[row+symSep]) {
 		return true, true
 	}
 	if depth != 0 {
@@ -387,7 +388,10 @@ func (a *automaton) scanRun(line []byte, i, lim int, row uint32) (int, uint32, s
 // symSpecial column (an escape or a control character). It returns the position and row after it.
 func (a *automaton) special(line []byte, i int, row, e uint32) (int, uint32, scanStatus) {
 	if e&outFlag != 0 {
-		return i, row, scanHit
+		if a.hit(e) {
+			return i, row, scanHit
+		}
+		return i + 1, e & rowMask, scanClean // only patterns the scan ignores end here
 	}
 	if line[i] != '\\' {
 		return i, row, scanBad // raw control characters are not allowed in strings
@@ -415,10 +419,16 @@ func (a *automaton) special(line []byte, i int, row, e uint32) (int, uint32, sca
 		i++
 	}
 	e = a.delta[row+sym]
-	if e&outFlag != 0 {
+	if a.hit(e) {
 		return i, row, scanHit
 	}
 	return i, e & rowMask, scanClean
+}
+
+// hit reports whether entry e enters a state where a pattern the scan looks for ends: every
+// pattern, or with keep (ScanScoredOnly) only those that can lead to a scored finding.
+func (a *automaton) hit(e uint32) bool {
+	return e&outFlag != 0 && (a.keep == nil || a.keep[(e&rowMask)/stride])
 }
 
 // rawGlue reports whether a raw line may hold a name glued to a short word (gluedAt): an upper-case

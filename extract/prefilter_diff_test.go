@@ -153,3 +153,63 @@ func TestScanLinePartsAtEveryOffset(t *testing.T) {
 		}
 	}
 }
+
+// TestScanScoredOnlyNeverHidesAScoredFinding: with ScanScoredOnly, a line the prefilter skips has
+// no scored finding (what `match --scored-only` keeps), it skips every line the plain prefilter
+// skips, and it does skip lines that name only context entries.
+func TestScanScoredOnlyNeverHidesAScoredFinding(t *testing.T) {
+	plain := testMatcher(t)
+	m := testMatcher(t, ScanScoredOnly())
+	var lines [][]byte
+	for _, f := range []string{"testdata/dev.jsonl", "testdata/heldout.jsonl", "testdata/heldout2.jsonl", "testdata/heldout3.jsonl",
+		"testdata/bench_corpus.jsonl", "testdata/real/indexed.jsonl"} {
+		fh, err := os.Open(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(fh)
+		sc.Buffer(nil, artifact.MaxLine)
+		for sc.Scan() {
+			lines = append(lines, append([]byte{}, sc.Bytes()...))
+		}
+		fh.Close()
+	}
+	// Every pattern's spelling alone, after a training sentence, in every kind of artifact.
+	for p, ts := range m.c.targets {
+		for _, kind := range []string{"paper", "model", "repository", "torrent", "dataset"} {
+			for _, text := range []string{"We train on " + ts[0].alias + ".", "Trained on " + m.c.patterns[p] + " and evaluated."} {
+				b, _ := json.Marshal(artifact.Artifact{ID: "x", Source: "web", Kind: kind, Title: ts[0].alias, Text: text,
+					Files: []artifact.File{{Path: ts[0].alias}}, Published: "2023-01-01"})
+				lines = append(lines, b)
+			}
+		}
+	}
+	skipped, more := 0, 0
+	for _, l := range lines {
+		may, ok := m.ScanLine(l)
+		pmay, pok := plain.ScanLine(l)
+		if pok && !pmay && !(ok && !may) {
+			t.Fatalf("the plain prefilter skips a line the scored one keeps: %.200q", l)
+		}
+		if !ok || may {
+			continue
+		}
+		skipped++
+		if pmay {
+			more++
+		}
+		a, err := artifact.ParseLine(l)
+		if err != nil {
+			t.Fatalf("skipped an invalid line: %v", err)
+		}
+		for _, f := range m.Match(&a) {
+			if f.Relation.Scored() != "" && !f.Context {
+				t.Fatalf("skipped a line with the scored finding %+v: %.200q", f, l)
+			}
+		}
+	}
+	if more == 0 {
+		t.Errorf("the scored prefilter skipped no line the plain one keeps (%d skipped)", skipped)
+	}
+	t.Logf("%d lines, %d skipped, %d of them only by the scored prefilter", len(lines), skipped, more)
+}
