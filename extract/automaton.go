@@ -30,7 +30,11 @@ type trieNode struct {
 
 // buildAutomaton compiles normalized patterns (as produced by normalize/variants).
 func buildAutomaton(patterns []string) *automaton {
-	nodes := []trieNode{{}}
+	size := 1 // at most one node per pattern symbol: no reallocation of the (large) nodes
+	for _, p := range patterns {
+		size += len(p) + 2
+	}
+	nodes := make([]trieNode, 1, size)
 	a := &automaton{plen: make([]int32, len(patterns))}
 	for id, p := range patterns {
 		syms := make([]uint8, 0, len(p)+2)
