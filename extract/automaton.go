@@ -16,6 +16,14 @@ type automaton struct {
 	maxLen int
 	// selfLoop marks states entered on a separator (used once by finish).
 	selfLoop []bool
+	// raw is the table of the raw-line scanner (prefilter.go): two rows per state, of rawStride
+	// entries each — row 2q for state q, row 2q+1 for state q just after a backslash inside a
+	// string. In the plain row a backslash goes to the escape row (the automaton does not move);
+	// in the escape row every byte but 'u' is the escape's one separator step (\n, \", \\, also
+	// invalid escapes, as the decoder reads them) and 'u' is special (\uXXXX is decoded by hand).
+	// So escapes, frequent in README text, do not leave the scanner's loop. Entries are row offsets
+	// into raw with outFlag and specFlag as in delta.
+	raw []uint32
 	// keep, if set, marks the states with an output the raw-line scanner reports (ScanLine with
 	// ScanScoredOnly); the others it reads through. Nil: every output.
 	keep []bool
@@ -121,6 +129,9 @@ const (
 	rowMask    = specFlag - 1
 	symSpecial = alphabet // the extra column (raw-line scanner only)
 	stride     = alphabet + 1
+	// the raw-line scanner's table (raw) has one more column, for the backslash
+	symBackslash = alphabet + 1
+	rawStride    = alphabet + 2
 )
 
 // finish converts delta to row offsets with the output flag (called once by buildAutomaton).
@@ -138,6 +149,28 @@ func (a *automaton) finish() {
 		a.delta[i] = e
 	}
 	a.selfLoop = nil
+	a.buildRaw()
+}
+
+// buildRaw derives raw from delta (see the field).
+func (a *automaton) buildRaw() {
+	n := len(a.delta) / stride
+	a.raw = make([]uint32, 2*n*rawStride)
+	conv := func(e uint32) uint32 { return uint32(2*int((e&rowMask)/stride)*rawStride) | e&outFlag }
+	for q := 0; q < n; q++ {
+		plain := a.raw[2*q*rawStride : (2*q+1)*rawStride]
+		esc := a.raw[(2*q+1)*rawStride : (2*q+2)*rawStride]
+		for s := 0; s < alphabet; s++ {
+			plain[s] = conv(a.delta[q*stride+s])
+		}
+		plain[symSpecial] = specFlag
+		plain[symBackslash] = uint32((2*q + 1) * rawStride)
+		sep := conv(a.delta[q*stride+symSep])
+		for s := range esc {
+			esc[s] = sep
+		}
+		esc[symOf['u']] = specFlag // \uXXXX, and \U (an invalid escape read as a separator)
+	}
 }
 
 // scan appends every whole-token pattern occurrence in s to hits.

@@ -22,7 +22,7 @@ func (m *Matcher) ScanLine(line []byte) (may, ok bool) {
 		return true, true
 	}
 	ac := m.scan
-	delta := ac.delta
+	delta := ac.raw
 	row := delta[symSep] & rowMask
 	depth := 0
 	i, n := 0, len(line)
@@ -116,9 +116,9 @@ const (
 // splitMin is the shortest string scanned as two interleaved halves.
 const splitMin = 512
 
-// next is one automaton step: the entry for byte c in the state whose row is row. The table has
-// an entry for every row and every rawSym value (row < len(delta) by construction, rawSym <
-// stride), so the load needs no bounds check.
+// next is one automaton step in automaton.raw: the entry for byte c in the row row. The table has
+// an entry for every row and every rawSym value (row < len(raw) by construction, rawSym <
+// rawStride), so the load needs no bounds check.
 func next(delta unsafe.Pointer, row uint32, c byte) uint32 {
 	return *(*uint32)(unsafe.Add(delta, uintptr(row+uint32(rawSym[c]))*4))
 }
@@ -190,7 +190,7 @@ func (a *automaton) scanParts(line []byte, i, end int, row uint32) (uint32, scan
 		row, _, st := a.scanSpan(line, i, end, row)
 		return row, st
 	}
-	sepRow := a.delta[symSep] & rowMask // the state just after a separator
+	sepRow := a.raw[symSep] & rowMask // the state just after a separator
 	var pos [maxParts]int
 	var rows [maxParts]uint32
 	for j := 0; j < k; j++ {
@@ -207,7 +207,7 @@ func (a *automaton) scanParts(line []byte, i, end int, row uint32) (uint32, scan
 		return 0, st
 	}
 	// Each part on past its end until it agrees with the next one.
-	delta := unsafe.Pointer(unsafe.SliceData(a.delta))
+	delta := unsafe.Pointer(unsafe.SliceData(a.raw))
 	lp := unsafe.Pointer(unsafe.SliceData(line))
 	for j := 0; j < k-1; j++ {
 		p, r := pos[j], rows[j]
@@ -246,7 +246,7 @@ func (a *automaton) scan2(line []byte, pos *[maxParts]int, rows *[maxParts]uint3
 
 // pair runs two parts at once, each to its end.
 func (a *automaton) pair(line []byte, pa *int, pra *uint32, enda int, pb *int, prb *uint32, endb int) scanStatus {
-	delta := unsafe.Pointer(unsafe.SliceData(a.delta))
+	delta := unsafe.Pointer(unsafe.SliceData(a.raw))
 	lp := unsafe.Pointer(unsafe.SliceData(line))
 	ia, ib, ra, rb := *pa, *pb, *pra, *prb
 	var st scanStatus
@@ -288,7 +288,7 @@ func (a *automaton) pair(line []byte, pa *int, pra *uint32, enda int, pb *int, p
 
 // scan4 runs four parts at once, each to its end.
 func (a *automaton) scan4(line []byte, pos *[maxParts]int, rows *[maxParts]uint32, start *[maxParts + 1]int) scanStatus {
-	delta := unsafe.Pointer(unsafe.SliceData(a.delta))
+	delta := unsafe.Pointer(unsafe.SliceData(a.raw))
 	lp := unsafe.Pointer(unsafe.SliceData(line))
 	i0, i1, i2, i3 := pos[0], pos[1], pos[2], pos[3]
 	r0, r1, r2, r3 := rows[0], rows[1], rows[2], rows[3]
@@ -344,7 +344,7 @@ func (a *automaton) scan4(line []byte, pos *[maxParts]int, rows *[maxParts]uint3
 
 // step reads one byte (or one escape) at line[i] in a string.
 func (a *automaton) step(line []byte, i int, row uint32) (int, uint32, scanStatus) {
-	e := a.delta[row+uint32(rawSym[line[i]])]
+	e := a.raw[row+uint32(rawSym[line[i]])]
 	if e < flagMin {
 		return i + 1, e, scanClean
 	}
@@ -364,7 +364,7 @@ func (a *automaton) scanSpan(line []byte, i, end int, row uint32) (uint32, int, 
 // (<= len(line)), whichever comes first; an escape that starts before lim is read whole. It returns
 // the position reached (the quote's, with scanQuote) and the row there.
 func (a *automaton) scanRun(line []byte, i, lim int, row uint32) (int, uint32, scanStatus) {
-	delta := unsafe.Pointer(unsafe.SliceData(a.delta))
+	delta := unsafe.Pointer(unsafe.SliceData(a.raw))
 	lp := unsafe.Pointer(unsafe.SliceData(line))
 	for i < lim {
 		e := next(delta, row, byteAt(lp, i))
@@ -381,11 +381,16 @@ func (a *automaton) scanRun(line []byte, i, lim int, row uint32) (int, uint32, s
 			return i, row, st
 		}
 	}
+	if (row/rawStride)%2 == 1 && i < len(line) {
+		return a.step(line, i, row) // stopped after a backslash: the escape is read whole
+	}
 	return i, row, scanClean
 }
 
-// special handles the entry e read for line[i] in state row: an output, or a byte of the
-// symSpecial column (an escape or a control character). It returns the position and row after it.
+// special handles the entry e read for line[i] in the row row: an output; a quote or a control
+// character (the symSpecial column of a plain row: a control character is not allowed in a string,
+// and the caller has handled the closing quote); or the 'u' of an escape (see automaton.raw). It
+// returns the position and row after it.
 func (a *automaton) special(line []byte, i int, row, e uint32) (int, uint32, scanStatus) {
 	if e&outFlag != 0 {
 		if a.hit(e) {
@@ -393,17 +398,15 @@ func (a *automaton) special(line []byte, i int, row, e uint32) (int, uint32, sca
 		}
 		return i + 1, e & rowMask, scanClean // only patterns the scan ignores end here
 	}
-	if line[i] != '\\' {
+	if (row/rawStride)%2 == 0 {
 		return i, row, scanBad // raw control characters are not allowed in strings
 	}
-	// An escape: \uXXXX decodes to its symbol, the others are separators.
-	i++
-	n := len(line)
-	if i >= n {
-		return i, row, scanBad
-	}
+	// After a backslash, at a 'u' (or 'U', which shares its column): \uXXXX decodes to its
+	// symbol, any other escape is a separator.
+	plain := row - rawStride // the same state, outside an escape
 	sym := uint32(symSep)
 	if line[i] == 'u' {
+		n := len(line)
 		if i+4 >= n {
 			return i, row, scanBad
 		}
@@ -411,14 +414,13 @@ func (a *automaton) special(line []byte, i int, row, e uint32) (int, uint32, sca
 		if !good {
 			return i, row, scanBad
 		}
-		i += 5
+		i += 4
 		if code < 0x80 {
 			sym = uint32(symOf[code])
 		} // non-ASCII characters separate words, as their raw bytes do (normalize.go)
-	} else {
-		i++
 	}
-	e = a.delta[row+sym]
+	i++
+	e = a.raw[plain+sym]
 	if a.hit(e) {
 		return i, row, scanHit
 	}
@@ -428,7 +430,7 @@ func (a *automaton) special(line []byte, i int, row, e uint32) (int, uint32, sca
 // hit reports whether entry e enters a state where a pattern the scan looks for ends: every
 // pattern, or with keep (ScanScoredOnly) only those that can lead to a scored finding.
 func (a *automaton) hit(e uint32) bool {
-	return e&outFlag != 0 && (a.keep == nil || a.keep[(e&rowMask)/stride])
+	return e&outFlag != 0 && (a.keep == nil || a.keep[(e&rowMask)/(2*rawStride)])
 }
 
 // rawGlue reports whether a raw line may hold a name glued to a short word (gluedAt): an upper-case
@@ -462,8 +464,8 @@ const (
 	clsBad
 )
 
-// rawSym maps a byte inside a JSON string to its symbol, or symSpecial for a byte the scanner
-// handles itself (the closing quote, a backslash, a control character);
+// rawSym maps a byte inside a JSON string to its symbol, symBackslash, or symSpecial for a byte
+// the scanner handles itself (the closing quote, a control character);
 // bareSym maps a byte outside strings.
 var rawSym, bareSym [256]uint8
 
@@ -476,7 +478,7 @@ func init() {
 		rawSym[c] = symSpecial
 	}
 	rawSym['"'] = symSpecial // the closing quote (an escaped one is read by the escape)
-	rawSym['\\'] = symSpecial
+	rawSym['\\'] = symBackslash
 	for _, c := range []byte("-+.0123456789eEtruefalsn:, \t\r\n") {
 		bareSym[c] = symOf[c]
 	}

@@ -131,6 +131,8 @@ func TestScanLinePartsAtEveryOffset(t *testing.T) {
 	// "laion", "tiny" and "the" begin names ("laion 5b", "tiny images", "the pile") but are none
 	filler := strings.Repeat("lorem ipsum laion dolor tiny sit amet, the ", 80)
 	names := []string{"LAION-5B", "laion  -  \n\n5b", "ms celeb 1m", "MS1MV2", "\\u004dS1MV2", "Tiny Images", "the   Pile", "megaface 2",
+		// escaped quotes and backslashes at every offset (also where a run or a part stops)
+		`"MS1MV2" \ "laion" 5b\`, `\"`,
 		// separator runs longer than a part's margin: a part carries the pending name to the end
 		"laion" + strings.Repeat(" ", 600) + "5b", "laion" + strings.Repeat("\n", 300) + "5b"}
 	for _, size := range []int{300, 700, 1100, 2100} {
@@ -147,7 +149,7 @@ func TestScanLinePartsAtEveryOffset(t *testing.T) {
 				}
 				checkAgainstRef(t, m, b)
 			}
-			if found == 0 {
+			if found == 0 && name != `\"` {
 				t.Errorf("%q never found in %d-byte texts", name, size)
 			}
 		}
