@@ -113,9 +113,6 @@ const (
 	scanBad                     // unterminated, a raw control character or a broken escape: decode to judge
 )
 
-// splitMin is the shortest string scanned as two interleaved halves.
-const splitMin = 512
-
 // next is one automaton step in automaton.raw: the entry for byte c in the row row. The table has
 // an entry for every row and every rawSym value (row < len(raw) by construction, rawSym <
 // rawStride), so the load needs no bounds check.
@@ -457,7 +454,7 @@ func rawGlue(line []byte) bool {
 // Byte classes of the raw-line scanner beyond the symbols (0 .. alphabet-1).
 const (
 	clsQuote uint8 = 64 + iota
-	clsEscape
+	clsEscape // (the reference scanner in prefilter_ref_test.go)
 	clsCtl
 	clsOpen
 	clsClose
