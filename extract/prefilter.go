@@ -453,8 +453,8 @@ func rawGlue(line []byte) bool {
 
 // Byte classes of the raw-line scanner beyond the symbols (0 .. alphabet-1).
 const (
-	clsQuote uint8 = 64 + iota
-	clsEscape // (the reference scanner in prefilter_ref_test.go)
+	clsQuote  uint8 = 64 + iota
+	clsEscape       // (the reference scanner in prefilter_ref_test.go)
 	clsCtl
 	clsOpen
 	clsClose
