@@ -3,14 +3,30 @@ package extract
 // automaton is an Aho-Corasick automaton over the normalized symbol alphabet, compiled to a dense
 // DFA. Every pattern is stored with a separator symbol on both sides, so it only matches whole
 // tokens; the scanner feeds a separator before and after the text.
+//
+// A row has stride (alphabet+1) entries: the extra column, symSpecial, is for the raw-line
+// scanner (prefilter.go): a byte it must handle itself (a quote, a backslash, a control
+// character) maps there, and the entry is specFlag, so one compare per byte catches both an
+// output and such a byte.
 type automaton struct {
-	delta  []uint32 // state*alphabet + symbol → state
+	delta  []uint32 // state*stride + symbol → entry (see outFlag)
 	outOff []uint32 // state → range in outs
 	outs   []int32  // pattern ids
 	plen   []int32  // pattern id → length in symbols (with both separators)
 	maxLen int
 	// selfLoop marks states entered on a separator (used once by finish).
 	selfLoop []bool
+	// raw is the table of the raw-line scanner (prefilter.go): two rows per state, of rawStride
+	// entries each — row 2q for state q, row 2q+1 for state q just after a backslash inside a
+	// string. In the plain row a backslash goes to the escape row (the automaton does not move);
+	// in the escape row every byte but 'u' is the escape's one separator step (\n, \", \\, also
+	// invalid escapes, as the decoder reads them) and 'u' is special (\uXXXX is decoded by hand).
+	// So escapes, frequent in README text, do not leave the scanner's loop. Entries are row offsets
+	// into raw with outFlag and specFlag as in delta.
+	raw []uint32
+	// keep, if set, marks the states with an output the raw-line scanner reports (ScanLine with
+	// ScanScoredOnly); the others it reads through. Nil: every output.
+	keep []bool
 }
 
 type trieNode struct {
@@ -22,7 +38,11 @@ type trieNode struct {
 
 // buildAutomaton compiles normalized patterns (as produced by normalize/variants).
 func buildAutomaton(patterns []string) *automaton {
-	nodes := []trieNode{{}}
+	size := 1 // at most one node per pattern symbol: no reallocation of the (large) nodes
+	for _, p := range patterns {
+		size += len(p) + 2
+	}
+	nodes := make([]trieNode, 1, size)
 	a := &automaton{plen: make([]int32, len(patterns))}
 	for id, p := range patterns {
 		syms := make([]uint8, 0, len(p)+2)
@@ -48,7 +68,7 @@ func buildAutomaton(patterns []string) *automaton {
 		nodes[cur].out = append(nodes[cur].out, int32(id))
 	}
 	// BFS: failure links, merged outputs and the dense transition table.
-	a.delta = make([]uint32, len(nodes)*alphabet)
+	a.delta = make([]uint32, len(nodes)*stride)
 	queue := make([]int32, 0, len(nodes))
 	for s := 0; s < alphabet; s++ {
 		if nx := nodes[0].next[s]; nx != 0 {
@@ -66,11 +86,11 @@ func buildAutomaton(patterns []string) *automaton {
 		for s := 0; s < alphabet; s++ {
 			nx := nodes[u].next[s]
 			if nx != 0 {
-				nodes[nx].fail = int32(a.delta[int(f)*alphabet+s])
+				nodes[nx].fail = int32(a.delta[int(f)*stride+s])
 				queue = append(queue, nx)
-				a.delta[int(u)*alphabet+s] = uint32(nx)
+				a.delta[int(u)*stride+s] = uint32(nx)
 			} else {
-				a.delta[int(u)*alphabet+s] = a.delta[int(f)*alphabet+s]
+				a.delta[int(u)*stride+s] = a.delta[int(f)*stride+s]
 			}
 		}
 	}
@@ -85,7 +105,7 @@ func buildAutomaton(patterns []string) *automaton {
 	a.selfLoop = make([]bool, len(nodes))
 	for q := 1; q < len(nodes); q++ {
 		if nodes[q].in == symSep {
-			a.delta[q*alphabet+symSep] = uint32(q)
+			a.delta[q*stride+symSep] = uint32(q)
 			a.selfLoop[q] = true
 		}
 	}
@@ -99,24 +119,58 @@ type rawHit struct {
 	start, end int
 }
 
-// Transition entries hold the next state's row offset (state*alphabet) and, in the top bit,
-// whether that state has outputs, so the hot loop needs one load and no multiply per byte.
+// Transition entries hold the next state's row offset (state*stride) and, in the top bit,
+// whether that state has outputs, so the hot loop needs one load and no multiply per byte. The
+// symSpecial column holds specFlag. An entry below flagMin is a plain row offset.
 const (
-	outFlag = 1 << 31
-	rowMask = outFlag - 1
+	outFlag    = 1 << 31
+	specFlag   = 1 << 30
+	flagMin    = specFlag
+	rowMask    = specFlag - 1
+	symSpecial = alphabet // the extra column (raw-line scanner only)
+	stride     = alphabet + 1
+	// the raw-line scanner's table (raw) has one more column, for the backslash
+	symBackslash = alphabet + 1
+	rawStride    = alphabet + 2
 )
 
 // finish converts delta to row offsets with the output flag (called once by buildAutomaton).
 func (a *automaton) finish() {
 	for i, nx := range a.delta {
-		e := nx * alphabet
-		self := i%alphabet == symSep && i/alphabet == int(nx) && a.selfLoop[nx]
+		if i%stride == symSpecial {
+			a.delta[i] = specFlag
+			continue
+		}
+		e := nx * stride
+		self := i%stride == symSep && i/stride == int(nx) && a.selfLoop[nx]
 		if a.outOff[nx] != a.outOff[nx+1] && !self {
 			e |= outFlag
 		}
 		a.delta[i] = e
 	}
 	a.selfLoop = nil
+	a.buildRaw()
+}
+
+// buildRaw derives raw from delta (see the field).
+func (a *automaton) buildRaw() {
+	n := len(a.delta) / stride
+	a.raw = make([]uint32, 2*n*rawStride)
+	conv := func(e uint32) uint32 { return uint32(2*int((e&rowMask)/stride)*rawStride) | e&outFlag }
+	for q := 0; q < n; q++ {
+		plain := a.raw[2*q*rawStride : (2*q+1)*rawStride]
+		esc := a.raw[(2*q+1)*rawStride : (2*q+2)*rawStride]
+		for s := 0; s < alphabet; s++ {
+			plain[s] = conv(a.delta[q*stride+s])
+		}
+		plain[symSpecial] = specFlag
+		plain[symBackslash] = uint32((2*q + 1) * rawStride)
+		sep := conv(a.delta[q*stride+symSep])
+		for s := range esc {
+			esc[s] = sep
+		}
+		esc[symOf['u']] = specFlag // \uXXXX, and \U (an invalid escape read as a separator)
+	}
 }
 
 // scan appends every whole-token pattern occurrence in s to hits.
@@ -127,11 +181,11 @@ func (a *automaton) scan(s string, hits []rawHit) []rawHit {
 		e := delta[row+uint32(symOf[s[i]])]
 		row = e & rowMask
 		if e&outFlag != 0 {
-			hits = a.emit(hits, row/alphabet, s, i)
+			hits = a.emit(hits, row/stride, s, i)
 		}
 	}
 	if e := delta[row+symSep]; e&outFlag != 0 { // the virtual trailing separator
-		hits = a.emit(hits, (e&rowMask)/alphabet, s, len(s))
+		hits = a.emit(hits, (e&rowMask)/stride, s, len(s))
 	}
 	return hits
 }

@@ -76,8 +76,23 @@ func BenchmarkMatchParallel(b *testing.B) {
 	})
 }
 
-// BenchmarkScanLine: the raw-line prefilter alone over the corpus lines.
+// BenchmarkScanLine: the raw-line prefilter alone over the corpus lines (AFTERLIFE_BENCH_CORPUS,
+// default the dev lines). BenchmarkScanLineBefore is the scanner before the interleaved chains
+// (scanLineRef), BenchmarkScanLineScored the prefilter of `match --fast --scored-only`: the three
+// in one run compare under the same load.
 func BenchmarkScanLine(b *testing.B) {
+	benchScanLine(b, testMatcher(b).ScanLine)
+}
+
+func BenchmarkScanLineBefore(b *testing.B) {
+	benchScanLine(b, testMatcher(b).scanLineRef)
+}
+
+func BenchmarkScanLineScored(b *testing.B) {
+	benchScanLine(b, testMatcher(b, ScanScoredOnly()).ScanLine)
+}
+
+func benchScanLine(b *testing.B, scan func([]byte) (bool, bool)) {
 	file := os.Getenv("AFTERLIFE_BENCH_CORPUS")
 	if file == "" {
 		file = "testdata/dev.jsonl"
@@ -91,18 +106,17 @@ func BenchmarkScanLine(b *testing.B) {
 	sc.Buffer(nil, artifact.MaxLine)
 	var lines [][]byte
 	var n int64
-	for sc.Scan() && len(lines) < 5000 {
+	for sc.Scan() && len(lines) < 20000 {
 		lines = append(lines, append([]byte{}, sc.Bytes()...))
 		n += int64(len(sc.Bytes()))
 	}
-	m := testMatcher(b)
 	b.SetBytes(n)
 	b.ResetTimer()
 	may := 0
 	for i := 0; i < b.N; i++ {
 		may = 0
 		for _, l := range lines {
-			if ok, _ := m.ScanLine(l); ok {
+			if m, _ := scan(l); m {
 				may++
 			}
 		}

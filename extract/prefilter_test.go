@@ -43,6 +43,8 @@ func TestScanLineNeverHidesAFinding(t *testing.T) {
 		// names glued to a short word (papers), to an escaped arrow, and to CJK text
 		[]byte(`{"id":"arxiv:1","source":"arxiv","kind":"paper","title":"t","text":"We evaluate on MARS andDukeMTMC-VideoReID."}`),
 		[]byte(`{"id":"x","source":"web","kind":"page","title":"t","text":"Results: Market\u2192DukeMTMC-reID."}`),
+		// a glue word right after an escape: the raw bytes read "nonDukeMTMC", the text "\nonDukeMTMC"
+		[]byte(`{"id":"arxiv:2","source":"arxiv","kind":"paper","title":"t","text":"We evaluate on MARS\nonDukeMTMC-VideoReID."}`),
 		[]byte(`{"id":"x","source":"github","kind":"repository","title":"t","text":"数据集MS1MV2下载"}`),
 		[]byte(`{"id":"x","source":"dht","kind":"torrent","title":"t","files":[{"path":"a.bin","size":243615796224}]}`),
 	)

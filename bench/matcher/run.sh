@@ -27,6 +27,7 @@ qbytes=$(stat -c %s "$TMP/quarter.jsonl")
 "$TMP/afterlife" registry aliases > "$TMP/aliases.txt"
 naliases=$(wc -l < "$TMP/aliases.txt")
 cat "$TMP/corpus.jsonl" > /dev/null # warm the page cache for both
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # run NAME FILE CMD... → "NAME wall user sys rss" on fd 3
 run() {
@@ -46,10 +47,16 @@ if [ -n "${BASE:-}" ]; then
   g2=$(run grep2 "$TMP/corpus.jsonl" grep -F -i -c -f "$TMP/aliases.txt")
   m2=$(run matcher2 "$TMP/corpus.jsonl" "$TMP/afterlife" match --fast --scored-only --workers "$WORKERS")
 fi
+load1=$(cut -d' ' -f1-3 /proc/loadavg)
 findings=$(wc -l < "$TMP/out.matcher")
 dfindings=$(wc -l < "$TMP/out.full")
 cmp -s "$TMP/out.matcher" "$TMP/out.full" || { echo "--fast and the default differ in their findings" >&2; exit 1; }
 lines=$(cat "$TMP/out.grep")
+same=""
+if [ -n "${BASE:-}" ]; then
+  # the findings of the base binary and of this build, sorted, byte for byte
+  if cmp -s <(sort "$TMP/out.base") <(sort "$TMP/out.matcher2"); then same="identical"; else same="DIFFERENT"; fi
+fi
 report() {
   awk -v b="$bytes" -v qb="$qbytes" -v m="$m" -v g="$g" -v d="$d" -v q="$q" -v f="$findings" -v df="$dfindings" -v l="$lines" -v na="$naliases" -v w="$WORKERS" 'BEGIN {
     split(m, M, " "); split(g, G, " "); split(q, Q, " "); split(d, D, " ")
@@ -74,8 +81,11 @@ report() {
       printf "%-8s %8.2f %10.1f %14.1f\n", "grep", G[2], mb / G[2], mb / (G[3] + G[4])
       printf "%-8s %8.2f %10.1f %14.1f\n", "matcher", M[2], mb / M[2], mb / (M[3] + M[4])
       printf "ratio matcher/grep (2nd round): wall %.2fx, per CPU-second %.2fx; base/grep: wall %.2fx, per CPU-second %.2fx\n", G[2] / M[2], (G[3] + G[4]) / (M[3] + M[4]), G[2] / B[2], (G[3] + G[4]) / (B[3] + B[4])
+      printf "ratio matcher/base (2nd round): wall %.2fx, per CPU-second %.2fx\n", B[2] / M[2], (B[3] + B[4]) / (M[3] + M[4])
     }'
+    echo "findings of BASE and this build (sorted, byte for byte): $same"
   fi
+  echo "load average (1, 5, 15 min) before the runs: $load0; after: $load1"
 }
 report
 if [ -n "${OUT:-}" ]; then

@@ -48,7 +48,11 @@ afterlife of retracted datasets (copy, derivative, trained-on, uses).`,
 				defer f.Close()
 				in, name = f, args[0]
 			}
-			m := extract.New(reg)
+			var opts []extract.Option
+			if scoredOnly {
+				opts = append(opts, extract.ScanScoredOnly()) // --fast skips lines that name only context entries
+			}
+			m := extract.New(reg, opts...)
 			filter := func(f extract.Finding) bool {
 				return !scoredOnly || (f.Relation.Scored() != "" && !f.Context)
 			}
