@@ -114,8 +114,12 @@ func (f *feed) refill(ctx context.Context, w *Worker, runID string, n int) ([]cr
 }
 
 // aheadFactor is how many jobs per worker a Settle behind the workers claims: the fewer
-// transactions (each a commit of the frontier's pages), the less CPU per page.
-var aheadFactor = 2
+// transactions (each a commit of the frontier's pages, and a store Sync before it), the less CPU
+// per page. 4 against 2 cut a demo-world scan's settles by about a quarter (frontier ~150 → ~115
+// transactions, store ~205 → ~160 per 842 pages) with no loss at 20 ms latency: a worker that
+// finds nothing claimed still settles at once (next), so follow-ups wait for a busy pool only
+// (bench/results/crawl.md, round 5).
+var aheadFactor = 4
 
 // refillBehind is refill in a goroutine of its own (called with mu held; returns at once). What it
 // claims goes to the buffer; a claim error is left to the worker that next finds the buffer empty

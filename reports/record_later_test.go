@@ -93,3 +93,46 @@ func TestRecordsOfAKnownRunSkipTheRunLookup(t *testing.T) {
 		t.Fatal("a record into a run never seen was not checked")
 	}
 }
+
+// With a DeferUntilSync context MarkGone holds its write back like RecordBatchLater: nothing is
+// gone in the file when it returns; the next Sync commits it in order after a record held back
+// before it (the artifact exists and is marked gone); a gone mark of a run that does not exist
+// fails that Sync, once.
+func TestMarkGoneHeldBackUntilSyncInOrder(t *testing.T) {
+	ctx := DeferUntilSync(context.Background())
+	s := openTest(t)
+	begin(t, s, "r1", t0)
+	a := model("org/a")
+	if err := s.RecordBatchLater(ctx, "r1", t0, []Observation{{Artifact: a, Findings: []extract.Finding{finding(a, "books3", extract.Copy)}}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	ids := []string{a.ID}
+	if err := s.MarkGone(ctx, "r1", ids, t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	ids[0] = "hf:model:changed/after/the/call" // the caller's slice is not the write's
+	var n int
+	if err := s.db.QueryRow(`SELECT COUNT(*) FROM artifacts WHERE gone = 1`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("%d artifacts gone before any sync (%v); want the mark held back", n, err)
+	}
+	if err := s.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sg, err := s.Sightings(context.Background(), SightingQuery{})
+	if err != nil || len(sg) != 1 || !sg[0].Gone || !sg[0].GoneSince.Equal(t0.Add(time.Hour)) {
+		t.Fatalf("after Sync: %+v, %v; want the one sighting gone since t0+1h", sg, err)
+	}
+	if err := s.MarkGone(ctx, "no-such-run", []string{a.ID}, t0); err != nil {
+		t.Fatalf("a held-back MarkGone failed at once: %v", err)
+	}
+	if err := s.Sync(ctx); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Sync after a failed held-back gone mark = %v; want ErrNotFound", err)
+	}
+	if err := s.Sync(ctx); err != nil {
+		t.Fatalf("the failure was reported twice: %v", err)
+	}
+	// Without the mark, MarkGone still commits before it returns (and fails at once).
+	if err := s.MarkGone(context.Background(), "no-such-run", []string{a.ID}, t0); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("MarkGone of an unknown run without DeferUntilSync = %v; want ErrNotFound", err)
+	}
+}

@@ -419,22 +419,32 @@ func addEventStmt(ctx context.Context, tx *sql.Tx, st *recordStmts, runID, artif
 	return nil
 }
 
-// MarkGone marks artifacts (and their sightings) gone as of at, e.g. after a 404 or 410.
+// MarkGone marks artifacts (and their sightings) gone as of at, e.g. after a 404 or 410. With ctx
+// marked DeferUntilSync (a worker of the run loop, which syncs before it acks) it returns at once
+// and the write goes with the next store transaction, in order with the held-back records queued
+// before and after it; a failure is the next Sync's error (the run loop then hands the job back).
+// A worker used to wait here for a commit of its own on every 404.
 func (s *SQLiteStore) MarkGone(ctx context.Context, runID string, artifactIDs []string, at time.Time) error {
 	if at.IsZero() {
 		at = time.Now().UTC()
 	}
-	return s.write(ctx, func(tx *sql.Tx) error {
+	ids := slices.Clone(artifactIDs)
+	fn := func(ctx context.Context, tx *sql.Tx) error {
 		if err := runExists(ctx, tx, runID); err != nil {
 			return fmt.Errorf("mark gone: %w", err)
 		}
-		for _, id := range artifactIDs {
+		for _, id := range ids {
 			if err := markGone(ctx, tx, runID, id, nanos(at), GoneHTTP); err != nil {
 				return err
 			}
 		}
 		return nil
-	})
+	}
+	if deferred(ctx) {
+		s.group.Defer(ctx, fn, s.deferDone)
+		return nil
+	}
+	return s.group.Do(ctx, fn)
 }
 
 func markGone(ctx context.Context, tx *sql.Tx, runID, id string, at int64, how string) error {
