@@ -101,6 +101,7 @@ func TestRecordsOfAKnownRunSkipTheRunLookup(t *testing.T) {
 func TestMarkGoneHeldBackUntilSyncInOrder(t *testing.T) {
 	ctx := DeferUntilSync(context.Background())
 	s := openTest(t)
+	s.group = groupcommit.New(s.writeTx, 0, time.Hour) // held back until Sync, not until a timer (see above)
 	begin(t, s, "r1", t0)
 	a := model("org/a")
 	if err := s.RecordBatchLater(ctx, "r1", t0, []Observation{{Artifact: a, Findings: []extract.Finding{finding(a, "books3", extract.Copy)}}}, nil); err != nil {
