@@ -418,6 +418,10 @@ func (st *matchState) filter() {
 	for i := range st.hits {
 		h := &st.hits[i]
 		t := h.t
+		if st.r5Drop(h) { // round 5: HTML comments, names run into a longer identifier (rules_r5.go)
+			h.dropped = true
+			continue
+		}
 		if t.caseSensitive && alnum(h.src[h.start:h.end]) != alnum(t.alias) {
 			h.dropped = true
 			continue

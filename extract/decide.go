@@ -308,6 +308,7 @@ func (st *matchState) decideEntry(ei int, sigs []*signal, ac artifactCues) []Fin
 				}
 			}
 		}
+		copyEv = append(copyEv, st.r5CopyEv(live)...) // round 5 (rules_r5.go)
 		if len(copyEv) > 0 {
 			addD(dataRelation(copyEv), copyEv)
 		}

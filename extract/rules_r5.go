@@ -1,0 +1,303 @@
+package extract
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/afterlife-watch/afterlife/artifact"
+	"github.com/afterlife-watch/afterlife/configs"
+)
+
+// Round 5 (issue 14, branch r5-rules2): rules from the errors of the 86 round-5 dev records
+// (testdata/real/README.md, "Round 5"). The cues are the `cues_r5` block at the end of
+// configs/relations.yaml; the hooks into the shared code are one line each (collect.go filter,
+// signals.go cues, section.go proseSignals, decide.go repository branch).
+
+// Cue bits of round 5 (after cOther, the last bit of collect.go).
+const (
+	cRecipe uint32 = cOther << (iota + 1) // a recipe that downloads and prepares the data (data_recipe)
+	cBundle                               // the artifact holds the dataset itself (bundle, a data file as link text)
+)
+
+type ruleSetR5 struct {
+	seeAlso, partOf, archList, bundle, recipe, otherModel *configs.Cue
+}
+
+var rulesR5 = mustRulesR5()
+
+func mustRulesR5() *ruleSetR5 {
+	r, err := configs.DefaultRelations()
+	if err != nil {
+		panic(fmt.Sprintf("extract: embedded relation rules: %v", err))
+	}
+	c := r.Cues
+	return &ruleSetR5{seeAlso: c["see_also"], partOf: c["part_of"], archList: c["architecture_list"],
+		bundle: c["bundle"], recipe: c["data_recipe"], otherModel: c["other_model_pretrained"]}
+}
+
+// r5Drop reports whether an occurrence is not the dataset: text commented out in HTML
+// ("<!-- - MSCeleb-1M: 5.8M images … -->"), and a name run into a longer identifier by an
+// underscore in a title or URL ("datasets/the_pile_stack_exchange/": a component, not The Pile).
+func (st *matchState) r5Drop(h *hit) bool {
+	switch h.field {
+	case fText, fTitle:
+		if inHTMLComment(h.src, h.start) {
+			return true
+		}
+	}
+	if h.field == fURL || h.field == fTitle {
+		s := h.src
+		if h.end+1 < len(s) && s[h.end] == '_' && isLetter(s[h.end+1]) && h.t.kind != tFile {
+			return true
+		}
+	}
+	return false
+}
+
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
+// inHTMLComment reports whether off lies inside an HTML comment of s.
+func inHTMLComment(s string, off int) bool {
+	i := strings.LastIndex(s[:off], "<!--")
+	if i < 0 {
+		return false
+	}
+	return !strings.Contains(s[i+4:off], "-->")
+}
+
+// dataLinkTextRE is a markdown link whose text is a data file ("[`oxford_town_center.mp4`](…/sample.mp4)").
+var dataLinkTextRE = regexp.MustCompile("^[\\w.-]*\\.(mp4|avi|zip|tar|tar\\.gz|tgz|npy|parquet|mat|7z|rar|bin|pkl|pickle|tsv|rec)`?\\]\\((https?://[^)\\s]+)\\)")
+
+// weightArgRE is a weight file given as a command-line argument without a URL
+// ("--weights output/…/save.ckpt-100000"): a local training output, not released weights.
+var weightArgRE = regexp.MustCompile(`--[\w-]+[ =]+[^\s]*\.(ckpt|pth|pt|h5|pb|pkl)(-\d+)?\b`)
+
+// r5Cues adds and clears cue bits of one text or title occurrence (called at the end of cues()).
+func (st *matchState) r5Cues(s *signal, h *hit, lo, hi int, before, after string) {
+	src := h.src
+	near := before
+	if len(near) > 120 {
+		near = near[len(near)-120:]
+	}
+	// "Also see [laion5B](…)"; "is part of EleutherAI/The Pile dataset"
+	if rulesR5.seeAlso.MatchString(near) || rulesR5.partOf.MatchString(near) {
+		s.cues |= cPassing
+	}
+	// "OpenCLIP's pre-trained model on LAION-400m": another model's data
+	if rulesR5.otherModel.MatchString(near) {
+		s.cues |= cBackground
+	}
+	w := stripMarkup(withoutLinkTargets(src[lo:hi]))
+	if rulesR5.archList.MatchString(w) {
+		s.cues |= cArchOnly
+	}
+	if rulesR5.recipe.MatchString(w) {
+		s.cues |= cRecipe
+	}
+	// "This package contains the "Brainwash" dataset" (not "… contains the X evaluation code")
+	if rulesR5.bundle.MatchString(near) && !bundleCodeRE.MatchString(after) {
+		s.cues |= cBundle
+	}
+	if h.field == fText {
+		// a data file as a link's text, linked to a file that is not an official page
+		if m := dataLinkTextRE.FindStringSubmatch(src[h.end:min(len(src), h.end+400)]); m != nil && !isOfficial(m[2], st.c.official) {
+			s.cues |= cBundle | cURL
+		}
+		// "datasets such as LAION400M" in a training or using sentence is the artifact's own data
+		if s.cues&cBackground != 0 && (s.cues&cTrain != 0 || rules.use.MatchString(near)) && strings.HasSuffix(strings.TrimRight(before, " "), "such as") {
+			if !rules.background.MatchString(strings.TrimSuffix(strings.TrimRight(before, " "), "such as")) && !rulesR5.otherModel.MatchString(near) &&
+				!rules.bgAfter.MatchString(after) && datasetsSuchAsRE.MatchString(before) {
+				s.cues &^= cBackground
+			}
+		}
+		// a paper's benchmark list after a colon: "evaluated using … 16 other publicly available
+		// datasets: VIPeR, GRID, CAVIAR, DukeMTMC4ReID, …"
+		if st.a.Kind == artifact.KindPaper && s.cues&(cEval|cTrain) != 0 && s.cues&cUseNear == 0 && colonListRE.MatchString(before) {
+			s.cues |= cUseNear
+		}
+		// a link on a file host in the section belongs to the name nearest to it: "[LFW @ BaiduNetdisk](…)"
+		// is LFW's copy, not that of MS-Celeb-1M named in the paragraph above
+		if s.cues&cShare != 0 && urlAround(src, h.start, h.end) == "" && !st.ownShareLink(s, h, hi) {
+			s.cues &^= cShare
+		}
+		// a weight file given as a local path in a command: a training output
+		if s.cues&cWeights != 0 && !strings.Contains(src[lo:hi], "http") && weightArgRE.MatchString(src[lo:hi]) {
+			s.cues &^= cWeights
+		}
+	}
+}
+
+var (
+	bundleCodeRE     = regexp.MustCompile(`^\W*([\w-]+\W+){0,2}(code|implementation|evaluation|training|baseline|models?|weights|scripts?|toolkit|loader)\b`)
+	datasetsSuchAsRE = regexp.MustCompile(`\b(datasets?|data|corpora|corpus) such as\s*$`)
+	colonListRE      = regexp.MustCompile(`\b(datasets?|benchmarks?)\s*:\s*([\w+.-]+( [\w+.-]+)?, ){1,20}$`)
+)
+
+// withoutLinkTargets drops markdown link targets ("[scripts](https://…) to download" reads
+// "[scripts] to download").
+func withoutLinkTargets(s string) string {
+	if !strings.Contains(s, "](") {
+		return s
+	}
+	var b strings.Builder
+	for {
+		i := strings.Index(s, "](")
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		j := strings.IndexByte(s[i:], ')')
+		if j < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		b.WriteString(s[:i+1])
+		s = s[i+j+1:]
+	}
+}
+
+// ownShareLink reports whether a file-host link in the section after the clause [.., hi) of the
+// occurrence h belongs to it: a link whose text or line names no other registry name. Links
+// written as "[LFW @ BaiduNetdisk](…)" belong to LFW.
+func (st *matchState) ownShareLink(s *signal, h *hit, hi int) bool {
+	src := h.src
+	end := sectionWindow(src, hi)
+	lo := s.lo
+	win := src[lo:end]
+	low := strings.ToLower(win)
+	if !rules.share.MatchString(low) {
+		return true // the share came from a heading above: keep it
+	}
+	found := false
+	rest := 0
+	for {
+		k := strings.Index(win[rest:], "](")
+		if k < 0 {
+			break
+		}
+		k += rest
+		c := strings.IndexByte(win[k:], ')')
+		if c < 0 {
+			break
+		}
+		u := win[k+2 : k+c]
+		rest = k + c
+		if !rules.share.MatchString(strings.ToLower(u)) || isOfficial(u, st.c.official) {
+			continue
+		}
+		o := strings.LastIndexByte(win[:k], '[')
+		if o < 0 {
+			return true
+		}
+		found = true
+		// the link's text names another entry and not this one: it is that entry's copy
+		if !st.namesOther(src, lo+o, lo+k, s.entry) {
+			return true
+		}
+	}
+	// no markdown link on a file host (a bare URL or a command): the section decides
+	return !found
+}
+
+// namesOther reports whether [a, b) of src holds a name of another entry and none of entry.
+func (st *matchState) namesOther(src string, a, b, entry int) bool {
+	other := false
+	for i := range st.hits {
+		g := &st.hits[i]
+		if g.dropped || g.src != src || g.start < a || g.end > b || g.t.kind == tNegative {
+			continue
+		}
+		if g.t.entry == entry {
+			return false
+		}
+		other = true
+	}
+	return other
+}
+
+// r5ArchList reports whether a clause lists model families as architectures (lineage in prose
+// does not apply there).
+func r5ArchList(clause string) bool { return rulesR5.archList.MatchString(clause) }
+
+// r5CopyEv returns the round-5 evidence that a repository hands out the data: a recipe that
+// downloads and prepares it (in the name's clause, or artifact-wide for the dataset the title or
+// first sentence names), a bundle ("This package contains the X dataset"), a data file as a link
+// text, and a `datasets` loader card's own dataset (its pretty_name or its directory).
+func (st *matchState) r5CopyEv(live []*signal) []*signal {
+	var out []*signal
+	card := st.datasetCard()
+	recipeArt := -1 // lazily: does the artifact hold a recipe anywhere
+	for _, s := range live {
+		if s.neg || s.unc || s.cues&(cPassing|cTarget|cZoo|cBackground) != 0 {
+			continue
+		}
+		switch s.kind {
+		case sigText, sigTitle, sigFileRef:
+		default:
+			continue
+		}
+		if s.cues&(cRecipe|cBundle) != 0 {
+			out = append(out, s)
+			continue
+		}
+		if card && s.kind == sigTitle && st.cardSubject(s) {
+			out = append(out, s)
+			continue
+		}
+		subject := s.kind == sigTitle && s.field == fTitle || s.kind == sigText && s.field == fText && s.lo == 0
+		if subject {
+			if recipeArt < 0 {
+				recipeArt = 0
+				if rulesR5.recipe.MatchString(stripMarkup(withoutLinkTargets(st.a.Text))) {
+					recipeArt = 1
+				}
+			}
+			if recipeArt == 1 {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+// datasetCardKeys are front-matter keys of a Hugging Face dataset card.
+var datasetCardKeys = []string{"\npretty_name:", "\nsize_categories:", "\nsource_datasets:", "\ndataset_info:", "\nannotations_creators:", "\ntask_categories:"}
+
+// datasetCard reports whether the artifact is a dataset card (a `datasets` loader's README): its
+// front matter has dataset-card keys, or the text has a "Dataset Summary" section.
+func (st *matchState) datasetCard() bool {
+	t := st.a.Text
+	if st.hasFM {
+		fm := t[:min(len(t), st.fm.End)]
+		n := 0
+		for _, k := range datasetCardKeys {
+			if strings.Contains(fm, k) {
+				n++
+			}
+		}
+		if n >= 2 {
+			return true
+		}
+	}
+	return strings.Contains(t, "### Dataset Summary")
+}
+
+// cardSubject reports whether a title-like signal names the card's own dataset: its pretty_name, or
+// the directory of a `datasets/<name>/` path that the name ends.
+func (st *matchState) cardSubject(s *signal) bool {
+	if s.ev.Rule == "card-name" {
+		return true
+	}
+	if s.field != fURL {
+		return false
+	}
+	u := st.a.URL
+	if s.ev.End > len(u) || s.ev.End <= s.ev.Start {
+		return false
+	}
+	if !strings.Contains(strings.ToLower(u[:s.ev.Start]), "/datasets/") {
+		return false
+	}
+	return s.ev.End == len(u) || u[s.ev.End] == '/'
+}
