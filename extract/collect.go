@@ -111,6 +111,7 @@ type matchState struct {
 	// weak memoizes weakOK per target: it searches the whole artifact, and a long text names
 	// one weak target many times (that made matching quadratic in the text).
 	weak map[*target]bool
+	r5   r5State // round-5 artifact cues, computed lazily (rules_r5.go)
 }
 
 func newMatchState(m *Matcher, a *artifact.Artifact, sc *scratch) *matchState {

@@ -21,7 +21,26 @@ const (
 )
 
 type ruleSetR5 struct {
-	seeAlso, partOf, archList, bundle, recipe, otherModel *configs.Cue
+	seeAlso, partOf, archList, bundle, recipe, otherModel, othersWork, createdHere, releasedWeights, comparison *configs.Cue
+}
+
+// r5State holds the round-5 artifact-wide cues of one Match call, computed on first use.
+type r5State struct {
+	done                bool
+	othersWork, curated bool
+}
+
+func (st *matchState) r5Artifact() *r5State {
+	r := &st.r5
+	if !r.done {
+		r.done = true
+		if st.a.Kind == artifact.KindRepository {
+			low := strings.ToLower(st.a.Title + "\n" + st.a.Text)
+			r.othersWork = rulesR5.othersWork.MatchString(low)
+			r.curated = rules.curatedList.MatchString(low)
+		}
+	}
+	return r
 }
 
 var rulesR5 = mustRulesR5()
@@ -33,7 +52,8 @@ func mustRulesR5() *ruleSetR5 {
 	}
 	c := r.Cues
 	return &ruleSetR5{seeAlso: c["see_also"], partOf: c["part_of"], archList: c["architecture_list"],
-		bundle: c["bundle"], recipe: c["data_recipe"], otherModel: c["other_model_pretrained"]}
+		bundle: c["bundle"], recipe: c["data_recipe"], otherModel: c["other_model_pretrained"],
+		othersWork: c["others_work"], createdHere: c["created_here"], releasedWeights: c["released_weights_r5"], comparison: c["comparison"]}
 }
 
 // r5Drop reports whether an occurrence is not the dataset: text commented out in HTML
@@ -81,11 +101,32 @@ func (st *matchState) r5Cues(s *signal, h *hit, lo, hi int, before, after string
 		near = near[len(near)-120:]
 	}
 	// "Also see [laion5B](…)"; "is part of EleutherAI/The Pile dataset"
-	if rulesR5.seeAlso.MatchString(near) || rulesR5.partOf.MatchString(near) {
+	if rulesR5.seeAlso.MatchString(near) || rulesR5.partOf.MatchString(near) || rulesR5.createdHere.MatchString(near) {
 		s.cues |= cPassing
 	}
-	// "OpenCLIP's pre-trained model on LAION-400m": another model's data
-	if rulesR5.otherModel.MatchString(near) {
+	if h.field == fText {
+		if u := urlAround(src, h.start, h.end); u != "" {
+			// a name inside a link target: the words before the link decide ("Also see [laion5B](https://laion.ai/laion-5b-…)")
+			if i := strings.LastIndex(src[lo:h.start], "]("); i >= 0 {
+				if o := strings.LastIndexByte(src[lo:lo+i], '['); o >= 0 {
+					b := stripMarkup(src[lo : lo+o])
+					if rulesR5.seeAlso.MatchString(b) {
+						s.cues |= cPassing
+					}
+					if st.r5Artifact().curated && s.cues&cOwnUse == 0 {
+						s.cues |= cPassing // a curated list links a repository or paper that carries the name
+					}
+				}
+			}
+		}
+	}
+	// a leaderboard of results copied from papers, notes on a paper: cited, not used
+	if st.r5Artifact().othersWork && s.cues&cOwnUse == 0 {
+		s.cues |= cPassing
+	}
+	// "OpenCLIP's pre-trained model on LAION-400m", "outperforming ViT-L with supervised
+	// pre-training on ImageNet-22K": another model's data
+	if rulesR5.otherModel.MatchString(near) || rulesR5.comparison.MatchString(near) {
 		s.cues |= cBackground
 	}
 	w := stripMarkup(withoutLinkTargets(src[lo:hi]))
@@ -216,9 +257,21 @@ func (st *matchState) namesOther(src string, a, b, entry int) bool {
 	return other
 }
 
-// r5ArchList reports whether a clause lists model families as architectures (lineage in prose
-// does not apply there).
-func r5ArchList(clause string) bool { return rulesR5.archList.MatchString(clause) }
+// r5ProseSkip reports whether lineage in prose found at m0 in the clause [lo, hi) of low is not
+// lineage: model families listed as architectures, or a comparison with another model before it
+// ("outperforming ViT-L with supervised pre-training on ImageNet-22K").
+func r5ProseSkip(low string, lo, hi int, m []int) bool {
+	if rulesR5.archList.MatchString(low[lo:hi]) {
+		return true
+	}
+	// the checkpoint family's data name: the last "imagenet"/"in2" in the match
+	mt := low[m[0]:m[1]]
+	k := max(strings.LastIndex(mt, "imagenet"), strings.LastIndex(mt, "in2"))
+	if k < 0 {
+		return false
+	}
+	return rulesR5.comparison.MatchString(low[max(lo, m[0]+k-160) : m[0]+k])
+}
 
 // r5CopyEv returns the round-5 evidence that a repository hands out the data: a recipe that
 // downloads and prepares it (in the name's clause, or artifact-wide for the dataset the title or
