@@ -232,8 +232,10 @@ func (st *matchState) ownShareLink(s *signal, h *hit, hi int) bool {
 			return true
 		}
 		found = true
-		// the link's text names another entry and not this one: it is that entry's copy
-		if !st.namesOther(src, lo+o, lo+k, s.entry) {
+		// the link's text names another entry and not this one, or names something besides the
+		// host ("[AgeDB-30 @ BaiduNetdisk]"): it is that one's copy
+		self, other := st.namesIn(src, lo+o, lo+k, s.entry)
+		if self || !other && !namesNonHost(win[o+1:k]) {
 			return true
 		}
 	}
@@ -241,20 +243,39 @@ func (st *matchState) ownShareLink(s *signal, h *hit, hi int) bool {
 	return !found
 }
 
-// namesOther reports whether [a, b) of src holds a name of another entry and none of entry.
-func (st *matchState) namesOther(src string, a, b, entry int) bool {
-	other := false
+// namesNonHost reports whether a link text names something other than a file host or a
+// download ("AgeDB-30 @ BaiduNetdisk" does; "Google Drive", "[BaiduYun]", "link" do not).
+func namesNonHost(text string) bool {
+	t := strings.ToLower(text)
+	for _, w := range hostWords {
+		t = strings.ReplaceAll(t, w, " ")
+	}
+	for _, w := range []string{"netdisk", "yun", "driver", "code", "password", "extract"} {
+		t = strings.ReplaceAll(t, w, " ")
+	}
+	n := 0
+	for i := 0; i < len(t); i++ {
+		if isLetter(t[i]) {
+			n++
+		}
+	}
+	return n >= 3
+}
+
+// namesIn reports whether [a, b) of src holds a name of entry (self) or of another entry (other).
+func (st *matchState) namesIn(src string, a, b, entry int) (self, other bool) {
 	for i := range st.hits {
 		g := &st.hits[i]
 		if g.dropped || g.src != src || g.start < a || g.end > b || g.t.kind == tNegative {
 			continue
 		}
 		if g.t.entry == entry {
-			return false
+			self = true
+		} else {
+			other = true
 		}
-		other = true
 	}
-	return other
+	return self, other
 }
 
 // r5ProseSkip reports whether lineage in prose found at m0 in the clause [lo, hi) of low is not
