@@ -6,7 +6,7 @@ import "fmt"
 // relations.yaml; they are merged into Cues and validated like the others.
 var requiredCuesR5 = []string{
 	"see_also", "part_of", "architecture_list", "bundle", "data_recipe", "other_model_pretrained",
-	"others_work", "created_here", "released_weights_r5", "comparison",
+	"others_work", "created_here", "released_weights_r5", "comparison", "related_label", "models_on_host",
 }
 
 func init() { RequiredCues = append(RequiredCues, requiredCuesR5...) }

@@ -75,7 +75,7 @@ func (l *lazyCues) hasWeights() bool {
 		low := l.low
 		l.weights = hasWeights(l.a) || (strings.Contains(low, "releases/download/") || strings.Contains(low, "huggingface.co/")) && rules.releasedWeights.MatchString(low) ||
 			rules.providesModels.MatchString(low) || rules.modelSection.MatchString(low) && rules.weightsLink.MatchString(low) ||
-			rulesR5.releasedWeights.MatchString(low) // round 5 (rules_r5.go)
+			rulesR5.releasedWeights.MatchString(low) || rulesR5.modelsOnHost.MatchString(low) // round 5 (rules_r5.go)
 		l.weightsDone = true
 	}
 	return l.weights

@@ -21,7 +21,7 @@ const (
 )
 
 type ruleSetR5 struct {
-	seeAlso, partOf, archList, bundle, recipe, otherModel, othersWork, createdHere, releasedWeights, comparison *configs.Cue
+	seeAlso, partOf, archList, bundle, recipe, otherModel, othersWork, createdHere, releasedWeights, comparison, relatedLabel, modelsOnHost *configs.Cue
 }
 
 // r5State holds the round-5 artifact-wide cues of one Match call, computed on first use.
@@ -53,7 +53,8 @@ func mustRulesR5() *ruleSetR5 {
 	c := r.Cues
 	return &ruleSetR5{seeAlso: c["see_also"], partOf: c["part_of"], archList: c["architecture_list"],
 		bundle: c["bundle"], recipe: c["data_recipe"], otherModel: c["other_model_pretrained"],
-		othersWork: c["others_work"], createdHere: c["created_here"], releasedWeights: c["released_weights_r5"], comparison: c["comparison"]}
+		othersWork: c["others_work"], createdHere: c["created_here"], releasedWeights: c["released_weights_r5"], comparison: c["comparison"],
+		relatedLabel: c["related_label"], modelsOnHost: c["models_on_host"]}
 }
 
 // r5Drop reports whether an occurrence is not the dataset: text commented out in HTML
@@ -162,11 +163,48 @@ func (st *matchState) r5Cues(s *signal, h *hit, lo, hi int, before, after string
 		if s.cues&cShare != 0 && urlAround(src, h.start, h.end) == "" && !st.ownShareLink(s, h, hi) {
 			s.cues &^= cShare
 		}
+		// a list item under a label over related work ("**Similar Benchmarks**:\n- The Pile")
+		if label := labelAbove(src, lo); label != "" && rulesR5.relatedLabel.MatchString(stripMarkup(label)) {
+			s.cues |= cPassing
+		}
+		// a name inside the value of a command-line flag that is a path or bucket, not a download
+		// ("--laion_shards s3://…/laion5b/laion2B-data/{000000..231349}.tar"): the training input
+		if flagArgRE.MatchString(src[max(0, h.start-120):h.start]) {
+			s.cues &^= cShare | cURL
+			s.cues |= cUseNear
+		}
 		// a weight file given as a local path in a command: a training output
 		if s.cues&cWeights != 0 && !strings.Contains(src[lo:hi], "http") && weightArgRE.MatchString(src[lo:hi]) {
 			s.cues &^= cWeights
 		}
 	}
+}
+
+// flagArgRE is a command-line flag followed by the start of a path or bucket value that runs up
+// to the name (no space in between).
+var flagArgRE = regexp.MustCompile(`--[\w-]+[ =]+["']?(s3://|gs://|/|\./)[^\s"']*$`)
+
+// labelAbove returns the nearest line above the list item that starts at lo when that line is
+// not itself a list item (the label over a list), or "".
+func labelAbove(src string, lo int) string {
+	t := strings.TrimLeft(src[lo:], " \t")
+	if !strings.HasPrefix(t, "- ") && !strings.HasPrefix(t, "* ") && !strings.HasPrefix(t, "+ ") {
+		return ""
+	}
+	i := lo
+	for n := 0; n < 30 && i > 0; n++ {
+		p := strings.LastIndexByte(src[:i-1], '\n') + 1
+		line := strings.TrimSpace(src[p : i-1])
+		i = p
+		if line == "" {
+			return ""
+		}
+		if strings.HasPrefix(line, "- ") || strings.HasPrefix(line, "* ") || strings.HasPrefix(line, "+ ") {
+			continue
+		}
+		return line
+	}
+	return ""
 }
 
 var (
