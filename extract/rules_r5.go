@@ -28,6 +28,11 @@ type ruleSetR5 struct {
 type r5State struct {
 	done                bool
 	othersWork, curated bool
+	// comments are the HTML comments of the text, [start, end) pairs, found once per call
+	commentsDone bool
+	comments     [][2]int
+	// clause caches the clause-wide round-5 bits (architecture list, recipe) per clause
+	clause map[cueKey]uint32
 }
 
 func (st *matchState) r5Artifact() *r5State {
@@ -61,11 +66,8 @@ func mustRulesR5() *ruleSetR5 {
 // ("<!-- - MSCeleb-1M: 5.8M images … -->"), and a name run into a longer identifier by an
 // underscore in a title or URL ("datasets/the_pile_stack_exchange/": a component, not The Pile).
 func (st *matchState) r5Drop(h *hit) bool {
-	switch h.field {
-	case fText, fTitle:
-		if inHTMLComment(h.src, h.start) {
-			return true
-		}
+	if h.field == fText && st.inTextComment(h.start) {
+		return true
 	}
 	if h.field == fURL || h.field == fTitle {
 		s := h.src
@@ -78,13 +80,39 @@ func (st *matchState) r5Drop(h *hit) bool {
 
 func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 
-// inHTMLComment reports whether off lies inside an HTML comment of s.
-func inHTMLComment(s string, off int) bool {
-	i := strings.LastIndex(s[:off], "<!--")
-	if i < 0 {
-		return false
+// inTextComment reports whether off lies inside an HTML comment of the text. The comments are
+// found once per call (one pass over the text), so a text with many names costs no more.
+func (st *matchState) inTextComment(off int) bool {
+	r := &st.r5
+	if !r.commentsDone {
+		r.commentsDone = true
+		r.comments = htmlComments(st.a.Text)
 	}
-	return !strings.Contains(s[i+4:off], "-->")
+	for _, c := range r.comments {
+		if off >= c[0] && off < c[1] {
+			return true
+		}
+	}
+	return false
+}
+
+// htmlComments returns the [start, end) ranges of the HTML comments of s ("<!-- … -->"; an
+// unclosed comment runs to the end).
+func htmlComments(s string) [][2]int {
+	var out [][2]int
+	for i := 0; ; {
+		j := strings.Index(s[i:], "<!--")
+		if j < 0 {
+			return out
+		}
+		j += i
+		k := strings.Index(s[j+4:], "-->")
+		if k < 0 {
+			return append(out, [2]int{j, len(s)})
+		}
+		out = append(out, [2]int{j, j + 4 + k + 3})
+		i = j + 4 + k + 3
+	}
 }
 
 // dataLinkTextRE is a markdown link whose text is a data file ("[`oxford_town_center.mp4`](…/sample.mp4)").
@@ -130,13 +158,7 @@ func (st *matchState) r5Cues(s *signal, h *hit, lo, hi int, before, after string
 	if rulesR5.otherModel.MatchString(near) || rulesR5.comparison.MatchString(near) {
 		s.cues |= cBackground
 	}
-	w := stripMarkup(withoutLinkTargets(src[lo:hi]))
-	if rulesR5.archList.MatchString(w) {
-		s.cues |= cArchOnly
-	}
-	if rulesR5.recipe.MatchString(w) {
-		s.cues |= cRecipe
-	}
+	s.cues |= st.r5ClauseBits(h.name, src, lo, hi)
 	// "This package contains the "Brainwash" dataset" (not "… contains the X evaluation code")
 	if rulesR5.bundle.MatchString(near) && !bundleCodeRE.MatchString(after) {
 		s.cues |= cBundle
@@ -160,7 +182,8 @@ func (st *matchState) r5Cues(s *signal, h *hit, lo, hi int, before, after string
 		}
 		// a link on a file host in the section belongs to the name nearest to it: "[LFW @ BaiduNetdisk](…)"
 		// is LFW's copy, not that of MS-Celeb-1M named in the paragraph above
-		if s.cues&cShare != 0 && urlAround(src, h.start, h.end) == "" && !st.ownShareLink(s, h, hi) {
+		// (bounded: on a text with very many names the section decides, as before)
+		if s.cues&cShare != 0 && len(st.hits) <= 512 && urlAround(src, h.start, h.end) == "" && !st.ownShareLink(s, h, hi) {
 			s.cues &^= cShare
 		}
 		// a list item under a label over related work ("**Similar Benchmarks**:\n- The Pile")
@@ -212,6 +235,28 @@ var (
 	datasetsSuchAsRE = regexp.MustCompile(`\b(datasets?|data|corpora|corpus) such as\s*$`)
 	colonListRE      = regexp.MustCompile(`\b(datasets?|benchmarks?)\s*:\s*([\w+.-]+( [\w+.-]+)?, ){1,20}$`)
 )
+
+// r5ClauseBits returns the clause-wide bits of [lo, hi), computed once per clause.
+func (st *matchState) r5ClauseBits(name, src string, lo, hi int) uint32 {
+	r := &st.r5
+	k := cueKey{name, lo, hi, -1, -1}
+	if b, ok := r.clause[k]; ok {
+		return b
+	}
+	var b uint32
+	w := stripMarkup(withoutLinkTargets(src[lo:hi]))
+	if rulesR5.archList.MatchString(w) {
+		b |= cArchOnly
+	}
+	if rulesR5.recipe.MatchString(w) {
+		b |= cRecipe
+	}
+	if r.clause == nil {
+		r.clause = map[cueKey]uint32{}
+	}
+	r.clause[k] = b
+	return b
+}
 
 // withoutLinkTargets drops markdown link targets ("[scripts](https://…) to download" reads
 // "[scripts] to download").
