@@ -8,8 +8,9 @@ import (
 )
 
 // TestExplainRealIndexedDev writes `eval --explain` for the indexed DEV split only (never the test
-// split) to the file named by AFL_DEV_EXPLAIN, for tuning: each record with a miss or a false alarm,
-// its labels, the matcher's findings and their evidence. Skipped unless the variable is set.
+// split) to the file named by AFL_DEV_EXPLAIN, for tuning: the report (overall, dataset level, per
+// relation, baseline) and each record with a miss or a false alarm, its labels, the matcher's
+// findings and their evidence. Skipped unless the variable is set.
 //
 //	AFL_DEV_EXPLAIN=/tmp/dev-explain.txt go test -run TestExplainRealIndexedDev ./extract/
 func TestExplainRealIndexedDev(t *testing.T) {
@@ -27,7 +28,11 @@ func TestExplainRealIndexedDev(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if err := Explain(f, arts, reg, New(reg).Match); err != nil {
+	m := New(reg)
+	if err := WriteReport(f, Evaluate("matcher", arts, reg, m.Match), Evaluate("baseline", arts, reg, NewBaseline(reg).Match)); err != nil {
+		t.Fatal(err)
+	}
+	if err := Explain(f, arts, reg, m.Match); err != nil {
 		t.Fatal(err)
 	}
 }

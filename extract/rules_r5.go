@@ -458,3 +458,30 @@ func (st *matchState) cardSubject(s *signal) bool {
 	}
 	return s.ev.End == len(u) || u[s.ev.End] == '/'
 }
+
+// r5ModelEv returns the round-5 evidence that a repository releases weights trained on a dataset:
+// the repository says so without the usual words ("saved model weights … for three datasets can
+// be downloaded", "Models (+RE) (… Link …) are released", "`h5` models in Google drive") and
+// reports its own results on the dataset (a results row, "we achieve Rank@1=94.4% on Duke-MTMC"):
+// code that trains and releases weights (labelling rule 2). Transfer targets, credits,
+// background and copies are left out.
+func (st *matchState) r5ModelEv(live []*signal) []*signal {
+	low := ""
+	var out []*signal
+	for _, s := range live {
+		if s.neg || s.unc || s.cues&(cTarget|cPassing|cArchOnly|cBackground|cShare|cOther) != 0 {
+			continue
+		}
+		if s.kind != sigText || s.cues&(cEval|cNumRow|cUseNear) == 0 {
+			continue
+		}
+		if low == "" {
+			low = strings.ToLower(st.a.Title + "\n" + st.a.Text)
+		}
+		if !rulesR5.releasedWeights.MatchString(low) && !rulesR5.modelsOnHost.MatchString(low) {
+			return nil
+		}
+		out = append(out, s)
+	}
+	return out
+}
