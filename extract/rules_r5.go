@@ -231,7 +231,7 @@ func labelAbove(src string, lo int) string {
 }
 
 var (
-	bundleCodeRE     = regexp.MustCompile(`^\W*([\w-]+\W+){0,2}(code|implementation|evaluation|training|baseline|models?|weights|scripts?|toolkit|loader)\b`)
+	bundleCodeRE     = regexp.MustCompile(`^\W*([\w-]+\W+){0,2}(code|implementation|evaluation|training|baseline|models?|weights|scripts?|toolkit|loaders?|results?|experiments?|configs?|configurations?|checkpoints?|demos?|examples?|benchmarks?|protocols?|splits?|support)\b`)
 	datasetsSuchAsRE = regexp.MustCompile(`\b(datasets?|data|corpora|corpus) such as\s*$`)
 	colonListRE      = regexp.MustCompile(`\b(datasets?|benchmarks?)\s*:\s*([\w+.-]+( [\w+.-]+)?, ){1,20}$`)
 )
@@ -402,7 +402,9 @@ func (st *matchState) r5CopyEv(live []*signal) []*signal {
 			out = append(out, s)
 			continue
 		}
-		subject := s.kind == sigTitle && s.field == fTitle || s.kind == sigText && s.field == fText && s.lo == 0
+		// the dataset the artifact is about: its title, or the first clause of the text when that
+		// clause neither trains nor evaluates ("A set of tools to work with [laion](…) dataset.")
+		subject := s.kind == sigTitle && s.field == fTitle || s.kind == sigText && s.field == fText && s.lo == 0 && s.cues&(cTrain|cEval|cNumRow) == 0
 		if subject {
 			if recipeArt < 0 {
 				recipeArt = 0
@@ -466,6 +468,14 @@ func (st *matchState) cardSubject(s *signal) bool {
 // code that trains and releases weights (labelling rule 2). Transfer targets, credits,
 // background and copies are left out.
 func (st *matchState) r5ModelEv(live []*signal) []*signal {
+	// only where the repository names no training set of its own: then what it reports results on
+	// is what its models were trained on (re-ID code); a face repository that trains on MS1MV2
+	// and evaluates on MegaFace keeps MegaFace a benchmark
+	for i := range st.sigs {
+		if st.sigs[i].cues&cTrain != 0 && !st.sigs[i].neg {
+			return nil
+		}
+	}
 	low := ""
 	var out []*signal
 	for _, s := range live {
