@@ -35,6 +35,8 @@ type Relations struct {
 	// CuesR5 are the round-5 cues (relations_r5.go), kept in their own block at the end of the file
 	// and merged into Cues when the file is parsed.
 	CuesR5 map[string]*Cue `yaml:"cues_r5"`
+	// LineageProseR5 are the round-5 prose rules, appended to LineageProse when the file is parsed.
+	LineageProseR5 []*LineageRule `yaml:"lineage_prose_r5"`
 
 	File string `yaml:"-"`
 }

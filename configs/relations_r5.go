@@ -11,11 +11,9 @@ var requiredCuesR5 = []string{
 
 func init() { RequiredCues = append(RequiredCues, requiredCuesR5...) }
 
-// mergeR5 moves the cues_r5 block into Cues; a name defined in both is an error.
+// mergeR5 moves the cues_r5 block into Cues (a name defined in both is an error) and appends
+// lineage_prose_r5 to LineageProse.
 func (r *Relations) mergeR5() error {
-	if len(r.CuesR5) == 0 {
-		return nil
-	}
 	if r.Cues == nil {
 		r.Cues = map[string]*Cue{}
 	}
@@ -26,5 +24,7 @@ func (r *Relations) mergeR5() error {
 		r.Cues[n] = c
 	}
 	r.CuesR5 = nil
+	r.LineageProse = append(r.LineageProse, r.LineageProseR5...)
+	r.LineageProseR5 = nil
 	return nil
 }

@@ -11,7 +11,7 @@ import (
 // TestRound5Rules: one case per round-5 cue (configs/relations.yaml `cues_r5`, extract/rules_r5.go),
 // each from a real sentence of the round-5 dev records (repository/path given; excerpts of the
 // committed texts in testdata/real/indexed.jsonl), and a negative or guard beside it that the cue
-// must leave alone. The 22 cases that the round fixes (missed relations and false alarms) fail on the code before round 5 (main at aa86e5c); the 15 guards pass on both.
+// must leave alone. The 23 cases that the round fixes (missed relations and false alarms) fail on the code before round 5 (main at aa86e5c); the 16 guards pass on both.
 func TestRound5Rules(t *testing.T) {
 	m := testMatcher(t)
 	repo := func(title, url, text string) artifact.Artifact {
@@ -87,6 +87,9 @@ func TestRound5Rules(t *testing.T) {
 		{"guard: released models, Duke only as a transfer target", repo("x/uda", "", "Results on Market-1501 -> DukeMTMC-reID: Rank@1=70.2%.\n\n- Models (baiduyun Link:https://pan.baidu.com/s/1x) are released.\n"), []string{"dukemtmc/uses"}},
 		{"guard: released models trained on MS1MV2, MegaFace a benchmark", repo("x/face", "", "Links in `Model backbone` are `h5` models in Google drive.\n\nWe train on MS1MV2. We report results on MegaFace.\n"), []string{"ms-celeb-1m/model", "ms-celeb-1m/uses", "megaface/uses"}},
 		{"guard: this repository includes results", repo("x/reid", "", "This repository includes the DukeMTMC-reID results of our baseline.\n"), []string{"dukemtmc/uses"}},
+		// an ImageNet-22k checkpoint id in a conversion command (open-mmlab/mmsegmentation/configs/beit/README.md)
+		{"a pt22k_ft22k checkpoint converted", repo("open-mmlab/mmsegmentation", "", "To use other repositories' pre-trained models, it is necessary to convert keys.\n\n```shell\npython tools/model_converters/swin2mmseg.py https://unilm.blob.core.windows.net/beit/beit_base_patch16_224_pt22k_ft22k.pth pretrain/beit_base_patch16_224_pt22k_ft22k.pth\n```\n"), []string{"imagenet-21k-fall11/model"}},
+		{"guard: an ImageNet-1k checkpoint converted", repo("x/seg", "", "To use other repositories' pre-trained models, it is necessary to convert keys.\n\n```shell\npython tools/model_converters/beit2mmseg.py https://unilm.blob.core.windows.net/beit/beit_base_patch16_224_pt1k_ft1k.pth pretrain/beit.pth\n```\n"), nil},
 		// a local checkpoint path is a training output (DewMaple/head_box/README.md)
 		{"--weights output/…/save.ckpt", repo("DewMaple/head_box", "", "$ python evaluate.py --weights output/overfeat_rezoom_2018_01_02_09.44/save.ckpt-100000 --test_boxes data/brainwash/val_boxes.json\n"), []string{"brainwash/uses"}},
 	}
