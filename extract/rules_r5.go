@@ -186,6 +186,11 @@ func (st *matchState) r5Cues(s *signal, h *hit, lo, hi int, before, after string
 		if s.cues&cShare != 0 && len(st.hits) <= 512 && urlAround(src, h.start, h.end) == "" && !st.ownShareLink(s, h, hi) {
 			s.cues &^= cShare
 		}
+		// a bundle shared above and described here: "- reid_dataset [[GoogleDriver]](…)" then
+		// "- The reid_dataset including Market-1501 (with CamStyle), DukeMTMC-reID (with CamStyle)"
+		if s.cues&(cShare|cBundle) == 0 && st.sharedBundle(src, lo, h.start) {
+			s.cues |= cBundle
+		}
 		// a list item under a label over related work ("**Similar Benchmarks**:\n- The Pile")
 		if label := labelAbove(src, lo); label != "" && rulesR5.relatedLabel.MatchString(stripMarkup(label)) {
 			s.cues |= cPassing
@@ -206,6 +211,38 @@ func (st *matchState) r5Cues(s *signal, h *hit, lo, hi int, before, after string
 // flagArgRE is a command-line flag followed by the start of a path or bucket value that runs up
 // to the name (no space in between).
 var flagArgRE = regexp.MustCompile(`--[\w-]+[ =]+["']?(s3://|gs://|/|\./)[^\s"']*$`)
+
+// bundleIncludingRE is a named bundle followed by what it holds, up to the name ("the
+// reid_dataset including Market-1501 (with CamStyle), ").
+var bundleIncludingRE = regexp.MustCompile(`\b([a-z0-9]+(?:[_-][a-z0-9]+)+|[a-z0-9]+_?data(?:set)?s?)\s+(?:including|includes|contains|consists of)\b[^.\n]{0,200}$`)
+
+// sharedBundle reports whether the text before the name in its clause [lo, start) describes a
+// named bundle ("reid_dataset including …") that a line above, in the same section, hands out on a
+// file host.
+func (st *matchState) sharedBundle(src string, lo, start int) bool {
+	before := strings.ToLower(src[lo:start])
+	if !strings.Contains(before, "includ") && !strings.Contains(before, "contain") && !strings.Contains(before, "consist") {
+		return false
+	}
+	m := bundleIncludingRE.FindStringSubmatch(before)
+	if m == nil {
+		return false
+	}
+	name := m[1]
+	from := max(0, lo-1500)
+	for _, h := range headingsAbove(src, lo) {
+		if h.level < 7 {
+			from = max(from, h.off)
+			break
+		}
+	}
+	for _, line := range strings.Split(strings.ToLower(src[from:lo]), "\n") {
+		if strings.Contains(line, name) && rules.share.MatchString(line) && !rules.modelSection.MatchString(line) {
+			return true
+		}
+	}
+	return false
+}
 
 // labelAbove returns the nearest line above the list item that starts at lo when that line is
 // not itself a list item (the label over a list), or "".
