@@ -338,7 +338,7 @@ func (st *matchState) decideEntry(ei int, sigs []*signal, ac artifactCues) []Fin
 			}
 			return false
 		})...)
-		model = append(model, st.r5ModelEv(live)...) // round 5 (rules_r5.go)
+		model = append(model, st.r5ModelEv(live, ac.lazy.low)...) // round 5 (rules_r5.go)
 		addD(TrainedOn, model)
 		if len(copyEv) == 0 {
 			uses := pos(func(s *signal) bool {

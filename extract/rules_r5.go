@@ -504,7 +504,7 @@ func (st *matchState) cardSubject(s *signal) bool {
 // reports its own results on the dataset (a results row, "we achieve Rank@1=94.4% on Duke-MTMC"):
 // code that trains and releases weights (labelling rule 2). Transfer targets, credits,
 // background and copies are left out.
-func (st *matchState) r5ModelEv(live []*signal) []*signal {
+func (st *matchState) r5ModelEv(live []*signal, low string) []*signal {
 	// only where the repository names no training set of its own: then what it reports results on
 	// is what its models were trained on (re-ID code); a face repository that trains on MS1MV2
 	// and evaluates on MegaFace keeps MegaFace a benchmark
@@ -513,7 +513,7 @@ func (st *matchState) r5ModelEv(live []*signal) []*signal {
 			return nil
 		}
 	}
-	low := ""
+	checked := false
 	var out []*signal
 	for _, s := range live {
 		if s.neg || s.unc || s.cues&(cTarget|cPassing|cArchOnly|cBackground|cShare|cOther) != 0 {
@@ -522,11 +522,12 @@ func (st *matchState) r5ModelEv(live []*signal) []*signal {
 		if s.kind != sigText || s.cues&(cEval|cNumRow|cUseNear) == 0 {
 			continue
 		}
-		if low == "" {
-			low = strings.ToLower(st.a.Title + "\n" + st.a.Text)
-		}
-		if !rulesR5.releasedWeights.MatchString(low) && !rulesR5.modelsOnHost.MatchString(low) {
-			return nil
+		if !checked {
+			// low is the lower-cased title and text the decision already holds
+			if !rulesR5.releasedWeights.MatchString(low) && !rulesR5.modelsOnHost.MatchString(low) {
+				return nil
+			}
+			checked = true
 		}
 		out = append(out, s)
 	}
