@@ -32,6 +32,11 @@ type Relations struct {
 	ClauseLookalikeExempt []string `yaml:"clause_lookalike_exempt"`
 	// LineageProse ties a base model or checkpoint family named in free text to a dataset.
 	LineageProse []*LineageRule `yaml:"lineage_prose"`
+	// CuesR5 are the round-5 cues (relations_r5.go), kept in their own block at the end of the file
+	// and merged into Cues when the file is parsed.
+	CuesR5 map[string]*Cue `yaml:"cues_r5"`
+	// LineageProseR5 are the round-5 prose rules, appended to LineageProse when the file is parsed.
+	LineageProseR5 []*LineageRule `yaml:"lineage_prose_r5"`
 
 	File string `yaml:"-"`
 }
@@ -184,6 +189,9 @@ func ParseRelations(b []byte, name string) (*Relations, error) {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	r.File = name
+	if err := r.mergeR5(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
 	if err := r.validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}

@@ -111,6 +111,7 @@ type matchState struct {
 	// weak memoizes weakOK per target: it searches the whole artifact, and a long text names
 	// one weak target many times (that made matching quadratic in the text).
 	weak map[*target]bool
+	r5   r5State // round-5 artifact cues, computed lazily (rules_r5.go)
 }
 
 func newMatchState(m *Matcher, a *artifact.Artifact, sc *scratch) *matchState {
@@ -418,6 +419,10 @@ func (st *matchState) filter() {
 	for i := range st.hits {
 		h := &st.hits[i]
 		t := h.t
+		if st.r5Drop(h) { // round 5: HTML comments, names run into a longer identifier (rules_r5.go)
+			h.dropped = true
+			continue
+		}
 		if t.caseSensitive && alnum(h.src[h.start:h.end]) != alnum(t.alias) {
 			h.dropped = true
 			continue

@@ -74,7 +74,8 @@ func (l *lazyCues) hasWeights() bool {
 	if !l.weightsDone {
 		low := l.low
 		l.weights = hasWeights(l.a) || (strings.Contains(low, "releases/download/") || strings.Contains(low, "huggingface.co/")) && rules.releasedWeights.MatchString(low) ||
-			rules.providesModels.MatchString(low) || rules.modelSection.MatchString(low) && rules.weightsLink.MatchString(low)
+			rules.providesModels.MatchString(low) || rules.modelSection.MatchString(low) && rules.weightsLink.MatchString(low) ||
+			rulesR5.releasedWeights.MatchString(low) || rulesR5.modelsOnHost.MatchString(low) // round 5 (rules_r5.go)
 		l.weightsDone = true
 	}
 	return l.weights
@@ -308,6 +309,7 @@ func (st *matchState) decideEntry(ei int, sigs []*signal, ac artifactCues) []Fin
 				}
 			}
 		}
+		copyEv = append(copyEv, st.r5CopyEv(live)...) // round 5 (rules_r5.go)
 		if len(copyEv) > 0 {
 			addD(dataRelation(copyEv), copyEv)
 		}
@@ -336,6 +338,7 @@ func (st *matchState) decideEntry(ei int, sigs []*signal, ac artifactCues) []Fin
 			}
 			return false
 		})...)
+		model = append(model, st.r5ModelEv(live, ac.lazy.low)...) // round 5 (rules_r5.go)
 		addD(TrainedOn, model)
 		if len(copyEv) == 0 {
 			uses := pos(func(s *signal) bool {

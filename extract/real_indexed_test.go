@@ -140,10 +140,11 @@ func TestEvalRealIndexedTest(t *testing.T) {
 // TestEvalRealIndexedDev scores the committed part of the dev split (tuned on): the 101 records of
 // the original corpus, the 62 round-4 records and the 86 round-5 records taken from the index
 // directly (provenance.round). The round-5 records were chosen where the matcher is weakest (uses
-// in prose, weights, close negatives) and pulled every dev number down; the floors were lowered to
-// what the rules of main scored on the 249 records when they were added (rounded down), so they
-// guard against regressions, not a target (testdata/real/README.md, "Round 5").
+// in prose, weights, close negatives) and pulled every dev number down (to P 0.82 / R 0.85 / F1
+// 0.84); the round-5 rules (rules_r5.go, branch r5-rules2) were tuned on their errors and raised
+// dev to P 0.95 / R 0.94 / F1 0.94. The floors are those numbers rounded down: a regression guard
+// on text the rules were tuned on, not an estimate (docs/detection.md, "Real texts").
 func TestEvalRealIndexedDev(t *testing.T) {
 	sc, base := indexedScores(t, "dev")
-	checkFloors(t, "indexed dev", sc, base, floors{p: 0.81, r: 0.85, f1: 0.83, data: 0.78, model: 0.92, uses: 0.75, overBaseline: 0.38, dataset: 0.93})
+	checkFloors(t, "indexed dev", sc, base, floors{p: 0.94, r: 0.93, f1: 0.94, data: 0.95, model: 0.95, uses: 0.92, overBaseline: 0.48, dataset: 0.98})
 }

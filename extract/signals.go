@@ -256,6 +256,7 @@ func (st *matchState) cues(s *signal, h *hit) {
 		raw := strings.ToLower(src[lo:hi])
 		set(cURL, strings.Contains(raw, "http") || strings.Contains(raw, "wget") || strings.Contains(raw, "curl"))
 	}
+	st.r5Cues(s, h, lo, hi, before, after) // round 5 (rules_r5.go)
 	if s.cues&cDisclaim != 0 {
 		s.neg = true
 	}
