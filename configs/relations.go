@@ -32,11 +32,6 @@ type Relations struct {
 	ClauseLookalikeExempt []string `yaml:"clause_lookalike_exempt"`
 	// LineageProse ties a base model or checkpoint family named in free text to a dataset.
 	LineageProse []*LineageRule `yaml:"lineage_prose"`
-	// CuesR5 are the round-5 cues (relations_r5.go), kept in their own block at the end of the file
-	// and merged into Cues when the file is parsed.
-	CuesR5 map[string]*Cue `yaml:"cues_r5"`
-	// LineageProseR5 are the round-5 prose rules, appended to LineageProse when the file is parsed.
-	LineageProseR5 []*LineageRule `yaml:"lineage_prose_r5"`
 
 	File string `yaml:"-"`
 }
@@ -150,6 +145,9 @@ var RequiredCues = []string{
 	"study", "data_link", "code_release", "refusal", "released_weights", "exclusive_only", "exclusive_tail",
 	"product_suffix", "share", "weights_link", "model_section", "data_section", "passing", "architecture_only",
 	"provides_models", "other_models", "ported", "train_column", "curated_list", "references_heading",
+	// round 5 (extract/rules_r5.go)
+	"see_also", "part_of", "architecture_list", "bundle", "data_recipe", "other_model_pretrained",
+	"others_work", "created_here", "released_weights_r5", "comparison", "related_label", "models_on_host",
 }
 
 var (
@@ -189,9 +187,6 @@ func ParseRelations(b []byte, name string) (*Relations, error) {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	r.File = name
-	if err := r.mergeR5(); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
 	if err := r.validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}

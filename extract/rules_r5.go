@@ -10,7 +10,7 @@ import (
 )
 
 // Round 5 (issue 14, branch r5-rules2): rules from the errors of the 86 round-5 dev records
-// (testdata/real/README.md, "Round 5"). The cues are the `cues_r5` block at the end of
+// (testdata/real/README.md, "Round 5"). The cues are the "Round 5" part of `cues` in
 // configs/relations.yaml; the hooks into the shared code are one line each (collect.go filter,
 // signals.go cues, section.go proseSignals, decide.go repository branch).
 

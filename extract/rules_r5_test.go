@@ -8,7 +8,7 @@ import (
 	"github.com/afterlife-watch/afterlife/artifact"
 )
 
-// TestRound5Rules: one case per round-5 cue (configs/relations.yaml `cues_r5`, extract/rules_r5.go),
+// TestRound5Rules: one case per round-5 cue (configs/relations.yaml, "Round 5" in `cues`; extract/rules_r5.go),
 // each from a real sentence of the round-5 dev records (repository/path given; excerpts of the
 // committed texts in testdata/real/indexed.jsonl), and a negative or guard beside it that the cue
 // must leave alone. The 24 cases that the round fixes (missed relations and false alarms) fail on the code before round 5 (main at aa86e5c); the 17 guards pass on both.
