@@ -112,6 +112,29 @@ type matchState struct {
 	// one weak target many times (that made matching quadratic in the text).
 	weak map[*target]bool
 	r5   r5State // round-5 artifact cues, computed lazily (rules_r5.go)
+	// low is the lower-cased title and text ("title\ntext"), made once per call by lowered(); the
+	// round-5 cues (during collect) and the artifact cues (in decide) both read it, and curated
+	// memoizes the curated-list cue over it.
+	low                  string
+	lowDone              bool
+	curatedDone, curated bool
+}
+
+// lowered returns the lower-cased title and text, computed once per call.
+func (st *matchState) lowered() string {
+	if !st.lowDone {
+		st.low, st.lowDone = strings.ToLower(st.a.Title+"\n"+st.a.Text), true
+	}
+	return st.low
+}
+
+// curatedList reports whether the artifact is a curated list of resources (the curated_list cue
+// over lowered()), computed once per call.
+func (st *matchState) curatedList() bool {
+	if !st.curatedDone {
+		st.curated, st.curatedDone = rules.curatedList.MatchString(st.lowered()), true
+	}
+	return st.curated
 }
 
 func newMatchState(m *Matcher, a *artifact.Artifact, sc *scratch) *matchState {

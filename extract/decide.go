@@ -28,13 +28,13 @@ func (st *matchState) artifactCues() artifactCues {
 	a := st.a
 	// Only the cues a kind's rules read are computed: whole-text regexps are the costly part.
 	var ac artifactCues
-	low := strings.ToLower(a.Title + "\n" + a.Text)
+	low := st.lowered()
 	switch a.Kind {
 	case artifact.KindPaper, artifact.KindRecord:
 		ac.study = rules.study.MatchString(stripMarkup(low))
 	case artifact.KindRepository:
 		ac.study = rules.study.MatchString(stripMarkup(low))
-		ac.curated = rules.curatedList.MatchString(low)
+		ac.curated = st.curatedList()
 		ac.lazy = &lazyCues{a: a, low: low}
 	case artifact.KindModel:
 		ac.exclusive = exclusiveTraining(low) // the patterns allow any white space between words

@@ -40,9 +40,8 @@ func (st *matchState) r5Artifact() *r5State {
 	if !r.done {
 		r.done = true
 		if st.a.Kind == artifact.KindRepository {
-			low := strings.ToLower(st.a.Title + "\n" + st.a.Text)
-			r.othersWork = rulesR5.othersWork.MatchString(low)
-			r.curated = rules.curatedList.MatchString(low)
+			r.othersWork = rulesR5.othersWork.MatchString(st.lowered())
+			r.curated = st.curatedList()
 		}
 	}
 	return r
