@@ -188,12 +188,13 @@ func Open(path string, opts Options) (*Frontier, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("frontier: %w", err)
 	}
-	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=wal_autocheckpoint(" + walAutoCheckpoint + ")&_txlock=immediate"
+	params := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=wal_autocheckpoint(" + walAutoCheckpoint + ")&_txlock=immediate"
 	if opts.ReclaimOnOpen {
 		// Set before the first access to the WAL file: no shared-memory index, no per-transaction
 		// locks (https://sqlite.org/pragma.html#pragma_locking_mode).
-		dsn = "file:" + path + "?_pragma=locking_mode(EXCLUSIVE)&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=wal_autocheckpoint(" + walAutoCheckpoint + ")&_txlock=immediate"
+		params = "_pragma=locking_mode(EXCLUSIVE)&" + params
 	}
+	dsn := "file:" + path + "?" + params
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("frontier %s: %w", path, err)
