@@ -127,6 +127,34 @@ func join(xs []string) string {
 	return out
 }
 
+// recheckStore opens a store in a temporary directory (closed at the end of the test) with the
+// given runs begun at the returned time.
+func recheckStore(t *testing.T, runs ...string) (*reports.SQLiteStore, time.Time) {
+	t.Helper()
+	st, err := reports.OpenStore(filepath.Join(t.TempDir(), reports.StoreFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, r := range runs {
+		if err := st.BeginRun(context.Background(), reports.Run{ID: r, Started: t0}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return st, t0
+}
+
+// recordRepo records id, a GitHub repository, as a copy of ms-celeb-1m seen by run at at.
+func recordRepo(t *testing.T, st *reports.SQLiteStore, run, id string, at time.Time) {
+	t.Helper()
+	a := artifact.Artifact{ID: id, Source: "github", Kind: artifact.KindRepository, URL: "https://github.com/" + id}
+	f := extract.Finding{ArtifactID: id, Dataset: "ms-celeb-1m", Relation: extract.Copy, Confidence: 0.9}
+	if _, err := st.Record(context.Background(), run, at, a, []extract.Finding{f}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // recheckSource re-checks any artifact by a job whose URL is its id.
 type recheckSource struct{}
 
@@ -159,21 +187,9 @@ func (e *enqueueLog) Enqueue(_ context.Context, jobs ...crawler.Job) (int, error
 // it; the live ones keep the priority under MaxRechecks.
 func TestRechecksIncludeGoneArtifactsAfterLiveOnes(t *testing.T) {
 	ctx := context.Background()
-	st, err := reports.OpenStore(filepath.Join(t.TempDir(), reports.StoreFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	if err := st.BeginRun(ctx, reports.Run{ID: "r1", Started: t0}); err != nil {
-		t.Fatal(err)
-	}
+	st, t0 := recheckStore(t, "r1")
 	for i, id := range []string{"gh:repo:a/live-old", "gh:repo:a/live-new", "gh:repo:a/gone-early", "gh:repo:a/gone-late"} {
-		a := artifact.Artifact{ID: id, Source: "github", Kind: artifact.KindRepository, URL: "https://github.com/" + id}
-		f := extract.Finding{ArtifactID: id, Dataset: "ms-celeb-1m", Relation: extract.Copy, Confidence: 0.9}
-		if _, err := st.Record(ctx, "r1", t0.Add(time.Duration(i)*time.Minute), a, []extract.Finding{f}); err != nil {
-			t.Fatal(err)
-		}
+		recordRepo(t, st, "r1", id, t0.Add(time.Duration(i)*time.Minute))
 	}
 	if err := st.MarkGone(ctx, "r1", []string{"gh:repo:a/gone-early"}, t0.Add(time.Hour)); err != nil {
 		t.Fatal(err)
@@ -207,25 +223,13 @@ func TestRechecksIncludeGoneArtifactsAfterLiveOnes(t *testing.T) {
 // its listings did not show.
 func TestFilteredRunRechecksABoundedSampleNotEveryKnownArtifact(t *testing.T) {
 	ctx := context.Background()
-	st, err := reports.OpenStore(filepath.Join(t.TempDir(), reports.StoreFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	if err := st.BeginRun(ctx, reports.Run{ID: "r1", Started: t0}); err != nil {
-		t.Fatal(err)
-	}
+	st, t0 := recheckStore(t, "r1")
 	const known = 40
 	var ids []string
 	for i := 0; i < known; i++ {
 		id := fmt.Sprintf("gh:repo:a/r%02d", i)
 		ids = append(ids, id)
-		a := artifact.Artifact{ID: id, Source: "github", Kind: artifact.KindRepository, URL: "https://github.com/" + id}
-		f := extract.Finding{ArtifactID: id, Dataset: "ms-celeb-1m", Relation: extract.Copy, Confidence: 0.9}
-		if _, err := st.Record(ctx, "r1", t0.Add(time.Duration(i)*time.Minute), a, []extract.Finding{f}); err != nil {
-			t.Fatal(err)
-		}
+		recordRepo(t, st, "r1", id, t0.Add(time.Duration(i)*time.Minute))
 	}
 	if err := st.MarkGone(ctx, "r1", []string{ids[known-1]}, t0.Add(2*time.Hour)); err != nil {
 		t.Fatal(err)
@@ -258,31 +262,14 @@ func TestFilteredRunRechecksABoundedSampleNotEveryKnownArtifact(t *testing.T) {
 // artifacts) and still bounds a source whose listing failed.
 func TestFullListingRunRechecksScaleWithTheSourceNotAFixedCap(t *testing.T) {
 	ctx := context.Background()
-	st, err := reports.OpenStore(filepath.Join(t.TempDir(), reports.StoreFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	for _, r := range []string{"r1", "r2"} {
-		if err := st.BeginRun(ctx, reports.Run{ID: r, Started: t0}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	st, t0 := recheckStore(t, "r1", "r2")
 	const known, missing = 40, 8 // the bound lowered to 5: the missing ones are over it
-	record := func(run, id string, at time.Time) {
-		a := artifact.Artifact{ID: id, Source: "github", Kind: artifact.KindRepository, URL: "https://github.com/" + id}
-		f := extract.Finding{ArtifactID: id, Dataset: "ms-celeb-1m", Relation: extract.Copy, Confidence: 0.9}
-		if _, err := st.Record(ctx, run, at, a, []extract.Finding{f}); err != nil {
-			t.Fatal(err)
-		}
-	}
 	var gone []string
 	for i := 0; i < known; i++ {
 		id := fmt.Sprintf("gh:repo:a/r%02d", i)
-		record("r1", id, t0.Add(time.Duration(i)*time.Minute))
+		recordRepo(t, st, "r1", id, t0.Add(time.Duration(i)*time.Minute))
 		if i < known-missing {
-			record("r2", id, t0.Add(time.Hour)) // r2's full listing shows it
+			recordRepo(t, st, "r2", id, t0.Add(time.Hour)) // r2's full listing shows it
 		} else {
 			gone = append(gone, id)
 		}
@@ -317,24 +304,12 @@ func TestFullListingRunRechecksScaleWithTheSourceNotAFixedCap(t *testing.T) {
 // each run (the same on a resumed run), so over runs every gone artifact is still re-checked.
 func TestFilteredRunRechecksARotatingSampleOfGoneArtifacts(t *testing.T) {
 	ctx := context.Background()
-	st, err := reports.OpenStore(filepath.Join(t.TempDir(), reports.StoreFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	if err := st.BeginRun(ctx, reports.Run{ID: "r1", Started: t0}); err != nil {
-		t.Fatal(err)
-	}
+	st, t0 := recheckStore(t, "r1")
 	const live, goneN, sample = 3, 30, 10
 	var gone []string
 	for i := 0; i < live+goneN; i++ {
 		id := fmt.Sprintf("gh:repo:a/r%02d", i)
-		a := artifact.Artifact{ID: id, Source: "github", Kind: artifact.KindRepository, URL: "https://github.com/" + id}
-		f := extract.Finding{ArtifactID: id, Dataset: "ms-celeb-1m", Relation: extract.Copy, Confidence: 0.9}
-		if _, err := st.Record(ctx, "r1", t0.Add(time.Duration(i)*time.Minute), a, []extract.Finding{f}); err != nil {
-			t.Fatal(err)
-		}
+		recordRepo(t, st, "r1", id, t0.Add(time.Duration(i)*time.Minute))
 		if i >= live {
 			gone = append(gone, id)
 		}
