@@ -145,10 +145,11 @@ func TestEvalRealIndexedTest(t *testing.T) {
 // dev to P 0.95 / R 0.94 / F1 0.94. Round 6 (face) added 45 dev records drawn like the original
 // corpus (face-recognition, re-ID, OOD, tracking and ViT READMEs/docs and pasted abstracts): with
 // them, on the rules of main, dev (294) is P 0.94 / R 0.92 / F1 0.93 (data 0.93, model 0.94, uses
-// 0.92, dataset level 0.97), so the floors were lowered to those numbers for the added records
-// only. The floors are the numbers rounded down: a regression guard on text the rules were tuned
+// 0.92, dataset level 0.97); the round-6 rules (rules_r6_face.go) were tuned on their errors and
+// raised dev (294) to P 0.95 / R 0.94 / F1 0.94 (data 0.95, model 0.95, uses 0.93, dataset level
+// 0.99). The floors are the numbers rounded down: a regression guard on text the rules were tuned
 // on, not an estimate (docs/detection.md, "Real texts").
 func TestEvalRealIndexedDev(t *testing.T) {
 	sc, base := indexedScores(t, "dev")
-	checkFloors(t, "indexed dev", sc, base, floors{p: 0.94, r: 0.91, f1: 0.93, data: 0.92, model: 0.94, uses: 0.91, overBaseline: 0.46, dataset: 0.97})
+	checkFloors(t, "indexed dev", sc, base, floors{p: 0.94, r: 0.93, f1: 0.94, data: 0.94, model: 0.95, uses: 0.92, overBaseline: 0.47, dataset: 0.98})
 }
