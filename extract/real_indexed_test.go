@@ -149,9 +149,12 @@ func TestEvalRealIndexedTest(t *testing.T) {
 // raised dev (294) to P 0.95 / R 0.94 / F1 0.94 (data 0.95, model 0.95, uses 0.93, dataset level
 // 0.99). A second round-6 batch of 11 dev records (provenance.batch 2), scored first on the round-6
 // rules, pulled dev (305) to P 0.92 / R 0.92 / F1 0.92; floors lowered to that for the added
-// records only. The floors are the numbers rounded down: a regression guard on text the rules were tuned
+// records only; the batch-2 rules (data-download sections, links introduced as the trained model,
+// DeiT and "with/without pre-training on ImageNet-21k" lineage, likeness comparisons, "train" as a
+// data split in paths) raised dev (305) to P 0.95 / R 0.94 / F1 0.95 (data 0.95, model 0.95, uses
+// 0.93, dataset level 0.99). The floors are the numbers rounded down: a regression guard on text the rules were tuned
 // on, not an estimate (docs/detection.md, "Real texts").
 func TestEvalRealIndexedDev(t *testing.T) {
 	sc, base := indexedScores(t, "dev")
-	checkFloors(t, "indexed dev", sc, base, floors{p: 0.92, r: 0.91, f1: 0.92, data: 0.92, model: 0.93, uses: 0.90, overBaseline: 0.45, dataset: 0.97})
+	checkFloors(t, "indexed dev", sc, base, floors{p: 0.94, r: 0.94, f1: 0.94, data: 0.95, model: 0.95, uses: 0.93, overBaseline: 0.48, dataset: 0.98})
 }

@@ -12,7 +12,8 @@ import (
 // in `cues`; extract/rules_r6_face.go; two alias fixes in configs/registry.yaml), each from a real
 // sentence of the round-6 dev records (repository/path given; the committed texts are in
 // testdata/real/indexed.jsonl), with a guard beside it that the rule must leave alone. The cases
-// the round fixes fail on main before round 6 (64563e8); the guards pass on both.
+// the round fixes fail on the code before them: the first six on main before round 6 (64563e8), the
+// five batch-2 cases on the branch before the batch-2 rules (e756536); the guards pass on both.
 func TestRound6FaceRules(t *testing.T) {
 	m := testMatcher(t)
 	repo := func(title, text string) artifact.Artifact {
@@ -33,7 +34,10 @@ func TestRound6FaceRules(t *testing.T) {
 		// deepinsight/insightface/Evaluation/Megaface/README.md
 		megaTestpack = "\nDownload megaface testpack data from [baiducloud](https://pan.baidu.com/s/1h4ezfwJiXClbZDdg1RX0MQ) or [dropbox](https://www.dropbox.com/s/5ko2dcd1x7vn37w/megaface_testpack_v1.0.zip?dl=0) and unzip it to ``data/``, then check and call ``run.sh`` to evaluate insightface model performance.\n\n[Devkit](https://www.dropbox.com/s/zv1ctjxmghyy7ow/devkit.tar?dl=0)\n"
 		// PistonY/FaceRecognitionEvalTools/MegaFace/README.md
-		megaTool = "# MegaFace Eval Tools\n\n## Usage\n\n##### Step1. Prepare dataset and tools.\n1. Download megaface package provided by [`insightface`](https://github.com/deepinsight/insightface/tree/master/evaluation/Megaface).\n (please follow LICENSE strictly)\n2. Unzip this package and get file structure as below:\n    ```\n    megaface_root\n    ├── devkit\\\n    ├── facescrub_images\\\n    ├── megaface_images\\\n    └── megaface_noises.txt\n    ```\n"
+		cvlMS1MV2 = "### MS1MV2\n\n1. In terminal, do `DATA_ROOT=/path/to/data_root`\n2. `mkdir -p $DATA_ROOT/MS1MV2`\n1. Download a zipfile from https://drive.google.com/file/d/1SXS4-Am3bsKSK615qbYdbA_FMVh3sAvR/view\n2. `unzip faces_emore.zip`\n3. `cp faces_emore/train.rec $DATA_ROOT/MS1MV2/train.rec`\n4. `cp faces_emore/train.idx $DATA_ROOT/MS1MV2/train.idx`\n5. `rm -rf faces_emore faces_emore.zip`\n5. (Optional) For training with preprocessed landmarks, (models like KP-RPE), `ldmk_5points.csv` need to be prepared. Run `python predict_landmark.py --source_dir $DATA_ROOT/MS1MV2`\n"
+		amsoftmax = "# face_rec_amsoftmax\n\nAM-Softmax matcher was utilized to train on the recently released VGGFace2 dataset that consists of 7,773 subjects and 1,428,908 images.\n\nWe evaluated the trained model on the LFW benchmark dataset and achieved a classification accuracy of 99.35%.\n\nSecond, download the trained model:\n\nhttps://1drv.ms/u/s!AhFf7JiY9UVbgUx1BZzRXILp-MQo\n\nAfter that, runs the demo code. \n"
+		deit3Rows = "| DeiT3-S\\* | ImageNet-21k |  224x224   |   22.06   |   4.61   |   83.06   |   96.77   |    [config](./deit3-small-p16_64xb64_in1k.py)    | [model](https://download.openmmlab.com/mmclassification/v0/deit3/deit3-small-p16_in21k-pre_3rdparty_in1k_20221009-dcd90827.pth) |\n| DeiT3-S\\* | ImageNet-21k |  384x384   |   22.21   |  15.52   |   84.84   |   97.48   | [config](./deit3-small-p16_64xb64_in1k-384px.py) | [model](https://download.openmmlab.com/mmclassification/v0/deit3/deit3-small-p16_in21k-pre_3rdparty_in1k-384px_20221009-de116dd7.pth) |\n"
+		megaTool  = "# MegaFace Eval Tools\n\n## Usage\n\n##### Step1. Prepare dataset and tools.\n1. Download megaface package provided by [`insightface`](https://github.com/deepinsight/insightface/tree/master/evaluation/Megaface).\n (please follow LICENSE strictly)\n2. Unzip this package and get file structure as below:\n    ```\n    megaface_root\n    ├── devkit\\\n    ├── facescrub_images\\\n    ├── megaface_images\\\n    └── megaface_noises.txt\n    ```\n"
 	)
 	cases := []struct {
 		name string
@@ -55,6 +59,19 @@ func TestRound6FaceRules(t *testing.T) {
 		{"the MegaFace test pack on Baidu/Dropbox", repo("deepinsight/insightface", megaTestpack), []string{"megaface/data"}},
 		{"a MegaFace evaluation tool", repo("PistonY/FaceRecognitionEvalTools", megaTool), []string{"megaface/uses"}},
 		{"guard: MegaFace as a product name", repo("x/app", "MegaFace Studio app: make avatars and filters with MegaFace Pro.\n"), nil},
+		// batch 2 (rules written after the batch's first run)
+		// a dataset section that downloads a zip from a file host (mk-minchul/CVLface/docs/pages/train_datasets.md)
+		{"### MS1MV2: download a zipfile from Drive", repo("mk-minchul/CVLface", cvlMS1MV2), []string{"ms-celeb-1m/data"}},
+		{"guard: a model list on Drive", repo("x/face", "## Pretrained models\n\nWe train on MS1MV2. Download the models from Google Drive:\n\n| backbone | model |\n| --- | --- |\n| r50 | [r50.pth](https://drive.google.com/file/d/1x/view) |\n"), []string{"ms-celeb-1m/model", "ms-celeb-1m/uses"}},
+		// a host link introduced as the trained model (cunjian/face_rec_amsoftmax/README.md)
+		{"download the trained model: a OneDrive link", repo("cunjian/face_rec_amsoftmax", amsoftmax), []string{"vggface2/model", "vggface2/uses"}},
+		{"guard: a OneDrive link introduced as the dataset", repo("x/faces", "This is the VGGFace2 dataset, aligned.\n\nDownload the dataset:\n\nhttps://1drv.ms/u/s!AhFf7JiY9UVbgUx1\n"), []string{"vggface2/data"}},
+		// DeiT checkpoints pre-trained on ImageNet-21k (open-mmlab/mmpretrain/configs/deit3/README.md)
+		{"DeiT3 rows with ImageNet-21k pre-training", repo("open-mmlab/mmpretrain", deit3Rows), []string{"imagenet-21k-fall11/model"}},
+		{"guard: DeiT3 rows from scratch", repo("open-mmlab/mmpretrain", "| DeiT3-S\\* | From scratch |  224x224   |   22.06   |   4.61   |   81.35   |   95.31   |    [config](./deit3-small-p16_64xb64_in1k.py)    | [model](https://download.openmmlab.com/mmclassification/v0/deit3/deit3-small-p16_3rdparty_in1k_20221008-0f7c70cf.pth) |\n"), nil},
+		// the text's own ImageNet-21k pre-training (arXiv:2204.07118 as pasted), and another model's (arXiv:2207.10666)
+		{"evaluations with and without pre-training on ImageNet-21k", paper("Our evaluations on Image classification (ImageNet-1k with and without pre-training on ImageNet-21k), transfer learning and semantic segmentation show that our procedure outperforms by a large margin previous fully supervised training recipes for ViT."), []string{"imagenet-21k-fall11/uses"}},
+		{"comparable to SwinB pretrained on ImageNet-21k", paper("It achieves a top-1 accuracy of 84.8% on ImageNet-1k with only 21M parameters, being comparable to SwinB pretrained on ImageNet-21k while using 4.2 times fewer parameters."), nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
