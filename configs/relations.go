@@ -148,6 +148,7 @@ var RequiredCues = []string{
 	// round 5 (extract/rules_r5.go)
 	"see_also", "part_of", "architecture_list", "bundle", "data_recipe", "other_model_pretrained",
 	"others_work", "created_here", "released_weights_r5", "comparison", "related_label", "models_on_host",
+	"yacs_weights", "scratch_cell", "challenge_name", "challenge_after", "challenge_rank", "data_download", "model_intro", "comparison_r6", // round 6 (face) (extract/rules_r6_face.go)
 }
 
 var (

@@ -142,9 +142,19 @@ func TestEvalRealIndexedTest(t *testing.T) {
 // directly (provenance.round). The round-5 records were chosen where the matcher is weakest (uses
 // in prose, weights, close negatives) and pulled every dev number down (to P 0.82 / R 0.85 / F1
 // 0.84); the round-5 rules (rules_r5.go, branch r5-rules2) were tuned on their errors and raised
-// dev to P 0.95 / R 0.94 / F1 0.94. The floors are those numbers rounded down: a regression guard
-// on text the rules were tuned on, not an estimate (docs/detection.md, "Real texts").
+// dev to P 0.95 / R 0.94 / F1 0.94. Round 6 (face) added 45 dev records drawn like the original
+// corpus (face-recognition, re-ID, OOD, tracking and ViT READMEs/docs and pasted abstracts): with
+// them, on the rules of main, dev (294) is P 0.94 / R 0.92 / F1 0.93 (data 0.93, model 0.94, uses
+// 0.92, dataset level 0.97); the round-6 rules (rules_r6_face.go) were tuned on their errors and
+// raised dev (294) to P 0.95 / R 0.94 / F1 0.94 (data 0.95, model 0.95, uses 0.93, dataset level
+// 0.99). A second round-6 batch of 11 dev records (provenance.batch 2), scored first on the round-6
+// rules, pulled dev (305) to P 0.92 / R 0.92 / F1 0.92; floors lowered to that for the added
+// records only; the batch-2 rules (data-download sections, links introduced as the trained model,
+// DeiT and "with/without pre-training on ImageNet-21k" lineage, likeness comparisons, "train" as a
+// data split in paths) raised dev (305) to P 0.95 / R 0.94 / F1 0.95 (data 0.95, model 0.95, uses
+// 0.93, dataset level 0.99). The floors are the numbers rounded down: a regression guard on text the rules were tuned
+// on, not an estimate (docs/detection.md, "Real texts").
 func TestEvalRealIndexedDev(t *testing.T) {
 	sc, base := indexedScores(t, "dev")
-	checkFloors(t, "indexed dev", sc, base, floors{p: 0.94, r: 0.93, f1: 0.94, data: 0.95, model: 0.95, uses: 0.92, overBaseline: 0.48, dataset: 0.98})
+	checkFloors(t, "indexed dev", sc, base, floors{p: 0.94, r: 0.94, f1: 0.94, data: 0.95, model: 0.95, uses: 0.93, overBaseline: 0.48, dataset: 0.98})
 }
