@@ -131,10 +131,12 @@ func indexedScores(t *testing.T, split string) (*Score, *Score) {
 
 // TestEvalRealIndexedTest scores the committed part of the held-out test split. Floors are the
 // numbers measured when it was committed, rounded down: a regression guard that runs on every
-// clean clone, not a new estimate (the full test split is the estimate).
+// clean clone, not a new estimate (the full test split is the estimate). Round 6 corrected two
+// test labels after a blind re-annotation (testdata/real/README.md), which lowered recall, data
+// and model; the floors follow the corrected labels.
 func TestEvalRealIndexedTest(t *testing.T) {
 	sc, base := indexedScores(t, "test")
-	checkFloors(t, "indexed test", sc, base, floors{p: 0.82, r: 0.83, f1: 0.83, data: 0.90, model: 0.83, uses: 0.79, overBaseline: 0.33, dataset: 0.89})
+	checkFloors(t, "indexed test", sc, base, floors{p: 0.82, r: 0.81, f1: 0.82, data: 0.86, model: 0.82, uses: 0.79, overBaseline: 0.33, dataset: 0.89})
 }
 
 // TestEvalRealIndexedDev scores the committed part of the dev split (tuned on): the 101 records of
