@@ -491,7 +491,7 @@ func (f *Frontier) claimTx(ctx context.Context, tx *sql.Tx, runID, worker string
 		lease = tx.StmtContext(ctx, f.st.lease)
 	}
 	for _, r := range picked {
-		j, err := decodeJob(r.job)
+		j, err := decodeJob(r.job, runID, r.id)
 		if err != nil {
 			return nil, fmt.Errorf("%s: stored job: %w", r.id, err)
 		}
@@ -536,7 +536,7 @@ func (f *Frontier) leaseNextTx(ctx context.Context, tx *sql.Tx, now time.Time, r
 		if err := rows.Scan(&id, &doc, &attempts, &seq); err != nil {
 			return nil, err
 		}
-		j, err := decodeJob(doc)
+		j, err := decodeJob(doc, runID, id)
 		if err != nil {
 			return nil, fmt.Errorf("%s: stored job: %w", id, err)
 		}
@@ -667,19 +667,20 @@ type DeadLetter struct {
 
 // DeadLetters lists the run's dead jobs.
 func (f *Frontier) DeadLetters(ctx context.Context, runID string) ([]DeadLetter, error) {
-	rows, err := f.db.QueryContext(ctx, `SELECT job, attempts, reason FROM jobs WHERE run_id = ? AND state = '`+stateDead+`' ORDER BY seq`, runID)
+	rows, err := f.db.QueryContext(ctx, `SELECT id, job, attempts, reason FROM jobs WHERE run_id = ? AND state = '`+stateDead+`' ORDER BY seq`, runID)
 	if err != nil {
 		return nil, fmt.Errorf("frontier dead letters: %w", err)
 	}
 	defer rows.Close()
 	var out []DeadLetter
 	for rows.Next() {
+		var id string
 		var b []byte
 		var d DeadLetter
-		if err := rows.Scan(&b, &d.Attempts, &d.Reason); err != nil {
+		if err := rows.Scan(&id, &b, &d.Attempts, &d.Reason); err != nil {
 			return nil, fmt.Errorf("frontier dead letters: %w", err)
 		}
-		j, err := decodeJob(b)
+		j, err := decodeJob(b, runID, id)
 		if err != nil {
 			return nil, fmt.Errorf("frontier dead letters: %w", err)
 		}
