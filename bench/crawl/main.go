@@ -506,9 +506,6 @@ func (b *bench) scan(ctx context.Context, dir string, inc *monitor.Incremental) 
 			}
 		}
 	}
-	if d := os.Getenv("CRAWL_BENCH_KEEP"); d != "" {
-		_ = exec.Command("cp", "-r", dir, d).Run()
-	}
 	cerr := be.Close()
 	el := time.Since(start)
 	closed := time.Now()
