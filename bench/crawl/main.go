@@ -39,7 +39,6 @@ import (
 	_ "github.com/afterlife-watch/afterlife/crawler/sources" // registers every source adapter
 	"github.com/afterlife-watch/afterlife/internal/demoworld"
 	"github.com/afterlife-watch/afterlife/monitor"
-	"github.com/afterlife-watch/afterlife/monitor/monitortest"
 	"github.com/afterlife-watch/afterlife/reports"
 )
 
@@ -53,6 +52,7 @@ type options struct {
 	trace                  string
 	shm                    string
 	noScrapy               bool
+	phases                 bool
 }
 
 func main() {
@@ -69,6 +69,7 @@ func main() {
 	flag.StringVar(&o.shm, "shm", "/dev/shm", "also measure the pipeline with its data dirs on this tmpfs (fsync costs nothing there) to show the durability cost; empty: skip")
 	flag.BoolVar(&o.skipRescan, "skip-rescan", false, "skip the re-scan bytes measurement")
 	flag.BoolVar(&o.noScrapy, "no-scrapy", false, "measure only the pipeline and bare colly")
+	flag.BoolVar(&o.phases, "phases", false, "print each pipeline scan's phases: store open, backend open, run start to first request, first to last request, last request to run end, backend close, store close (ms)")
 	flag.Parse()
 	if abs, err := filepath.Abs(o.spider); err == nil {
 		o.spider = abs
@@ -94,6 +95,13 @@ type recorder struct {
 	failed    map[string]int // "status /source" of >= 400 answers while recording
 	first     time.Time      // first and last request since reset
 	last      time.Time
+}
+
+// span returns the first and last request times since the last window (zero if none).
+func (r *recorder) span() (time.Time, time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.first, r.last
 }
 
 // window returns the time from the first request to the last since the previous call.
@@ -474,15 +482,41 @@ func (b *bench) scans(ctx context.Context, parent string, n int, check bool) (me
 
 // scan is one monitor.Run (embedded backend) into dir (no reports rendered: fetch, parse, match, store).
 func (b *bench) scan(ctx context.Context, dir string, inc *monitor.Incremental) (monitor.Result, time.Duration, error) {
+	t0 := time.Now()
 	store, err := reports.OpenStore(filepath.Join(dir, reports.StoreFile))
 	if err != nil {
 		return monitor.Result{}, 0, err
 	}
-	defer store.Close()
 	start := time.Now()
-	res, err := monitortest.Embedded(ctx, dir, store, monitor.RunConfig{Watch: b.watch, Registry: b.reg,
+	// monitortest.Embedded, with its phases timed for -phases.
+	be, err := monitor.OpenEmbedded(dir, store)
+	if err != nil {
+		store.Close()
+		return monitor.Result{}, 0, err
+	}
+	opened := time.Now()
+	res, err := monitor.Run(ctx, be, monitor.RunConfig{Watch: b.watch, Registry: b.reg,
 		Workers: b.o.workers, Version: "bench", Log: b.log, Incremental: inc})
-	return res, time.Since(start), err
+	ran := time.Now()
+	var wal string
+	if b.o.phases {
+		for _, f := range []string{monitor.FrontierFile, monitor.CacheFile, reports.StoreFile} {
+			if fi, err := os.Stat(filepath.Join(dir, f+"-wal")); err == nil {
+				wal += fmt.Sprintf(" %s-wal %d KiB", f, fi.Size()>>10)
+			}
+		}
+	}
+	cerr := be.Close()
+	el := time.Since(start)
+	closed := time.Now()
+	serr := store.Close()
+	if b.o.phases {
+		first, last := b.rec.span()
+		ms := func(a, z time.Time) float64 { return float64(z.Sub(a).Microseconds()) / 1000 }
+		fmt.Printf("  phases (ms): store open %.1f, backend open %.1f, start to first request %.1f, crawl %.1f, last request to end %.1f, backend close %.1f, store close %.1f;%s\n",
+			ms(t0, start), ms(start, opened), ms(opened, first), ms(first, last), ms(last, ran), ms(ran, closed), ms(closed, time.Now()), wal)
+	}
+	return res, el, errors.Join(err, cerr, serr)
 }
 
 // colly fetches urls with a bare colly collector: Async, Parallelism = workers, no parsing.

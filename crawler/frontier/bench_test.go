@@ -3,6 +3,7 @@ package frontier
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -64,4 +65,52 @@ func benchJob(i int) crawler.Job {
 	u := fmt.Sprintf("http://127.0.0.1:8080/huggingface/api/models?filter=base_model:org/model-%d&limit=100", i)
 	return crawler.Job{ID: crawler.Key("huggingface", "search-models", u), RunID: "r", Source: "huggingface", Kind: "search-models",
 		URL: u, Dataset: "laion-5b", Meta: map[string]string{"scope": "huggingface:base_model:org/model", "depth": "1"}}
+}
+
+// BenchmarkSettleBatch is the feed's settle behind 4 workers on a queue of a few hundred jobs:
+// one Settle acks 16 jobs (each with a follow-up) and claims 16. One op is one job; wal-B/job is
+// what the settles wrote to the WAL per job (the pages each commit dirtied).
+func BenchmarkSettleBatch(b *testing.B) {
+	ctx := context.Background()
+	path := filepath.Join(b.TempDir(), "frontier.db")
+	f, err := Open(path, Options{Lease: time.Hour, ReclaimOnOpen: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	const batch = 16
+	var seeds []crawler.Job
+	for i := range 600 {
+		seeds = append(seeds, benchJob(i))
+	}
+	if _, err := f.Enqueue(ctx, seeds...); err != nil {
+		b.Fatal(err)
+	}
+	ls, _, err := f.Settle(ctx, "r", "w", nil, crawler.Want{Max: batch})
+	if err != nil || len(ls) != batch {
+		b.Fatal(err)
+	}
+	wal0 := walSize(path)
+	next := 600
+	b.ResetTimer()
+	for done := 0; done < b.N; done += batch {
+		acks := make([]crawler.Ack, len(ls))
+		for i, l := range ls {
+			acks[i] = crawler.Ack{Lease: l, Next: []crawler.Job{benchJob(next)}}
+			next++
+		}
+		if ls, _, err = f.Settle(ctx, "r", "w", acks, crawler.Want{Max: batch}); err != nil || len(ls) != batch {
+			b.Fatalf("settle: %d %v", len(ls), err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(walSize(path)-wal0)/float64(b.N), "wal-B/job")
+}
+
+func walSize(path string) int64 {
+	fi, err := os.Stat(path + "-wal")
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
 }

@@ -188,10 +188,14 @@ func Open(path string, opts Options) (*Frontier, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("frontier: %w", err)
 	}
-	params := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=wal_autocheckpoint(" + walAutoCheckpoint + ")&_txlock=immediate"
+	params := "_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_pragma=wal_autocheckpoint(" + walAutoCheckpoint + ")&_txlock=immediate"
 	if opts.ReclaimOnOpen {
 		// Set before the first access to the WAL file: no shared-memory index, no per-transaction
-		// locks (https://sqlite.org/pragma.html#pragma_locking_mode).
+		// locks (https://sqlite.org/pragma.html#pragma_locking_mode). The driver runs a DSN's
+		// pragmas in name order (journal_mode before locking_mode), so WAL mode is set after
+		// opening, by setWAL: with journal_mode(WAL) in the DSN, a file reopened (every scan after
+		// the first on a data directory) got its WAL index in shared memory and file locks around
+		// every transaction, exclusive mode or not.
 		params = "_pragma=locking_mode(EXCLUSIVE)&" + params
 	}
 	dsn := "file:" + path + "?" + params
@@ -202,6 +206,10 @@ func Open(path string, opts Options) (*Frontier, error) {
 	// One connection: the process's transactions are serialized; other processes wait on the
 	// busy timeout.
 	db.SetMaxOpenConns(1)
+	if err := setWAL(db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("frontier %s: %w", path, err)
+	}
 	if _, err := db.Exec(schema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("frontier %s: %w", path, err)
@@ -223,6 +231,19 @@ func Open(path string, opts Options) (*Frontier, error) {
 		}
 	}
 	return f, nil
+}
+
+// setWAL puts the file in WAL mode (which the file keeps: later connections find it so), after
+// the DSN's pragmas have set the locking mode.
+func setWAL(db *sql.DB) error {
+	var mode string
+	if err := db.QueryRow(`PRAGMA journal_mode=WAL`).Scan(&mode); err != nil {
+		return fmt.Errorf("journal mode: %w", err)
+	}
+	if mode != "wal" {
+		return fmt.Errorf("journal mode %q, want wal", mode)
+	}
+	return nil
 }
 
 // Enqueue adds jobs not already in their run.
@@ -491,7 +512,7 @@ func (f *Frontier) claimTx(ctx context.Context, tx *sql.Tx, runID, worker string
 		lease = tx.StmtContext(ctx, f.st.lease)
 	}
 	for _, r := range picked {
-		j, err := decodeJob(r.job)
+		j, err := decodeJob(r.job, runID, r.id)
 		if err != nil {
 			return nil, fmt.Errorf("%s: stored job: %w", r.id, err)
 		}
@@ -536,7 +557,7 @@ func (f *Frontier) leaseNextTx(ctx context.Context, tx *sql.Tx, now time.Time, r
 		if err := rows.Scan(&id, &doc, &attempts, &seq); err != nil {
 			return nil, err
 		}
-		j, err := decodeJob(doc)
+		j, err := decodeJob(doc, runID, id)
 		if err != nil {
 			return nil, fmt.Errorf("%s: stored job: %w", id, err)
 		}
@@ -667,19 +688,20 @@ type DeadLetter struct {
 
 // DeadLetters lists the run's dead jobs.
 func (f *Frontier) DeadLetters(ctx context.Context, runID string) ([]DeadLetter, error) {
-	rows, err := f.db.QueryContext(ctx, `SELECT job, attempts, reason FROM jobs WHERE run_id = ? AND state = '`+stateDead+`' ORDER BY seq`, runID)
+	rows, err := f.db.QueryContext(ctx, `SELECT id, job, attempts, reason FROM jobs WHERE run_id = ? AND state = '`+stateDead+`' ORDER BY seq`, runID)
 	if err != nil {
 		return nil, fmt.Errorf("frontier dead letters: %w", err)
 	}
 	defer rows.Close()
 	var out []DeadLetter
 	for rows.Next() {
+		var id string
 		var b []byte
 		var d DeadLetter
-		if err := rows.Scan(&b, &d.Attempts, &d.Reason); err != nil {
+		if err := rows.Scan(&id, &b, &d.Attempts, &d.Reason); err != nil {
 			return nil, fmt.Errorf("frontier dead letters: %w", err)
 		}
-		j, err := decodeJob(b)
+		j, err := decodeJob(b, runID, id)
 		if err != nil {
 			return nil, fmt.Errorf("frontier dead letters: %w", err)
 		}

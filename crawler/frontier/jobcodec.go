@@ -5,30 +5,48 @@ import (
 	"encoding/json"
 	"errors"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/afterlife-watch/afterlife/crawler"
 )
 
-// A job is stored as a compact binary record (jobFormat1): decoding the JSON form on every claim
-// and encoding it on every enqueue, through reflection, was ~4% of a crawl's CPU
-// (bench/results/crawl.md). Records written before it, JSON objects, are still read.
-const jobFormat1 = 0x01
+// A job is stored as a compact binary record: decoding the JSON form on every claim and encoding
+// it on every enqueue, through reflection, was ~4% of a crawl's CPU (bench/results/crawl.md).
+// Records written before it, JSON objects, are still read, and so are jobFormat1 records.
+//
+// jobFormat2 (written since round 6) leaves out what the job's row already holds: the job ID and
+// the run ID are the row's key columns, and the URL is most often the end of the ID
+// ("source|kind|URL"). A demo-world job's row was ~800 bytes, four to a 4 KiB page, so the ~32
+// jobs a Settle acks and claims dirtied ~8 table pages per commit (bench/results/crawl.md,
+// round 6); without the copies a row is about half as long.
+const (
+	jobFormat1 = 0x01
+	jobFormat2 = 0x02
+)
 
-// encodeJob is the job's stored form: jobFormat1, then ID, RunID, Source, Kind, URL, Dataset
-// (each a uvarint length and the bytes), Page and Attempt (varints), NotBefore (uvarint 0 for the
-// zero time, else 1 and the Unix nanoseconds as a varint), and Meta (a uvarint count, then key
-// and value per entry, keys sorted).
+// encodeJob is the job's stored form, jobFormat2: the format byte, then Source, Kind (each a
+// uvarint length and the bytes), the URL (uvarint 0 and the URL as a string, or 1 + n where the
+// URL is the last n bytes of the ID), Dataset, Page and Attempt (varints), NotBefore (uvarint 0
+// for the zero time, else 1 and the Unix nanoseconds as a varint), and Meta (a uvarint count,
+// then key and value per entry, keys sorted). The ID and run ID are not in it: decodeJob takes
+// them from the row.
 func encodeJob(j crawler.Job) []byte {
-	n := 1 + 6*binary.MaxVarintLen64 + len(j.ID) + len(j.RunID) + len(j.Source) + len(j.Kind) + len(j.URL) + len(j.Dataset) + 5*binary.MaxVarintLen64
+	n := 1 + 6*binary.MaxVarintLen64 + len(j.Source) + len(j.Kind) + len(j.URL) + len(j.Dataset) + 5*binary.MaxVarintLen64
 	for k, v := range j.Meta {
 		n += 2*binary.MaxVarintLen64 + len(k) + len(v)
 	}
 	b := make([]byte, 0, n)
-	b = append(b, jobFormat1)
-	for _, s := range []string{j.ID, j.RunID, j.Source, j.Kind, j.URL, j.Dataset} {
-		b = appendString(b, s)
+	b = append(b, jobFormat2)
+	b = appendString(b, j.Source)
+	b = appendString(b, j.Kind)
+	if j.URL != "" && strings.HasSuffix(j.ID, j.URL) {
+		b = binary.AppendUvarint(b, 1+uint64(len(j.URL)))
+	} else {
+		b = binary.AppendUvarint(b, 0)
+		b = appendString(b, j.URL)
 	}
+	b = appendString(b, j.Dataset)
 	b = binary.AppendVarint(b, int64(j.Page))
 	b = binary.AppendVarint(b, int64(j.Attempt))
 	if j.NotBefore.IsZero() {
@@ -59,16 +77,33 @@ func appendString(b []byte, s string) []byte {
 
 var errBadJobRecord = errors.New("malformed job record")
 
-// decodeJob reads a stored job: a jobFormat1 record, or the JSON of earlier versions.
-func decodeJob(b []byte) (crawler.Job, error) {
+// decodeJob reads a stored job of the row keyed (runID, id): a jobFormat2 record, a jobFormat1
+// record or the JSON of earlier versions (the last two carry their own IDs).
+func decodeJob(b []byte, runID, id string) (crawler.Job, error) {
 	var j crawler.Job
-	if len(b) == 0 || b[0] != jobFormat1 {
+	if len(b) == 0 || (b[0] != jobFormat1 && b[0] != jobFormat2) {
 		err := json.Unmarshal(b, &j)
 		return j, err
 	}
 	d := jobDecoder{b: b[1:]}
-	for _, dst := range []*string{&j.ID, &j.RunID, &j.Source, &j.Kind, &j.URL, &j.Dataset} {
-		*dst = d.string()
+	if b[0] == jobFormat1 {
+		for _, dst := range []*string{&j.ID, &j.RunID, &j.Source, &j.Kind, &j.URL, &j.Dataset} {
+			*dst = d.string()
+		}
+	} else {
+		j.ID, j.RunID = id, runID
+		j.Source = d.string()
+		j.Kind = d.string()
+		switch u := d.uvarint(); {
+		case d.err != nil:
+		case u == 0:
+			j.URL = d.string()
+		case u-1 > uint64(len(id)):
+			d.err = errBadJobRecord
+		default:
+			j.URL = id[uint64(len(id))-(u-1):]
+		}
+		j.Dataset = d.string()
 	}
 	j.Page = int(d.varint())
 	j.Attempt = int(d.varint())

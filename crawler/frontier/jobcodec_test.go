@@ -1,10 +1,13 @@
 package frontier
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"path/filepath"
 	"reflect"
+	"sort"
 	"testing"
 	"time"
 
@@ -35,7 +38,7 @@ func normal(j crawler.Job) crawler.Job {
 
 func TestJobCodecRoundTripsAndReadsJSON(t *testing.T) {
 	for _, j := range codecJobs() {
-		got, err := decodeJob(encodeJob(j))
+		got, err := decodeJob(encodeJob(j), j.RunID, j.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -44,7 +47,7 @@ func TestJobCodecRoundTripsAndReadsJSON(t *testing.T) {
 		}
 		// A record written by an earlier version (JSON) reads the same.
 		old, _ := json.Marshal(j)
-		fromJSON, err := decodeJob(old)
+		fromJSON, err := decodeJob(old, "other-run", "other-id")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -59,15 +62,117 @@ func TestJobCodecRoundTripsAndReadsJSON(t *testing.T) {
 func TestJobCodecRejectsDamagedRecords(t *testing.T) {
 	b := encodeJob(codecJobs()[1])
 	for n := 1; n < len(b); n++ {
-		if _, err := decodeJob(b[:n]); err == nil {
+		if _, err := decodeJob(b[:n], "r", "x"); err == nil {
 			t.Fatalf("record cut to %d of %d bytes decoded without error", n, len(b))
 		}
 	}
-	if _, err := decodeJob(append(append([]byte{}, b...), 0)); err == nil {
+	if _, err := decodeJob(append(append([]byte{}, b...), 0), "r", "x"); err == nil {
 		t.Fatal("record with a trailing byte decoded without error")
 	}
-	if _, err := decodeJob([]byte{jobFormat1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f}); err == nil {
+	if _, err := decodeJob([]byte{jobFormat1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f}, "r", "x"); err == nil {
 		t.Fatal("record claiming 2^32 meta entries decoded without error")
+	}
+	// A URL said to be the last 10 bytes of an ID of 3.
+	if _, err := decodeJob([]byte{jobFormat2, 0, 0, 11, 0, 0, 0, 0, 0}, "r", "abc"); err == nil {
+		t.Fatal("record with a URL longer than its ID decoded without error")
+	}
+}
+
+// encodeJobFormat1 is the record round 5 wrote (jobFormat1: the IDs and the URL in full), to
+// test that files written by it are still read.
+func encodeJobFormat1(j crawler.Job) []byte {
+	b := []byte{jobFormat1}
+	for _, s := range []string{j.ID, j.RunID, j.Source, j.Kind, j.URL, j.Dataset} {
+		b = appendString(b, s)
+	}
+	b = binary.AppendVarint(b, int64(j.Page))
+	b = binary.AppendVarint(b, int64(j.Attempt))
+	if j.NotBefore.IsZero() {
+		b = binary.AppendUvarint(b, 0)
+	} else {
+		b = binary.AppendUvarint(b, 1)
+		b = binary.AppendVarint(b, j.NotBefore.UnixNano())
+	}
+	keys := make([]string, 0, len(j.Meta))
+	for k := range j.Meta {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	b = binary.AppendUvarint(b, uint64(len(keys)))
+	for _, k := range keys {
+		b = appendString(b, k)
+		b = appendString(b, j.Meta[k])
+	}
+	return b
+}
+
+// A record holds neither the run ID nor a second copy of the URL (they are in the row), and
+// a URL that is not the end of the ID is kept whole.
+func TestJobRecordLeavesOutWhatTheRowHolds(t *testing.T) {
+	j := codecJobs()[1]
+	b := encodeJob(j)
+	if bytes.Contains(b, []byte(j.RunID)) || bytes.Contains(b, []byte(j.URL)) {
+		t.Fatalf("record %q holds the run ID or the URL", b)
+	}
+	if old := encodeJobFormat1(j); len(b) > len(old)-len(j.ID)-len(j.URL) {
+		t.Fatalf("record %d bytes, format 1 %d", len(b), len(old))
+	}
+	j.URL = "https://elsewhere.example/x"
+	got, err := decodeJob(encodeJob(j), j.RunID, j.ID)
+	if err != nil || got.URL != j.URL {
+		t.Fatalf("URL apart from the ID: got %q, %v", got.URL, err)
+	}
+	// The IDs come from the row.
+	if got, err := decodeJob(encodeJob(j), "run-2", "id-2"); err != nil || got.RunID != "run-2" || got.ID != "id-2" {
+		t.Fatalf("IDs from the row: %+v, %v", got, err)
+	}
+}
+
+// A frontier file written by round 5 (jobFormat1 records) is claimed and dead-lettered as before,
+// beside jobs enqueued now.
+func TestFrontierReadsFormat1JobRecords(t *testing.T) {
+	ctx := context.Background()
+	f, err := Open(filepath.Join(t.TempDir(), "frontier.db"), Options{MaxAttempts: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	old := codecJobs()[1]
+	old.Attempt = 0
+	if _, err := f.db.Exec(`INSERT INTO jobs (run_id, id, seq, source, job, state, attempts, not_before, updated) VALUES (?, ?, 0, ?, ?, 'pending', 0, 0, 0)`,
+		old.RunID, old.ID, old.Source, encodeJobFormat1(old)); err != nil {
+		t.Fatal(err)
+	}
+	now := old
+	now.ID, now.URL, now.NotBefore = "huggingface|model-info|https://hf/api/models/Org/Other", "https://hf/api/models/Org/Other", time.Time{}
+	if _, err := f.Enqueue(ctx, now); err != nil {
+		t.Fatal(err)
+	}
+	ls, err := f.Claim(ctx, old.RunID, "w", 2)
+	if err != nil || len(ls) != 2 {
+		t.Fatalf("Claim = %d, %v", len(ls), err)
+	}
+	byID := map[string]crawler.Job{}
+	for _, l := range ls {
+		byID[l.Job.ID] = l.Job
+		if err := f.Bury(ctx, l, "HTTP 404"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, want := range []crawler.Job{old, now} {
+		want.Attempt = 1
+		if !reflect.DeepEqual(normal(byID[want.ID]), normal(want)) {
+			t.Fatalf("claimed\n %+v\nwant %+v", byID[want.ID], want)
+		}
+	}
+	dl, err := f.DeadLetters(ctx, old.RunID)
+	if err != nil || len(dl) != 2 {
+		t.Fatalf("DeadLetters = %+v, %v", dl, err)
+	}
+	for _, d := range dl {
+		if want := byID[d.Job.ID]; d.Job.URL != want.URL || d.Job.RunID != old.RunID || d.Job.Meta["hop"] != "3" {
+			t.Fatalf("dead letter %+v, claimed %+v", d.Job, want)
+		}
 	}
 }
 
@@ -109,7 +214,7 @@ func BenchmarkJobCodec(b *testing.B) {
 	j := codecJobs()[1]
 	b.Run("binary", func(b *testing.B) {
 		for b.Loop() {
-			if _, err := decodeJob(encodeJob(j)); err != nil {
+			if _, err := decodeJob(encodeJob(j), j.RunID, j.ID); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -117,7 +222,7 @@ func BenchmarkJobCodec(b *testing.B) {
 	b.Run("json", func(b *testing.B) {
 		for b.Loop() {
 			doc, _ := json.Marshal(j)
-			if _, err := decodeJob(doc); err != nil {
+			if _, err := decodeJob(doc, j.RunID, j.ID); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -2,6 +2,8 @@ package frontier
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 	"testing"
@@ -272,5 +274,36 @@ func TestSettleBatchFailureInsideTheTransactionFailsOnlyTheBadAck(t *testing.T) 
 	}
 	if s, _ := f.Stats(ctx, "r"); s != (crawler.FrontierStats{Pending: 1, InFlight: 1, Done: 2}) {
 		t.Fatalf("after Settle: %+v, want a still leased, b and c done, n2 pending", s)
+	}
+}
+
+// A frontier file that owns its file keeps no shared-memory WAL index (no -shm file), also when
+// the file is reopened (every scan after the first on a data directory); a shared one has one.
+func TestOwnedFrontierReopenedUsesNoSharedMemory(t *testing.T) {
+	ctx := context.Background()
+	for _, owned := range []bool{true, false} {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "frontier.db")
+		for open := 1; open <= 2; open++ {
+			f, err := Open(path, Options{ReclaimOnOpen: owned})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.Enqueue(ctx, testJob(fmt.Sprint("j", open))); err != nil {
+				t.Fatal(err)
+			}
+			var mode string
+			if err := f.db.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
+				t.Fatalf("journal_mode %q, %v", mode, err)
+			}
+			_, err = os.Stat(path + "-shm")
+			if hasShm := err == nil; hasShm == owned {
+				t.Fatalf("ReclaimOnOpen=%v, open %d: -shm file exists: %v", owned, open, hasShm)
+			}
+			if st, err := f.Stats(ctx, "r"); err != nil || st.Pending != int64(open) {
+				t.Fatalf("open %d: stats %+v, %v", open, st, err)
+			}
+			f.Close()
+		}
 	}
 }

@@ -109,12 +109,20 @@ func OpenWith(path string, opts Options) (*Cache, error) {
 	}
 	// The file belongs to the process that opened it (the embedded backend holds the data
 	// directory's lock): exclusive locking mode spares the file locks SQLite otherwise takes and
-	// releases around every transaction.
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=locking_mode(EXCLUSIVE)&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)")
+	// releases around every transaction. WAL mode is set after opening, once the locking mode
+	// is: the driver runs a DSN's pragmas in name order (journal_mode before locking_mode), and a
+	// file reopened with journal_mode(WAL) in the DSN got a shared-memory WAL index and file
+	// locks around every transaction, exclusive mode or not.
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=locking_mode(EXCLUSIVE)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)")
 	if err != nil {
 		return nil, fmt.Errorf("validator cache %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(1)
+	var mode string
+	if err := db.QueryRow(`PRAGMA journal_mode=WAL`).Scan(&mode); err != nil || mode != "wal" {
+		db.Close()
+		return nil, fmt.Errorf("validator cache %s: journal mode %q: %v", path, mode, err)
+	}
 	if _, err := db.Exec(schema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("validator cache %s: %w", path, err)

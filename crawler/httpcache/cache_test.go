@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -243,6 +244,36 @@ func TestMissesOfAFreshCacheNeedNoQuery(t *testing.T) {
 	for i := 0; i < 5; i++ {
 		if _, ok, err := c.Lookup(ctx, fmt.Sprintf("https://example.org/%d", i)); !ok || err != nil {
 			t.Fatalf("entry %d past the bound: ok=%v err=%v", i, ok, err)
+		}
+	}
+}
+
+// The cache file keeps no shared-memory WAL index (no -shm file: exclusive locking mode from the
+// first access), also when reopened, and what was stored before is read back.
+func TestReopenedCacheUsesNoSharedMemory(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "httpcache.db")
+	for open := 1; open <= 2; open++ {
+		c, err := Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if open == 2 {
+			if r, ok, err := c.Lookup(ctx, "https://example.org/1"); err != nil || !ok || r.ETag != `"e1"` {
+				t.Fatalf("reopened: Lookup = %+v, %v, %v", r, ok, err)
+			}
+		}
+		if err := c.Store(ctx, fmt.Sprint("https://example.org/", open), crawler.CachedResponse{ETag: fmt.Sprintf(`"e%d"`, open)}); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(path + "-shm"); err == nil {
+			t.Fatalf("open %d: the cache has a -shm file", open)
+		}
+		if err := c.Close(); err != nil {
+			t.Fatal(err)
 		}
 	}
 }
