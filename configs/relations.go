@@ -148,6 +148,7 @@ var RequiredCues = []string{
 	// round 5 (extract/rules_r5.go)
 	"see_also", "part_of", "architecture_list", "bundle", "data_recipe", "other_model_pretrained",
 	"others_work", "created_here", "released_weights_r5", "comparison", "related_label", "models_on_host",
+	"likeness_r6", "library_code_r6", "sibling_model_r6", // round 6 (gen) (extract/rules_r6_gen.go)
 }
 
 var (

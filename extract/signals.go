@@ -257,6 +257,7 @@ func (st *matchState) cues(s *signal, h *hit) {
 		set(cURL, strings.Contains(raw, "http") || strings.Contains(raw, "wget") || strings.Contains(raw, "curl"))
 	}
 	st.r5Cues(s, h, lo, hi, before, after) // round 5 (rules_r5.go)
+	st.r6Cues(s, h, lo, hi, before, after) // round 6 (gen) (rules_r6_gen.go)
 	if s.cues&cDisclaim != 0 {
 		s.neg = true
 	}
