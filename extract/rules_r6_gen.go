@@ -73,4 +73,11 @@ func (st *matchState) r6Cues(s *signal, h *hit, lo, hi int, before, after string
 	if r.sibling.MatchString(stripMarkup(h.src[lo:hi])) {
 		s.cues |= cOther
 	}
+	if h.field == fText && s.cues&cShare != 0 && strings.HasPrefix(h.src[h.end:], "]:") {
+		// a Markdown link reference definition ("[Laion400m]: https://laion.ai/laion-400-open-dataset/"):
+		// its URL decides, as for an inline link; the dataset's own landing page is not a copy
+		if f := strings.Fields(h.src[h.end+2 : min(len(h.src), h.end+400)]); len(f) > 0 && isOfficial(f[0], st.c.official) {
+			s.cues &^= cShare
+		}
+	}
 }
