@@ -70,7 +70,7 @@ func (st *matchState) r6Cues(s *signal, h *hit, lo, hi int, before, after string
 		s.cues &^= cLineage | cTrain
 		s.cues |= cArchOnly
 	}
-	if r.sibling.MatchString(stripMarkup(h.src[lo:hi])) {
+	if c := h.src[lo:hi]; (strings.Contains(c, "also") || strings.Contains(c, "Also")) && r.sibling.MatchString(stripMarkup(c)) {
 		s.cues |= cOther
 	}
 	if h.field == fText && s.cues&cShare != 0 && strings.HasPrefix(h.src[h.end:], "]:") {
