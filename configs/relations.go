@@ -149,6 +149,8 @@ var RequiredCues = []string{
 	"see_also", "part_of", "architecture_list", "bundle", "data_recipe", "other_model_pretrained",
 	"others_work", "created_here", "released_weights_r5", "comparison", "related_label", "models_on_host",
 	"likeness_r6", "library_code_r6", "sibling_model_r6", // round 6 (gen) (extract/rules_r6_gen.go)
+	"derived_copy_gh", "download_derived_gh", "own_release_gh", "comparison_intro_gh", "doc_path_gh",
+	"other_model_training_gh", "library_api_doc_gh", // round 6 (ghgen) (extract/rules_r6_ghgen.go)
 }
 
 var (

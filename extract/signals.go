@@ -258,6 +258,7 @@ func (st *matchState) cues(s *signal, h *hit) {
 	}
 	st.r5Cues(s, h, lo, hi, before, after) // round 5 (rules_r5.go)
 	st.r6Cues(s, h, lo, hi, before, after) // round 6 (gen) (rules_r6_gen.go)
+	st.r6ghCues(s, h, lo, hi, before, after)
 	if s.cues&cDisclaim != 0 {
 		s.neg = true
 	}
