@@ -3,7 +3,6 @@ package extract
 import (
 	"reflect"
 	"sort"
-	"strings"
 	"testing"
 
 	"github.com/afterlife-watch/afterlife/artifact"
@@ -81,5 +80,4 @@ func TestRound6GHGenRules(t *testing.T) {
 			}
 		})
 	}
-	_ = strings.TrimSpace
 }
