@@ -149,6 +149,9 @@ var RequiredCues = []string{
 	"see_also", "part_of", "architecture_list", "bundle", "data_recipe", "other_model_pretrained",
 	"others_work", "created_here", "released_weights_r5", "comparison", "related_label", "models_on_host",
 	"yacs_weights", "scratch_cell", "challenge_name", "challenge_after", "challenge_rank", "data_download", "model_intro", "comparison_r6", // round 6 (face) (extract/rules_r6_face.go)
+	"likeness_r6", "library_code_r6", "sibling_model_r6", // round 6 (gen) (extract/rules_r6_gen.go)
+	"derived_copy_gh", "download_derived_gh", "own_release_gh", "comparison_intro_gh", "doc_path_gh",
+	"other_model_training_gh", "library_api_doc_gh", // round 6 (ghgen) (extract/rules_r6_ghgen.go)
 }
 
 var (

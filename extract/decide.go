@@ -339,11 +339,15 @@ func (st *matchState) decideEntry(ei int, sigs []*signal, ac artifactCues) []Fin
 			return false
 		})...)
 		model = append(model, st.r5ModelEv(live, ac.lazy.low)...) // round 5 (rules_r5.go)
+		model = append(model, st.r6ghModelEv(live, ac.lazy.low)...)
 		addD(TrainedOn, model)
 		if len(copyEv) == 0 {
 			uses := pos(func(s *signal) bool {
 				if s.cues&cPassing != 0 || s.cues&cOwnUse == 0 && ac.lazy.isPorted() {
 					return false // credits; ported weights are shipped, not trained here
+				}
+				if v, ok := st.r6ghUses(s, ac.lazy.low); ok { // round 6 (ghgen) (rules_r6_ghgen.go)
+					return v
 				}
 				switch s.kind {
 				case sigCodePath, sigDeclared:

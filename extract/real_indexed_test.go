@@ -156,7 +156,16 @@ func TestEvalRealIndexedTest(t *testing.T) {
 // data split in paths) raised dev (305) to P 0.95 / R 0.94 / F1 0.95 (data 0.95, model 0.95, uses
 // 0.93, dataset level 0.99). The floors are the numbers rounded down: a regression guard on text the rules were tuned
 // on, not an estimate (docs/detection.md, "Real texts").
+// Round 6 (gen) added 58 dev records (mostly model cards, where the alias baseline does well; two
+// copies no alias names: BLIP's "LAION115M" json files, a Datasette copy of improved_aesthetics_6plus;
+// LAION's own pointer list read as a LAION-400M use); with them and the round-6 rules dev is
+// P 0.95 / R 0.94 / F1 0.94, data 0.93, uses 0.91, dataset level 0.98 (0.976), 0.46 over the
+// baseline, so four floors were lowered for that record set (data 0.95 → 0.92, uses 0.92 → 0.91,
+// over baseline 0.48 → 0.45, dataset level 0.98 → 0.97); the 249 earlier records score as before.
+// Round 6 (ghgen) added 37 dev records (GitHub READMEs and docs in the generative domain; first run
+// F1 0.68). All three round-6 record sets and rules together, dev (400): P 0.95 / R 0.94 / F1 0.95,
+// data 0.94, model 0.96, uses 0.93, dataset level 0.98, 0.49 over the baseline; floors rounded down.
 func TestEvalRealIndexedDev(t *testing.T) {
 	sc, base := indexedScores(t, "dev")
-	checkFloors(t, "indexed dev", sc, base, floors{p: 0.94, r: 0.94, f1: 0.94, data: 0.95, model: 0.95, uses: 0.93, overBaseline: 0.48, dataset: 0.98})
+	checkFloors(t, "indexed dev", sc, base, floors{p: 0.94, r: 0.94, f1: 0.94, data: 0.94, model: 0.95, uses: 0.92, overBaseline: 0.48, dataset: 0.97})
 }

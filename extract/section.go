@@ -454,7 +454,7 @@ func (st *matchState) proseSignals() {
 			if rules.negBefore.MatchString(low[max(lo, m[0]-16):m[0]]) {
 				continue // "Not trained on the Pile."
 			}
-			if r6ArchOnly(low[lo:hi]) || r5ProseSkip(low, lo, hi, m) { // round 6 (face): r6ArchOnly (rules_r6_face.go)
+			if r6ArchOnly(low[lo:hi]) || r5ProseSkip(low, lo, hi, m) || r6ProseSkip(low, lo, hi, m) { // round 6: r6ArchOnly (rules_r6_face.go), r6ProseSkip (rules_r6_gen.go)
 				continue // "based off of the GPT-J architecture": a likeness, not lineage
 			}
 			ev := Evidence{Field: "text", Rule: "lineage-prose", Detail: "lineage in prose → " + p.rule.Dataset}

@@ -256,8 +256,10 @@ func (st *matchState) cues(s *signal, h *hit) {
 		raw := strings.ToLower(src[lo:hi])
 		set(cURL, strings.Contains(raw, "http") || strings.Contains(raw, "wget") || strings.Contains(raw, "curl"))
 	}
-	st.r5Cues(s, h, lo, hi, before, after) // round 5 (rules_r5.go)
-	st.r6Cues(s, h, lo, hi, before, after) // round 6 (face) (rules_r6_face.go)
+	st.r5Cues(s, h, lo, hi, before, after)    // round 5 (rules_r5.go)
+	st.r6Cues(s, h, lo, hi, before, after)    // round 6 (face) (rules_r6_face.go)
+	st.r6GenCues(s, h, lo, hi, before, after) // round 6 (gen) (rules_r6_gen.go)
+	st.r6ghCues(s, h, lo, hi, before, after)  // round 6 (ghgen) (rules_r6_ghgen.go)
 	if s.cues&cDisclaim != 0 {
 		s.neg = true
 	}
