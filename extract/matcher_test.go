@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -308,5 +309,30 @@ func TestMatchBoundedOnHostileInput(t *testing.T) {
 	fs := m.Match(a)
 	if len(fs) == 0 {
 		t.Error("no findings at all")
+	}
+}
+
+// scoredCase is one case of a rule table: an artifact and the scored findings (dataset/class) the
+// matcher must give it (nil: none).
+type scoredCase struct {
+	name string
+	a    artifact.Artifact
+	want []string
+}
+
+// runScoredCases matches every case and compares its scored findings, order ignored.
+func runScoredCases(t *testing.T, m *Matcher, cases []scoredCase) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			fs := m.Match(&c.a)
+			got := scored(fs)
+			sort.Strings(got)
+			want := append([]string(nil), c.want...)
+			sort.Strings(want)
+			if !reflect.DeepEqual(got, want) && !(len(got) == 0 && len(want) == 0) {
+				t.Errorf("scored %v, want %v; findings %+v", got, want, fs)
+			}
+		})
 	}
 }

@@ -1,8 +1,6 @@
 package extract
 
 import (
-	"reflect"
-	"sort"
 	"testing"
 
 	"github.com/afterlife-watch/afterlife/artifact"
@@ -26,11 +24,7 @@ func TestIssue14RealTextPhenomena(t *testing.T) {
 	card := func(id, text string) artifact.Artifact {
 		return artifact.Artifact{ID: "hf:model:x/" + id, Source: "huggingface", Kind: artifact.KindModel, Title: "x/" + id, Text: text}
 	}
-	cases := []struct {
-		name string
-		a    artifact.Artifact
-		want []string
-	}{
+	cases := []scoredCase{
 		{"a typo of the name in a benchmark list", paper("1", "Extensive experiments on Market-1501, DukeMCMT and CUHK03 show the benefit of our part-aligned network."), []string{"dukemtmc/uses"}},
 		{"a name glued to 'and' by PDF extraction", paper("2", "We evaluate on MARS, iLIDS-VID andDukeMTMC-VideoReID and obtain a new state of the art."), []string{"dukemtmc/uses"}},
 		{"a spelling variant with a hyphen", paper("3", "Our model reaches 90.1% rank-1 accuracy on Duke-Video-ReID and 85% on MARS."), []string{"dukemtmc/uses"}},
@@ -48,18 +42,7 @@ func TestIssue14RealTextPhenomena(t *testing.T) {
 		{"a link to the creator's own dataset page is the landing page, not a copy", repo("clip-models", "## Pretrained models\n\n### LAION-2B (en) - [data](https://huggingface.co/datasets/laion/laion2B-en)\n\nA ViT-B/32 trained on LAION-2B: [weights](https://huggingface.co/x/clip-b32/resolve/main/open_clip_pytorch_model.bin)\n"), []string{"laion-5b/model", "laion-5b/uses"}},
 		{"a .pth input of a data recipe under a data heading", repo("face-subset", "## Download and convert metadata\n```bash\nwget https://the-eye.eu/public/AI/cah/laion400m-met-release/laion400m-meta/\nwget https://huggingface.co/datasets/x/face/resolve/main/face_ids.pth\npython convert.py ./face_ids.pth ./laion400m-meta ./face_meta\n```\n"), []string{"laion-400m/data"}},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			fs := m.Match(&c.a)
-			got := scored(fs)
-			sort.Strings(got)
-			want := append([]string(nil), c.want...)
-			sort.Strings(want)
-			if !reflect.DeepEqual(got, want) && !(len(got) == 0 && len(want) == 0) {
-				t.Errorf("scored %v, want %v; findings %+v", got, want, fs)
-			}
-		})
-	}
+	runScoredCases(t, m, cases)
 }
 
 // TestRound4RealTextPhenomena: the phenomena behind the round-4 dev errors (issue 14; dev grown by
@@ -71,11 +54,7 @@ func TestRound4RealTextPhenomena(t *testing.T) {
 	repo := func(id, text string) artifact.Artifact {
 		return artifact.Artifact{ID: "gh:repo:x/" + id, Source: "github", Kind: artifact.KindRepository, Title: "x/" + id, Text: text}
 	}
-	cases := []struct {
-		name string
-		a    artifact.Artifact
-		want []string
-	}{
+	cases := []scoredCase{
 		{"weights converted from another repository are linked, not trained here",
 			repo("keras-fr", "## Pretrained model\nA pretrained Keras model (trained by MS-Celeb-1M dataset).\n- Download model from [here](https://drive.google.com/open?id=1x)\n- Convert model for Keras in [convert.ipynb](x)\n"),
 			[]string{"ms-celeb-1m/model"}},
@@ -107,16 +86,5 @@ func TestRound4RealTextPhenomena(t *testing.T) {
 			repo("vgg2-fr", "# Face-Recognition\n\nFace recognition models trained on VGGFace2 dataset. Download the full files from releases section.\n"),
 			[]string{"vggface2/model", "vggface2/uses"}},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			fs := m.Match(&c.a)
-			got := scored(fs)
-			sort.Strings(got)
-			want := append([]string(nil), c.want...)
-			sort.Strings(want)
-			if !reflect.DeepEqual(got, want) && !(len(got) == 0 && len(want) == 0) {
-				t.Errorf("scored %v, want %v; findings %+v", got, want, fs)
-			}
-		})
-	}
+	runScoredCases(t, m, cases)
 }

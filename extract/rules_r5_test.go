@@ -1,8 +1,6 @@
 package extract
 
 import (
-	"reflect"
-	"sort"
 	"testing"
 
 	"github.com/afterlife-watch/afterlife/artifact"
@@ -29,11 +27,7 @@ func TestRound5Rules(t *testing.T) {
 		peteryux   = "### Training Dataset\n\nDownload [MS-Celeb-1M](https://drive.google.com/file/d/1X202mvYe5tiXFhOx82z4rPiPogXD435i/view?usp=sharing) datasets, then extract and convert them to tfrecord as traning data as following.\n"
 		ghostface  = "# GhostFaceNets\n\n## Results\n  - Links in `Model backbone` are `h5` models in Google drive.\n  - **GhostFaceNetV1**\n\n  | Model | Training Dataset | lfw (%)      | cfp_fp (%)   | agedb_30 (%) |\n  | -------------- | ----- | -------- | -------- | -------- |\n  | [GhostFaceNetV1-0.5-2 (A)]() | MS1MV2 | 99.783 | 83.4 | 91.13 |\n"
 	)
-	cases := []struct {
-		name string
-		a    artifact.Artifact
-		want []string
-	}{
+	cases := []scoredCase{
 		// HTML comments are not text (Leminhbinh0209/KappaFace/README.md)
 		{"a commented-out training set", repo("Leminhbinh0209/KappaFace", "", kappa), nil},
 		{"guard: the same line not commented out", repo("Leminhbinh0209/KappaFace", "", "## Datasets \nTraining dataset:\n- MSCeleb-1M: 5.8M images og 85k identities.\n"), []string{"ms-celeb-1m/uses"}},
@@ -96,16 +90,5 @@ func TestRound5Rules(t *testing.T) {
 		// a local checkpoint path is a training output (DewMaple/head_box/README.md)
 		{"--weights output/…/save.ckpt", repo("DewMaple/head_box", "", "$ python evaluate.py --weights output/overfeat_rezoom_2018_01_02_09.44/save.ckpt-100000 --test_boxes data/brainwash/val_boxes.json\n"), []string{"brainwash/uses"}},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			fs := m.Match(&c.a)
-			got := scored(fs)
-			sort.Strings(got)
-			want := append([]string(nil), c.want...)
-			sort.Strings(want)
-			if !reflect.DeepEqual(got, want) && !(len(got) == 0 && len(want) == 0) {
-				t.Errorf("scored %v, want %v", got, want)
-			}
-		})
-	}
+	runScoredCases(t, m, cases)
 }

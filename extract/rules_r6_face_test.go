@@ -1,8 +1,6 @@
 package extract
 
 import (
-	"reflect"
-	"sort"
 	"testing"
 
 	"github.com/afterlife-watch/afterlife/artifact"
@@ -39,11 +37,7 @@ func TestRound6FaceRules(t *testing.T) {
 		deit3Rows = "| DeiT3-S\\* | ImageNet-21k |  224x224   |   22.06   |   4.61   |   83.06   |   96.77   |    [config](./deit3-small-p16_64xb64_in1k.py)    | [model](https://download.openmmlab.com/mmclassification/v0/deit3/deit3-small-p16_in21k-pre_3rdparty_in1k_20221009-dcd90827.pth) |\n| DeiT3-S\\* | ImageNet-21k |  384x384   |   22.21   |  15.52   |   84.84   |   97.48   | [config](./deit3-small-p16_64xb64_in1k-384px.py) | [model](https://download.openmmlab.com/mmclassification/v0/deit3/deit3-small-p16_in21k-pre_3rdparty_in1k-384px_20221009-de116dd7.pth) |\n"
 		megaTool  = "# MegaFace Eval Tools\n\n## Usage\n\n##### Step1. Prepare dataset and tools.\n1. Download megaface package provided by [`insightface`](https://github.com/deepinsight/insightface/tree/master/evaluation/Megaface).\n (please follow LICENSE strictly)\n2. Unzip this package and get file structure as below:\n    ```\n    megaface_root\n    ├── devkit\\\n    ├── facescrub_images\\\n    ├── megaface_images\\\n    └── megaface_noises.txt\n    ```\n"
 	)
-	cases := []struct {
-		name string
-		a    artifact.Artifact
-		want []string
-	}{
+	cases := []scoredCase{
 		// a weight file as a config override in a training command is a local training output
 		{"KD.MODEL_WEIGHTS logs/dukemtmc/…/model_best.pth", repo("JDAI-CV/fast-reid", fastDistill), []string{"dukemtmc/uses"}},
 		{"guard: MODEL.WEIGHTS with a released file", repo("x/reid", "We train on DukeMTMC-reID.\n\n```\npython tools/train_net.py --eval-only MODEL.WEIGHTS https://github.com/x/reid/releases/download/v1/dukemtmc_bot_R50.pth\n```\n"), []string{"dukemtmc/model", "dukemtmc/uses"}},
@@ -73,16 +67,5 @@ func TestRound6FaceRules(t *testing.T) {
 		{"evaluations with and without pre-training on ImageNet-21k", paper("Our evaluations on Image classification (ImageNet-1k with and without pre-training on ImageNet-21k), transfer learning and semantic segmentation show that our procedure outperforms by a large margin previous fully supervised training recipes for ViT."), []string{"imagenet-21k-fall11/uses"}},
 		{"comparable to SwinB pretrained on ImageNet-21k", paper("It achieves a top-1 accuracy of 84.8% on ImageNet-1k with only 21M parameters, being comparable to SwinB pretrained on ImageNet-21k while using 4.2 times fewer parameters."), nil},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			fs := m.Match(&c.a)
-			got := scored(fs)
-			sort.Strings(got)
-			want := append([]string(nil), c.want...)
-			sort.Strings(want)
-			if !reflect.DeepEqual(got, want) && !(len(got) == 0 && len(want) == 0) {
-				t.Errorf("scored %v, want %v", got, want)
-			}
-		})
-	}
+	runScoredCases(t, m, cases)
 }

@@ -1,8 +1,6 @@
 package extract
 
 import (
-	"reflect"
-	"sort"
 	"strings"
 	"testing"
 
@@ -39,11 +37,7 @@ func TestRound6GenRules(t *testing.T) {
 		// Iceclear_StableSR.md
 		stableSR = "We currently provide the following checkpoints:\n\n- [stablesr_000117.ckpt](https://huggingface.co/Iceclear/StableSR/resolve/main/stablesr_000117.ckpt): Diffusion model finetuned on [SD2.1-512base](https://huggingface.co/stabilityai/stable-diffusion-2-1-base) with DF2K_OST dataset for 117 epochs.\n- [vqgan_cfw_00011.ckpt](https://huggingface.co/Iceclear/StableSR/resolve/main/vqgan_cfw_00011.ckpt): CFW module with fixed autoencoder trained on synthetic paired data for 11 epochs."
 	)
-	cases := []struct {
-		name string
-		a    artifact.Artifact
-		want []string
-	}{
+	cases := []scoredCase{
 		// another model of the same authors under a heading that names its base (sibling_model_r6)
 		{"an SDXL card pointing to its SD 1.5 sibling", card("mhdang/dpo-sdxl-text2image-v1", dpoSDXL), nil},
 		{"guard: the SD 1.5 card pointing to its SDXL sibling", card("mhdang/dpo-sd1.5-text2image-v1", dpoSD15), []string{"laion-5b/model"}},
@@ -63,16 +57,5 @@ func TestRound6GenRules(t *testing.T) {
 		{"a reference link to LAION-400M's landing page is not a copy (a repository naming it: uses)", repo("LAION-AI/laion-datasets", laionRefs), []string{"laion-400m/uses", "laion-5b/data"}},
 		{"guard: a reference link to a Hugging Face dataset", repo("LAION-AI/laion-datasets", "# laion-datasets\n\n[Laion5B high-resolution]: https://huggingface.co/datasets/laion/laion-high-resolution\n"), []string{"laion-5b/data"}},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			fs := m.Match(&c.a)
-			got := scored(fs)
-			sort.Strings(got)
-			want := append([]string(nil), c.want...)
-			sort.Strings(want)
-			if !reflect.DeepEqual(got, want) && !(len(got) == 0 && len(want) == 0) {
-				t.Errorf("scored %v, want %v", got, want)
-			}
-		})
-	}
+	runScoredCases(t, m, cases)
 }

@@ -1,8 +1,6 @@
 package extract
 
 import (
-	"reflect"
-	"sort"
 	"testing"
 
 	"github.com/afterlife-watch/afterlife/artifact"
@@ -39,11 +37,7 @@ func TestRound6GHGenRules(t *testing.T) {
 		// LAION-AI/laion.ai blog/paella.md at 1101c3e57706046409248d7f6926b6e7689b149c
 		paella = "### Technical Details.\nModel-Architecture: U-Net (Mix of ConvNeXt, DiT etc.) <br>\nDataset: Laion-A, Laion Aesthetic > 6.0 <br>\nTraining Steps: 1.3M <br>\n"
 	)
-	cases := []struct {
-		name string
-		a    artifact.Artifact
-		want []string
-	}{
+	cases := []scoredCase{
 		// a version or subset of the dataset handed out (download_derived_gh, derived_copy_gh)
 		{"download de-duplicated versions of LAION-2B-en", repo("ryanwebster90/snip-dedup", "", snip), []string{"laion-5b/data"}},
 		{"guard: training on LAION-2B-en is use", repo("x/clip", "", "We train our CLIP model on LAION-2B-en.\n"), []string{"laion-5b/uses"}},
@@ -68,16 +62,5 @@ func TestRound6GHGenRules(t *testing.T) {
 		{"Dataset: Laion-A, Laion Aesthetic > 6.0", repo("LAION-AI/laion.ai", "", paella), []string{"laion-5b/uses"}},
 		{"guard: the aesthetic predictor repository", repo("x/y", "", "A linear estimator on top of clip, see [laion-ai/aesthetic-predictor](https://github.com/LAION-AI/aesthetic-predictor).\n"), nil},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			fs := m.Match(&c.a)
-			got := scored(fs)
-			sort.Strings(got)
-			want := append([]string(nil), c.want...)
-			sort.Strings(want)
-			if !reflect.DeepEqual(got, want) && !(len(got) == 0 && len(want) == 0) {
-				t.Errorf("scored %v, want %v", got, want)
-			}
-		})
-	}
+	runScoredCases(t, m, cases)
 }
