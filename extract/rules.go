@@ -22,11 +22,18 @@ type ruleSet struct {
 
 var rules = mustRules()
 
-func mustRules() *ruleSet {
+// embeddedRelations is the relation rules file embedded in the binary (configs/relations.yaml),
+// parsed once; every rule set reads its cues from it. A broken embed fails at start-up.
+func embeddedRelations() *configs.Relations {
 	r, err := configs.DefaultRelations()
 	if err != nil {
 		panic(fmt.Sprintf("extract: embedded relation rules: %v", err))
 	}
+	return r
+}
+
+func mustRules() *ruleSet {
+	r := embeddedRelations()
 	return newRuleSet(r)
 }
 

@@ -1,7 +1,6 @@
 package extract
 
 import (
-	"fmt"
 	"regexp"
 	"strings"
 
@@ -50,10 +49,7 @@ func (st *matchState) r5Artifact() *r5State {
 var rulesR5 = mustRulesR5()
 
 func mustRulesR5() *ruleSetR5 {
-	r, err := configs.DefaultRelations()
-	if err != nil {
-		panic(fmt.Sprintf("extract: embedded relation rules: %v", err))
-	}
+	r := embeddedRelations()
 	c := r.Cues
 	return &ruleSetR5{seeAlso: c["see_also"], partOf: c["part_of"], archList: c["architecture_list"],
 		bundle: c["bundle"], recipe: c["data_recipe"], otherModel: c["other_model_pretrained"],

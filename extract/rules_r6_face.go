@@ -1,7 +1,6 @@
 package extract
 
 import (
-	"fmt"
 	"regexp"
 	"strings"
 
@@ -23,10 +22,7 @@ type ruleSetR6Face struct {
 var rulesR6Face = mustRulesR6Face()
 
 func mustRulesR6Face() *ruleSetR6Face {
-	r, err := configs.DefaultRelations()
-	if err != nil {
-		panic(fmt.Sprintf("extract: embedded relation rules: %v", err))
-	}
+	r := embeddedRelations()
 	c := r.Cues
 	rs := &ruleSetR6Face{yacsWeights: c["yacs_weights"], scratchCell: c["scratch_cell"],
 		challengeName: c["challenge_name"], challengeAfter: c["challenge_after"], challengeRank: c["challenge_rank"],

@@ -1,7 +1,6 @@
 package extract
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/afterlife-watch/afterlife/configs"
@@ -20,10 +19,7 @@ type ruleSetR6Gen struct {
 var rulesR6Gen = mustRulesR6Gen()
 
 func mustRulesR6Gen() *ruleSetR6Gen {
-	r, err := configs.DefaultRelations()
-	if err != nil {
-		panic(fmt.Sprintf("extract: embedded relation rules: %v", err))
-	}
+	r := embeddedRelations()
 	c := r.Cues
 	return &ruleSetR6Gen{likeness: c["likeness_r6"], library: c["library_code_r6"], sibling: c["sibling_model_r6"]}
 }

@@ -1,7 +1,6 @@
 package extract
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/afterlife-watch/afterlife/configs"
@@ -25,10 +24,7 @@ type ruleSetR6GH struct {
 var rulesR6GH = mustRulesR6GH()
 
 func mustRulesR6GH() *ruleSetR6GH {
-	r, err := configs.DefaultRelations()
-	if err != nil {
-		panic(fmt.Sprintf("extract: embedded relation rules: %v", err))
-	}
+	r := embeddedRelations()
 	c := r.Cues
 	return &ruleSetR6GH{derived: c["derived_copy_gh"], download: c["download_derived_gh"], ownRelease: c["own_release_gh"],
 		comparison: c["comparison_intro_gh"], docPath: c["doc_path_gh"],
