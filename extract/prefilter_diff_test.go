@@ -1,10 +1,8 @@
 package extract
 
 import (
-	"bufio"
 	"encoding/json"
 	"math/rand/v2"
-	"os"
 	"strings"
 	"testing"
 
@@ -31,6 +29,10 @@ func checkAgainstRef(t *testing.T, m *Matcher, l []byte) bool {
 	return true
 }
 
+// scanCorpora are the committed corpora the scanner tests read line by line.
+var scanCorpora = []string{"testdata/dev.jsonl", "testdata/heldout.jsonl", "testdata/heldout2.jsonl", "testdata/heldout3.jsonl",
+	"testdata/bench_corpus.jsonl", "testdata/real/indexed.jsonl"}
+
 // TestScanLineAgainstReference: the two-chain scanner gives the reference scanner's answers on
 // every line of the test corpora (as written, re-encoded by Go, and with line breaks as escapes
 // next to every name) and on generated lines, long ones (split in two halves) with names, escapes
@@ -38,33 +40,17 @@ func checkAgainstRef(t *testing.T, m *Matcher, l []byte) bool {
 func TestScanLineAgainstReference(t *testing.T) {
 	m := testMatcher(t)
 	var arts []artifact.Artifact
-	lines := 0
-	for _, f := range []string{"testdata/dev.jsonl", "testdata/heldout.jsonl", "testdata/heldout2.jsonl", "testdata/heldout3.jsonl",
-		"testdata/bench_corpus.jsonl", "testdata/real/indexed.jsonl"} {
-		fh, err := os.Open(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sc := bufio.NewScanner(fh)
-		sc.Buffer(nil, artifact.MaxLine)
-		for sc.Scan() {
-			checkAgainstRef(t, m, sc.Bytes())
-			lines++
-			var a artifact.Artifact
-			if err := json.Unmarshal(sc.Bytes(), &a); err != nil {
-				t.Fatal(err)
-			}
-			arts = append(arts, a)
-			b, _ := json.Marshal(a)
-			checkAgainstRef(t, m, b)
-			a.Text = strings.ReplaceAll(a.Text, " ", "\n")
-			b, _ = json.Marshal(a)
+	lines := corpusLines(t, scanCorpora...)
+	for _, line := range lines {
+		checkAgainstRef(t, m, line)
+		a, enc := goEncodings(t, line)
+		arts = append(arts, a)
+		for _, b := range enc {
 			checkAgainstRef(t, m, b)
 		}
-		fh.Close()
 	}
-	if lines < 500 {
-		t.Fatalf("only %d corpus lines", lines)
+	if len(lines) < 500 {
+		t.Fatalf("only %d corpus lines", len(lines))
 	}
 	// Generated lines: pieces of names (every pattern's registry spelling), separators, escapes
 	// and filler, long enough to be split.
@@ -162,20 +148,7 @@ func TestScanLinePartsAtEveryOffset(t *testing.T) {
 func TestScanScoredOnlyNeverHidesAScoredFinding(t *testing.T) {
 	plain := testMatcher(t)
 	m := testMatcher(t, ScanScoredOnly())
-	var lines [][]byte
-	for _, f := range []string{"testdata/dev.jsonl", "testdata/heldout.jsonl", "testdata/heldout2.jsonl", "testdata/heldout3.jsonl",
-		"testdata/bench_corpus.jsonl", "testdata/real/indexed.jsonl"} {
-		fh, err := os.Open(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sc := bufio.NewScanner(fh)
-		sc.Buffer(nil, artifact.MaxLine)
-		for sc.Scan() {
-			lines = append(lines, append([]byte{}, sc.Bytes()...))
-		}
-		fh.Close()
-	}
+	lines := corpusLines(t, scanCorpora...)
 	// Every pattern's spelling alone, after a training sentence, in every kind of artifact.
 	for p, ts := range m.c.targets {
 		for _, kind := range []string{"paper", "model", "repository", "torrent", "dataset"} {

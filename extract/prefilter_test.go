@@ -1,7 +1,6 @@
 package extract
 
 import (
-	"bufio"
 	"encoding/json"
 	"os"
 	"strings"
@@ -15,27 +14,9 @@ import (
 func TestScanLineNeverHidesAFinding(t *testing.T) {
 	m := testMatcher(t)
 	var lines [][]byte
-	for _, f := range []string{"testdata/dev.jsonl", "testdata/heldout.jsonl", "testdata/heldout2.jsonl"} {
-		fh, err := os.Open(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sc := bufio.NewScanner(fh)
-		sc.Buffer(nil, artifact.MaxLine)
-		for sc.Scan() {
-			lines = append(lines, append([]byte{}, sc.Bytes()...))
-			// The same artifact re-encoded by Go (escapes differ from Python's).
-			var a artifact.Artifact
-			if err := json.Unmarshal(sc.Bytes(), &a); err != nil {
-				t.Fatal(err)
-			}
-			b, _ := json.Marshal(a)
-			lines = append(lines, b)
-			a.Text = strings.ReplaceAll(a.Text, " ", "\n") // escapes next to names
-			b, _ = json.Marshal(a)
-			lines = append(lines, b)
-		}
-		fh.Close()
+	for _, line := range corpusLines(t, "testdata/dev.jsonl", "testdata/heldout.jsonl", "testdata/heldout2.jsonl") {
+		_, enc := goEncodings(t, line)
+		lines = append(append(lines, line), enc...)
 	}
 	lines = append(lines,
 		[]byte(`{"id":"x","source":"web","kind":"page","title":"t","text":"clean text about cats"}`),
@@ -74,4 +55,33 @@ func TestScanLineNeverHidesAFinding(t *testing.T) {
 			t.Errorf("bad line judged ok: %s", bad)
 		}
 	}
+}
+
+// corpusLines reads the lines of JSONL corpora, in file order.
+func corpusLines(t *testing.T, files ...string) [][]byte {
+	t.Helper()
+	var lines [][]byte
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, splitLines(b)...)
+	}
+	return lines
+}
+
+// goEncodings decodes a corpus line and returns the artifact and two encodings of it by Go: as it
+// is (escapes differ from Python's), and with every space a line break (escapes next to names).
+func goEncodings(t *testing.T, line []byte) (artifact.Artifact, [][]byte) {
+	t.Helper()
+	var a artifact.Artifact
+	if err := json.Unmarshal(line, &a); err != nil {
+		t.Fatal(err)
+	}
+	b1, _ := json.Marshal(a)
+	nl := a
+	nl.Text = strings.ReplaceAll(a.Text, " ", "\n")
+	b2, _ := json.Marshal(nl)
+	return a, [][]byte{b1, b2}
 }
