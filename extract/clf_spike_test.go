@@ -87,21 +87,12 @@ func clfCandidates(m *Matcher, a *artifact.Artifact) ([]clfCand, []Finding) {
 		}
 		ruleRel[f.Dataset][c] = true
 	}
-	byEntry := map[int][]*signal{}
-	var order []int
-	for i := range st.sigs {
-		s := &st.sigs[i]
-		if !st.c.entries[s.entry].retracted {
-			continue
-		}
-		if _, ok := byEntry[s.entry]; !ok {
-			order = append(order, s.entry)
-		}
-		byEntry[s.entry] = append(byEntry[s.entry], s)
-	}
-	sort.Ints(order)
+	order, byEntry := st.signalsByEntry()
 	var out []clfCand
 	for _, ei := range order {
+		if !st.c.entries[ei].retracted {
+			continue
+		}
 		sigs := byEntry[ei]
 		id := st.c.entries[ei].d.ID
 		var names []string

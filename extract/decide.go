@@ -95,8 +95,8 @@ type decision struct {
 	sigs []*signal
 }
 
-func (st *matchState) decide() []Finding {
-	ac := st.artifactCues()
+// signalsByEntry groups the match's signals by registry entry; the entries in ascending order.
+func (st *matchState) signalsByEntry() ([]int, map[int][]*signal) {
 	byEntry := map[int][]*signal{}
 	var order []int
 	for i := range st.sigs {
@@ -107,6 +107,12 @@ func (st *matchState) decide() []Finding {
 		byEntry[s.entry] = append(byEntry[s.entry], s)
 	}
 	sort.Ints(order)
+	return order, byEntry
+}
+
+func (st *matchState) decide() []Finding {
+	ac := st.artifactCues()
+	order, byEntry := st.signalsByEntry()
 	var out []Finding
 	for _, ei := range order {
 		out = append(out, st.decideEntry(ei, byEntry[ei], ac)...)
