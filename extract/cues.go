@@ -98,11 +98,18 @@ func foldSpace(s string) string {
 	return string(b)
 }
 
+// lastBytes is the last n bytes of s (all of s when it is shorter): the window of text just before
+// an occurrence that a cue reads.
+func lastBytes(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
+
 // negatedBefore reports a negation cue in the window before an occurrence.
 func negatedBefore(before string) bool {
-	if len(before) > 70 {
-		before = before[len(before)-70:]
-	}
+	before = lastBytes(before, 70)
 	if rules.notAvail.MatchString(before) {
 		before = rules.notAvail.Regexp().ReplaceAllString(before, " ")
 	}

@@ -120,10 +120,7 @@ var weightArgRE = regexp.MustCompile(`--[\w-]+[ =]+[^\s]*\.(ckpt|pth|pt|h5|pb|pk
 // r5Cues adds and clears cue bits of one text or title occurrence (called at the end of cues()).
 func (st *matchState) r5Cues(s *signal, h *hit, lo, hi int, before, after string) {
 	src := h.src
-	near := before
-	if len(near) > 120 {
-		near = near[len(near)-120:]
-	}
+	near := lastBytes(before, 120)
 	// "Also see [laion5B](…)"; "is part of EleutherAI/The Pile dataset"
 	if rulesR5.seeAlso.MatchString(near) || rulesR5.partOf.MatchString(near) || rulesR5.createdHere.MatchString(near) {
 		s.cues |= cPassing

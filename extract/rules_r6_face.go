@@ -24,14 +24,10 @@ var rulesR6Face = mustRulesR6Face()
 func mustRulesR6Face() *ruleSetR6Face {
 	r := embeddedRelations()
 	c := r.Cues
-	rs := &ruleSetR6Face{yacsWeights: c["yacs_weights"], scratchCell: c["scratch_cell"],
+	// every name below is in configs.RequiredCues: the loader refuses a file without it
+	return &ruleSetR6Face{yacsWeights: c["yacs_weights"], scratchCell: c["scratch_cell"],
 		challengeName: c["challenge_name"], challengeAfter: c["challenge_after"], challengeRank: c["challenge_rank"],
 		dataDownload: c["data_download"], modelIntro: c["model_intro"], comparison: c["comparison_r6"]}
-	if rs.yacsWeights == nil || rs.scratchCell == nil || rs.challengeName == nil || rs.challengeAfter == nil || rs.challengeRank == nil ||
-		rs.dataDownload == nil || rs.modelIntro == nil || rs.comparison == nil {
-		panic("extract: configs/relations.yaml lacks a round-6 (face) cue")
-	}
-	return rs
 }
 
 // r6Cues adds and clears cue bits of one text or title occurrence (called after r5Cues).
@@ -49,10 +45,7 @@ func (st *matchState) r6Cues(s *signal, h *hit, lo, hi int, before, after string
 			s.cues &^= cWeights
 		}
 	}
-	near120 := before
-	if len(near120) > 120 {
-		near120 = near120[len(near120)-120:]
-	}
+	near120 := lastBytes(before, 120)
 	// "being comparable to SwinB pretrained on ImageNet-21k": another model's data
 	if rulesR6Face.comparison.MatchString(near120) {
 		s.cues |= cBackground
@@ -80,11 +73,7 @@ func (st *matchState) r6Cues(s *signal, h *hit, lo, hi int, before, after string
 	// a paper that took part in a challenge run on the dataset and reports its rank ("The
 	// challenge 2 of MS-Celeb-1M is a classification task … Finally, we rank 3rd"): evaluated on it
 	if st.a.Kind == artifact.KindPaper && s.cues&cUseNear == 0 {
-		near := before
-		if len(near) > 120 {
-			near = near[len(near)-120:]
-		}
-		if (rulesR6Face.challengeName.MatchString(near) || rulesR6Face.challengeAfter.MatchString(after)) &&
+		if (rulesR6Face.challengeName.MatchString(near120) || rulesR6Face.challengeAfter.MatchString(after)) &&
 			rulesR6Face.challengeRank.MatchString(st.lowered()) {
 			s.cues |= cUseNear | cEval
 		}

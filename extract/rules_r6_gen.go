@@ -59,9 +59,7 @@ func (st *matchState) r6GenCues(s *signal, h *hit, lo, hi int, before, after str
 			}
 		}
 	}
-	if len(near) > 60 {
-		near = near[len(near)-60:]
-	}
+	near = lastBytes(near, 60)
 	if h.t.kind == tModel && (r.likeness.MatchString(near) || r.library.MatchString(near)) {
 		s.cues &^= cLineage | cTrain
 		s.cues |= cArchOnly

@@ -52,10 +52,7 @@ func (st *matchState) r6ghCues(s *signal, h *hit, lo, hi int, before, after stri
 	default:
 		return
 	}
-	near := before
-	if len(near) > 120 {
-		near = near[len(near)-120:]
-	}
+	near := lastBytes(before, 120)
 	if h.t.kind != tModel {
 		if r.download.MatchString(near) {
 			s.cues |= cRecipe

@@ -219,10 +219,7 @@ func (st *matchState) cues(s *signal, h *hit) {
 			s.cues |= bit
 		}
 	}
-	near := before
-	if len(near) > 120 {
-		near = near[len(near)-120:]
-	}
+	near := lastBytes(before, 120)
 	afterNear := after
 	if len(afterNear) > 50 {
 		afterNear = afterNear[:50]
