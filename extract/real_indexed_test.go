@@ -165,7 +165,11 @@ func TestEvalRealIndexedTest(t *testing.T) {
 // Round 6 (ghgen) added 37 dev records (GitHub READMEs and docs in the generative domain; first run
 // F1 0.68). All three round-6 record sets and rules together, dev (400): P 0.95 / R 0.94 / F1 0.95,
 // data 0.94, model 0.96, uses 0.93, dataset level 0.98, 0.49 over the baseline; floors rounded down.
+// Round 7 added 71 dev records drawn like the test split, labels frozen before scoring (first run
+// P 0.88 / R 0.71 / F1 0.78); dev (471) on the same rules: P 0.95 / R 0.91 / F1 0.93, model 0.95,
+// uses 0.90, dataset level 0.96, 0.44 over the baseline. Six floors were lowered for that record set
+// (harder records, no rule changed); the 400 earlier records score as before.
 func TestEvalRealIndexedDev(t *testing.T) {
 	sc, base := indexedScores(t, "dev")
-	checkFloors(t, "indexed dev", sc, base, floors{p: 0.94, r: 0.94, f1: 0.94, data: 0.94, model: 0.95, uses: 0.92, overBaseline: 0.48, dataset: 0.97})
+	checkFloors(t, "indexed dev", sc, base, floors{p: 0.94, r: 0.91, f1: 0.92, data: 0.94, model: 0.94, uses: 0.89, overBaseline: 0.44, dataset: 0.96})
 }
