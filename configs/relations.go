@@ -152,6 +152,7 @@ var RequiredCues = []string{
 	"likeness_r6", "library_code_r6", "sibling_model_r6", // round 6 (gen) (extract/rules_r6_gen.go)
 	"derived_copy_gh", "download_derived_gh", "own_release_gh", "comparison_intro_gh", "doc_path_gh",
 	"other_model_training_gh", "library_api_doc_gh", // round 6 (ghgen) (extract/rules_r6_ghgen.go)
+	"benchmark_peer_r7", "benchmark_word_r7", // round 7 (extract/rules_r7.go)
 }
 
 var (

