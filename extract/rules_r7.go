@@ -100,3 +100,46 @@ func enumerationGap(gap string) bool {
 	}
 	return true
 }
+
+// r7Cues adjusts the cues of one occurrence of a name (called after the round-6 hooks in cues):
+// "such as" makes the name background ("unlike X", "datasets such as X" in related work), but not
+// when it introduces the enumeration of the text's own evaluation or training benchmarks that the
+// name is an item of ("SN outperforms its counterparts on various challenging benchmarks, such as
+// ImageNet, COCO, CityScapes, ADE20K, MegaFace, and Kinetics"): the part before "such as" calls
+// them benchmarks or datasets and has an evaluation, training or use cue, and no other background
+// word. Round 5 handled the name right after "such as" in a training or using sentence.
+func r7Cues(s *signal, before, after string) {
+	if s.cues&cBackground == 0 {
+		return
+	}
+	b := strings.TrimRight(before, " ")
+	i := strings.LastIndex(b, "such as")
+	if i < 0 {
+		return
+	}
+	head, items := b[:i], b[i+len("such as"):]
+	if !enumerationItems(items) || rules.background.MatchString(head) || rules.bgAfter.MatchString(after) {
+		return
+	}
+	if !rulesR7.word.MatchString(head) {
+		return
+	}
+	if rules.eval.MatchString(head) || rules.train.MatchString(head) || rules.use.MatchString(head) {
+		s.cues &^= cBackground
+	}
+}
+
+// enumerationItems reports whether items, the lower-cased text between "such as" and a name, holds
+// only earlier items of the same enumeration: short items and list separators, no sentence
+// punctuation.
+func enumerationItems(items string) bool {
+	if len(items) > listGapMax || strings.ContainsAny(items, ".;:!?()[]{}\n") {
+		return false
+	}
+	for _, item := range listSep.Split(items, -1) {
+		if len(strings.Fields(item)) > listItemWords {
+			return false
+		}
+	}
+	return true
+}
