@@ -59,3 +59,21 @@ func TestEnumerationGap(t *testing.T) {
 		}
 	}
 }
+
+// TestRound7SDToolIsNotLineage: the first Stable Diffusion lineage rule (configs/relations.yaml
+// lineage_prose) no longer reads a tool for SD's users, or a model id ending in
+// "-stable-diffusion", as a fine-tune of SD (round 7: a ViT NSFW detector's card, excerpt below);
+// guards keep an adapter and a fine-tune of SD.
+func TestRound7SDToolIsNotLineage(t *testing.T) {
+	m := testMatcher(t)
+	card := func(id, text string) artifact.Artifact {
+		return artifact.Artifact{ID: "hf:model:" + id, Source: "huggingface", Kind: artifact.KindModel, Title: id, Text: text}
+	}
+	// YinanWusoymilk/hf-readme training_and_application/readme_files/AdamCodd_vit-base-nsfw-detector.md at 1ab39f24f8f9548593ac6304367f31ae3ff45178
+	const nsfw = "**<u>New [07/30]</u>**: I created a new ViT model specifically to detect NSFW/SFW images for stable diffusion usage (read the disclaimer below for the reason): [**AdamCodd/vit-nsfw-stable-diffusion**](https://huggingface.co/AdamCodd/vit-nsfw-stable-diffusion).\n"
+	runScoredCases(t, m, []scoredCase{
+		{"an NSFW detector for stable diffusion usage", card("AdamCodd/vit-base-nsfw-detector", nsfw), nil},
+		{"guard: a LoRA for Stable Diffusion v1.5", card("x/lora", "A LoRA for Stable Diffusion v1.5 trained on 40 pictures of my cat.\n"), []string{"laion-5b/model"}},
+		{"guard: a fine-tuned Stable Diffusion", card("x/ft", "This is the fine-tuned Stable Diffusion model trained on screenshots from a popular animation studio.\n"), []string{"laion-5b/model"}},
+	})
+}
