@@ -48,6 +48,7 @@ type recordStmts struct {
 	runExists, artSelect, artTouch, artUpsert                  *sql.Stmt
 	sightInsert, sightSelect, sightTouch, sightUpdate, event   *sql.Stmt
 	listingInsert, listingOrd, member, listingMax, listingGone *sql.Stmt
+	listingAgain                                               *sql.Stmt
 }
 
 type recordStmtsEntry struct {
@@ -80,7 +81,7 @@ func (s *SQLiteStore) recordStmts(ctx context.Context) (*recordStmts, error) {
 		{&st.artUpsert, sqlArtUpsert}, {&st.sightInsert, sqlSightInsert}, {&st.sightSelect, sqlSightSelect},
 		{&st.sightTouch, sqlSightTouch}, {&st.sightUpdate, sqlSightUpdate}, {&st.event, sqlEvent},
 		{&st.listingInsert, sqlListingInsert}, {&st.listingOrd, sqlListingOrd}, {&st.member, sqlMember},
-		{&st.listingMax, sqlListingMax}, {&st.listingGone, sqlListingGone},
+		{&st.listingMax, sqlListingMax}, {&st.listingGone, sqlListingGone}, {&st.listingAgain, sqlListingAgain},
 	} {
 		ps, err := s.db.PrepareContext(ctx, p.sql)
 		if err != nil {
@@ -120,6 +121,10 @@ const (
 		VALUES(?,?,?,?,?,?) ON CONFLICT DO NOTHING`
 	sqlListingInsert = `INSERT INTO listings(scope, run_id, ord, at)
 			VALUES(?, ?, (SELECT COALESCE(MAX(ord),0)+1 FROM listings WHERE scope=?), ?) ON CONFLICT DO NOTHING RETURNING ord`
+	// An empty listing is recorded only for a scope listed before (see RecordListing).
+	sqlListingAgain = `INSERT INTO listings(scope, run_id, ord, at)
+			SELECT ?1, ?2, MAX(ord)+1, ?3 FROM listings WHERE scope=?1 HAVING COUNT(*)>0
+			ON CONFLICT DO NOTHING RETURNING ord`
 	sqlListingOrd = `SELECT ord FROM listings WHERE scope=? AND run_id=?`
 	// Every id of a listing in one statement (a JSON array): one statement per id was most of a
 	// large listing's cost.
@@ -488,7 +493,9 @@ func markGone(ctx context.Context, tx *sql.Tx, runID, id string, at int64, how s
 // listed in an earlier complete listing of the scope and missing from the last missAfter listings
 // is marked gone; its id is returned (each id once). Papers never go this way (a listing page that
 // moved says nothing about a paper; a re-check's 404 does). Listing an artifact does not revive
-// it: the adapter's Record does.
+// it: the adapter's Record does. An empty listing of a scope never listed with a member is not
+// recorded: nothing can be missing from it, and the listings that follow count their misses
+// from the scope's first listing with a member all the same.
 func (s *SQLiteStore) RecordListing(ctx context.Context, runID, scope string, ids []string, at time.Time, missAfter int) ([]string, error) {
 	if scope == "" {
 		return nil, errors.New("record listing: empty scope")
@@ -505,7 +512,7 @@ func (s *SQLiteStore) RecordListing(ctx context.Context, runID, scope string, id
 		return nil, fmt.Errorf("record listing %s: %w", scope, err)
 	}
 	if deferred(ctx) {
-		first, err := s.firstListing(ctx, st, runID, scope)
+		first, err := s.firstListing(ctx, st, runID, scope, len(ids) > 0)
 		if err != nil {
 			return nil, fmt.Errorf("record listing %s: %w", scope, err)
 		}
@@ -528,7 +535,7 @@ func (s *SQLiteStore) RecordListing(ctx context.Context, runID, scope string, id
 	if err == nil {
 		s.sawRun(runID, nil)
 		s.scopesMu.Lock()
-		if s.scopes != nil {
+		if s.scopes != nil && len(ids) > 0 {
 			s.scopes[scope] = true
 		}
 		s.scopesMu.Unlock()
@@ -548,10 +555,22 @@ func (s *SQLiteStore) recordListingTx(ctx context.Context, tx *sql.Tx, st *recor
 		// (ON CONFLICT DO NOTHING) returns no row and is looked up.
 		var ord int64
 		fresh := true
-		err := tx.StmtContext(ctx, st.listingInsert).QueryRowContext(ctx, scope, runID, scope, nanos(at)).Scan(&ord)
+		var err error
+		if len(ids) == 0 {
+			// An empty listing of a scope never listed says nothing (no member can be missing
+			// from it), so it is not recorded: the scope's first listing is its first with a
+			// member. Most listings of a crawl are searches that find nothing, and a row each
+			// was most of the store's writes (bench/results/crawl.md, stop 24).
+			err = tx.StmtContext(ctx, st.listingAgain).QueryRowContext(ctx, scope, runID, nanos(at)).Scan(&ord)
+		} else {
+			err = tx.StmtContext(ctx, st.listingInsert).QueryRowContext(ctx, scope, runID, scope, nanos(at)).Scan(&ord)
+		}
 		if errors.Is(err, sql.ErrNoRows) {
 			fresh = false
 			err = tx.StmtContext(ctx, st.listingOrd).QueryRowContext(ctx, scope, runID).Scan(&ord)
+			if errors.Is(err, sql.ErrNoRows) && len(ids) == 0 {
+				return nil // the scope was never listed: nothing recorded, nothing gone
+			}
 		}
 		if err != nil {
 			return fmt.Errorf("record listing %s: %w", scope, err)
@@ -615,10 +634,11 @@ func deferred(ctx context.Context) bool { v, _ := ctx.Value(deferKey{}).(bool); 
 // firstListing reports whether scope has no listing yet (and runID exists), from memory: the
 // runs seen to exist and the scopes with a listing (read from the file once, then kept up to
 // date by this store's RecordListing calls) — a read per listing cost as much as the write it
-// spared. It only decides whether RecordListing may defer the write and answer "nothing gone":
+// spared; note marks the scope listed (a listing with members). It only decides whether
+// RecordListing may defer the write and answer "nothing gone":
 // the write itself computes the listing's order and marks what is gone in its transaction, so a
 // scope listed meanwhile by another process costs at most the returned ids, never the state.
-func (s *SQLiteStore) firstListing(ctx context.Context, st *recordStmts, runID, scope string) (bool, error) {
+func (s *SQLiteStore) firstListing(ctx context.Context, st *recordStmts, runID, scope string, note bool) (bool, error) {
 	if _, ok := s.runsSeen.Load(runID); !ok {
 		var one int
 		err := st.runExists.QueryRowContext(ctx, runID).Scan(&one)
@@ -655,7 +675,9 @@ func (s *SQLiteStore) firstListing(ctx context.Context, st *recordStmts, runID, 
 	if s.scopes[scope] {
 		return false, nil
 	}
-	s.scopes[scope] = true
+	if note { // an empty listing of a scope never listed records nothing (recordListingTx)
+		s.scopes[scope] = true
+	}
 	return true, nil
 }
 
