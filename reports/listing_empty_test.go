@@ -3,7 +3,9 @@ package reports
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -82,5 +84,81 @@ func TestStoreEmptyListingOfAnUnlistedScopeIsNotRecorded(t *testing.T) {
 				t.Fatalf("last listing's ord %d, want 5 (r3..r7)", n)
 			}
 		})
+	}
+}
+
+// A held-back empty listing of a scope that this store has not seen listed but the file holds
+// (listed through another handle, as another process would) is recorded and counts as a miss;
+// those of unlisted scopes are not. Concurrent callers, each syncing: every listing is in the
+// file once its caller's Sync returned.
+func TestStoreDeferredEmptyListingsOfScopesListedElsewhere(t *testing.T) {
+	ctx := context.Background()
+	dctx := DeferUntilSync(ctx)
+	path := filepath.Join(t.TempDir(), StoreFile)
+	s1, err := OpenStore(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s1.Close()
+	s2, err := OpenStore(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	day := func(n int) time.Time { return t0.Add(time.Duration(n) * 24 * time.Hour) }
+	begin(t, s1, "r1", day(0))
+	const n = 16
+	var ms []string
+	for i := 0; i < n; i++ {
+		m := model(fmt.Sprintf("org/m%d", i))
+		mustRecord(t, s1, "r1", day(0), m, finding(m, "laion-5b", extract.TrainedOn))
+		ms = append(ms, m.ID)
+	}
+	// s2 reads which scopes are listed (none yet) before s1 lists the even ones.
+	if _, err := s2.RecordListing(dctx, "r1", "warm-up", nil, day(0), 1); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < n; i += 2 {
+		if _, err := s1.RecordListing(ctx, "r1", fmt.Sprintf("scope-%d", i), []string{ms[i]}, day(0), 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	begin(t, s1, "r2", day(1))
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			if _, err := s2.RecordListing(dctx, "r2", fmt.Sprintf("scope-%d", i), nil, day(1), 1); err != nil {
+				errs[i] = err
+				return
+			}
+			if err := s2.Sync(ctx); err != nil {
+				errs[i] = err
+				return
+			}
+			var rows int
+			if err := s1.db.QueryRow(`SELECT COUNT(*) FROM listings WHERE scope=? AND run_id='r2'`, fmt.Sprintf("scope-%d", i)).Scan(&rows); err != nil {
+				errs[i] = err
+			} else if want := b2i(i%2 == 0); rows != want {
+				errs[i] = fmt.Errorf("scope-%d: %d listings in r2 after Sync, want %d", i, rows, want)
+			}
+		}(i)
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, id := range ms {
+		var g int
+		if err := s1.db.QueryRow(`SELECT gone FROM artifacts WHERE id=?`, id).Scan(&g); err != nil {
+			t.Fatal(err)
+		}
+		if want := b2i(i%2 == 0); g != want { // missing from r2's listing of its scope (missAfter 1)
+			t.Fatalf("%s gone=%d, want %d", id, g, want)
+		}
 	}
 }

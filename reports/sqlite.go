@@ -45,6 +45,10 @@ type SQLiteStore struct {
 	// need not (its answer depends only on its own key's rows).
 	laterMu   sync.Mutex
 	laterKeys map[string]int
+	// empty holds the empty listings of scopes not known to be listed that wait for the
+	// deferred write queued by the first of them (deferEmptyListing).
+	emptyMu sync.Mutex
+	empty   []emptyListing
 }
 
 var _ Store = (*SQLiteStore)(nil)

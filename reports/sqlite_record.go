@@ -48,7 +48,7 @@ type recordStmts struct {
 	runExists, artSelect, artTouch, artUpsert                  *sql.Stmt
 	sightInsert, sightSelect, sightTouch, sightUpdate, event   *sql.Stmt
 	listingInsert, listingOrd, member, listingMax, listingGone *sql.Stmt
-	listingAgain                                               *sql.Stmt
+	listingAgain, listedScopes                                 *sql.Stmt
 }
 
 type recordStmtsEntry struct {
@@ -82,6 +82,7 @@ func (s *SQLiteStore) recordStmts(ctx context.Context) (*recordStmts, error) {
 		{&st.sightTouch, sqlSightTouch}, {&st.sightUpdate, sqlSightUpdate}, {&st.event, sqlEvent},
 		{&st.listingInsert, sqlListingInsert}, {&st.listingOrd, sqlListingOrd}, {&st.member, sqlMember},
 		{&st.listingMax, sqlListingMax}, {&st.listingGone, sqlListingGone}, {&st.listingAgain, sqlListingAgain},
+		{&st.listedScopes, sqlListedScopes},
 	} {
 		ps, err := s.db.PrepareContext(ctx, p.sql)
 		if err != nil {
@@ -125,7 +126,8 @@ const (
 	sqlListingAgain = `INSERT INTO listings(scope, run_id, ord, at)
 			SELECT ?1, ?2, MAX(ord)+1, ?3 FROM listings WHERE scope=?1 HAVING COUNT(*)>0
 			ON CONFLICT DO NOTHING RETURNING ord`
-	sqlListingOrd = `SELECT ord FROM listings WHERE scope=? AND run_id=?`
+	sqlListedScopes = `SELECT DISTINCT scope FROM listings WHERE scope IN (SELECT value FROM json_each(?))`
+	sqlListingOrd   = `SELECT ord FROM listings WHERE scope=? AND run_id=?`
 	// Every id of a listing in one statement (a JSON array): one statement per id was most of a
 	// large listing's cost.
 	sqlMember = `INSERT INTO listing_members(scope, artifact_id, last_ord) SELECT ?, value, ? FROM json_each(?) WHERE true
@@ -516,6 +518,10 @@ func (s *SQLiteStore) RecordListing(ctx context.Context, runID, scope string, id
 		if err != nil {
 			return nil, fmt.Errorf("record listing %s: %w", scope, err)
 		}
+		if first && len(ids) == 0 {
+			s.deferEmptyListing(ctx, st, emptyListing{runID: runID, scope: scope, at: at, missAfter: missAfter})
+			return nil, nil
+		}
 		if first {
 			// Nothing can be gone from a scope's first listing: the caller need not wait for
 			// the write, which goes with the next store transaction (or Sync).
@@ -616,6 +622,90 @@ func (s *SQLiteStore) recordListingTx(ctx context.Context, tx *sql.Tx, st *recor
 		return nil
 	}()
 	return gone, err
+}
+
+// emptyListing is an empty listing of a scope this store has not seen listed, held back (see
+// deferEmptyListing).
+type emptyListing struct {
+	runID, scope string
+	at           time.Time
+	missAfter    int
+}
+
+// deferEmptyListing holds back an empty listing of a scope not known to be listed (RecordListing
+// with DeferUntilSync): it is recorded only if the scope turns out to be listed in the file
+// after all (by another process), so all such listings waiting for the next store transaction
+// are checked there with one statement — two statements each were most of the store's CPU in a
+// crawl once empty listings of unlisted scopes were no longer written (bench/results/crawl.md,
+// stop 24). The listings go with the next store transaction in one deferred write, queued by
+// the first of them.
+func (s *SQLiteStore) deferEmptyListing(ctx context.Context, st *recordStmts, l emptyListing) {
+	s.emptyMu.Lock()
+	defer s.emptyMu.Unlock()
+	s.empty = append(s.empty, l)
+	if len(s.empty) > 1 {
+		return // a write already queued takes it
+	}
+	// Queued under emptyMu: a Sync that follows any listing of the batch is queued after it.
+	var batch []emptyListing
+	taken := false
+	s.group.Defer(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if !taken { // a re-run (its batch failed) records the same listings
+			s.emptyMu.Lock()
+			batch, s.empty, taken = s.empty, nil, true
+			s.emptyMu.Unlock()
+		}
+		return s.recordEmptyListingsTx(ctx, tx, st, batch)
+	}, func(err error) {
+		for _, l := range batch {
+			s.sawRun(l.runID, err)
+		}
+		s.deferDone(err)
+	})
+}
+
+// recordEmptyListingsTx records the empty listings of ls whose scope is listed in the file (one
+// statement finds them); the others are not recorded (see RecordListing).
+func (s *SQLiteStore) recordEmptyListingsTx(ctx context.Context, tx *sql.Tx, st *recordStmts, ls []emptyListing) error {
+	if len(ls) == 0 {
+		return nil
+	}
+	scopes := make([]string, len(ls))
+	for i, l := range ls {
+		if err := s.runKnown(ctx, tx, st, l.runID); err != nil {
+			return fmt.Errorf("record listing %s: %w", l.scope, err)
+		}
+		scopes[i] = l.scope
+	}
+	js, err := json.Marshal(scopes)
+	if err != nil {
+		return fmt.Errorf("record empty listings: %w", err)
+	}
+	rows, err := tx.StmtContext(ctx, st.listedScopes).QueryContext(ctx, string(js))
+	if err != nil {
+		return fmt.Errorf("record empty listings: %w", err)
+	}
+	listed := map[string]bool{}
+	for rows.Next() {
+		var sc string
+		if err := rows.Scan(&sc); err != nil {
+			rows.Close()
+			return fmt.Errorf("record empty listings: %w", err)
+		}
+		listed[sc] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("record empty listings: %w", err)
+	}
+	for _, l := range ls {
+		if listed[l.scope] {
+			if _, err := s.recordListingTx(ctx, tx, st, l.runID, l.scope, nil, l.at, l.missAfter); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 type deferKey struct{}
