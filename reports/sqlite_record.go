@@ -49,6 +49,7 @@ type recordStmts struct {
 	sightInsert, sightSelect, sightTouch, sightUpdate, event   *sql.Stmt
 	listingInsert, listingOrd, member, listingMax, listingGone *sql.Stmt
 	listingAgain, listedScopes                                 *sql.Stmt
+	artGone, sightGone, goneHow, stat                          *sql.Stmt
 }
 
 type recordStmtsEntry struct {
@@ -83,6 +84,7 @@ func (s *SQLiteStore) recordStmts(ctx context.Context) (*recordStmts, error) {
 		{&st.listingInsert, sqlListingInsert}, {&st.listingOrd, sqlListingOrd}, {&st.member, sqlMember},
 		{&st.listingMax, sqlListingMax}, {&st.listingGone, sqlListingGone}, {&st.listingAgain, sqlListingAgain},
 		{&st.listedScopes, sqlListedScopes},
+		{&st.artGone, sqlArtGone}, {&st.sightGone, sqlSightGone}, {&st.goneHow, sqlGoneHow}, {&st.stat, sqlStat},
 	} {
 		ps, err := s.db.PrepareContext(ctx, p.sql)
 		if err != nil {
@@ -99,6 +101,9 @@ func (s *SQLiteStore) recordStmts(ctx context.Context) (*recordStmts, error) {
 }
 
 const (
+	sqlArtGone   = `UPDATE artifacts SET gone=1, gone_since=? WHERE id=? AND gone=0`
+	sqlSightGone = `UPDATE sightings SET gone=1, gone_since=? WHERE artifact_id=? AND gone=0
+		RETURNING dataset, relation`
 	sqlRunExists = `SELECT 1 FROM runs WHERE id=?`
 	sqlArtSelect = `SELECT last_run, doc FROM artifacts WHERE id=?`
 	sqlArtTouch  = `UPDATE artifacts SET last_seen=MAX(last_seen, ?), gone=0, gone_since=0 WHERE id=?`
@@ -410,15 +415,6 @@ func dedupeFindings(id string, fs []extract.Finding) ([]extract.Finding, error) 
 	return out, nil
 }
 
-func addEvent(ctx context.Context, tx *sql.Tx, runID, artifactID, dataset, relation, kind string, at int64) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO events(run_id, artifact_id, dataset, relation, kind, at)
-		VALUES(?,?,?,?,?,?) ON CONFLICT DO NOTHING`, runID, artifactID, dataset, relation, kind, at)
-	if err != nil {
-		return fmt.Errorf("event %s %s: %w", kind, artifactID, err)
-	}
-	return nil
-}
-
 func addEventStmt(ctx context.Context, tx *sql.Tx, st *recordStmts, runID, artifactID, dataset, relation, kind string, at int64) error {
 	if _, err := tx.StmtContext(ctx, st.event).ExecContext(ctx, runID, artifactID, dataset, relation, kind, at); err != nil {
 		return fmt.Errorf("event %s %s: %w", kind, artifactID, err)
@@ -436,30 +432,37 @@ func (s *SQLiteStore) MarkGone(ctx context.Context, runID string, artifactIDs []
 		at = time.Now().UTC()
 	}
 	ids := slices.Clone(artifactIDs)
+	st, err := s.recordStmts(ctx)
+	if err != nil {
+		return fmt.Errorf("mark gone: %w", err)
+	}
 	fn := func(ctx context.Context, tx *sql.Tx) error {
-		if err := runExists(ctx, tx, runID); err != nil {
+		if err := s.runKnown(ctx, tx, st, runID); err != nil {
 			return fmt.Errorf("mark gone: %w", err)
 		}
 		for _, id := range ids {
-			if err := markGone(ctx, tx, runID, id, nanos(at), GoneHTTP); err != nil {
+			if err := markGone(ctx, tx, st, runID, id, nanos(at), GoneHTTP); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
 	if deferred(ctx) {
-		s.group.Defer(ctx, fn, s.deferDone)
+		s.group.Defer(ctx, fn, func(err error) { s.sawRun(runID, err); s.deferDone(err) })
 		return nil
 	}
-	return s.group.Do(ctx, fn)
+	err = s.group.Do(ctx, fn)
+	s.sawRun(runID, err)
+	return err
 }
 
-func markGone(ctx context.Context, tx *sql.Tx, runID, id string, at int64, how string) error {
-	if _, err := tx.ExecContext(ctx, `UPDATE artifacts SET gone=1, gone_since=? WHERE id=? AND gone=0`, at, id); err != nil {
+// markGone marks one artifact and its sightings gone (prepared statements: a crawl's 404s mark
+// artifacts gone one job at a time).
+func markGone(ctx context.Context, tx *sql.Tx, st *recordStmts, runID, id string, at int64, how string) error {
+	if _, err := tx.StmtContext(ctx, st.artGone).ExecContext(ctx, at, id); err != nil {
 		return fmt.Errorf("mark gone %s: %w", id, err)
 	}
-	rows, err := tx.QueryContext(ctx, `UPDATE sightings SET gone=1, gone_since=? WHERE artifact_id=? AND gone=0
-		RETURNING dataset, relation`, at, id)
+	rows, err := tx.StmtContext(ctx, st.sightGone).QueryContext(ctx, at, id)
 	if err != nil {
 		return fmt.Errorf("mark gone %s: %w", id, err)
 	}
@@ -478,12 +481,12 @@ func markGone(ctx context.Context, tx *sql.Tx, runID, id string, at int64, how s
 		return fmt.Errorf("mark gone %s: %w", id, err)
 	}
 	if len(changed) > 0 {
-		if err := noteGoneHow(ctx, tx, id, how, at); err != nil {
-			return err
+		if _, err := tx.StmtContext(ctx, st.goneHow).ExecContext(ctx, id, how, at); err != nil {
+			return fmt.Errorf("gone how %s: %w", id, err)
 		}
 	}
 	for _, x := range changed {
-		if err := addEvent(ctx, tx, runID, id, x.d, x.r, EventGone, at); err != nil {
+		if err := addEventStmt(ctx, tx, st, runID, id, x.d, x.r, EventGone, at); err != nil {
 			return err
 		}
 	}
@@ -615,7 +618,7 @@ func (s *SQLiteStore) recordListingTx(ctx context.Context, tx *sql.Tx, st *recor
 			return fmt.Errorf("record listing %s: %w", scope, err)
 		}
 		for _, id := range gone {
-			if err := markGone(ctx, tx, runID, id, nanos(at), fmt.Sprintf(goneListing, missAfter)); err != nil {
+			if err := markGone(ctx, tx, st, runID, id, nanos(at), fmt.Sprintf(goneListing, missAfter)); err != nil {
 				return err
 			}
 		}
