@@ -131,7 +131,7 @@ const (
 	sqlListingAgain = `INSERT INTO listings(scope, run_id, ord, at)
 			SELECT ?1, ?2, MAX(ord)+1, ?3 FROM listings WHERE scope=?1 HAVING COUNT(*)>0
 			ON CONFLICT DO NOTHING RETURNING ord`
-	sqlListedScopes = `SELECT DISTINCT scope FROM listings WHERE scope IN (SELECT value FROM json_each(?))`
+	sqlListedScopes = `SELECT value FROM json_each(?) WHERE EXISTS (SELECT 1 FROM listings WHERE scope=value)`
 	sqlListingOrd   = `SELECT ord FROM listings WHERE scope=? AND run_id=?`
 	// Every id of a listing in one statement (a JSON array): one statement per id was most of a
 	// large listing's cost.
