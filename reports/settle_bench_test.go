@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/afterlife-watch/afterlife/artifact"
 	"github.com/afterlife-watch/afterlife/extract"
 )
 
@@ -57,4 +56,3 @@ func BenchmarkStoreSettle(b *testing.B) {
 	}
 }
 
-var _ = artifact.KindModel
