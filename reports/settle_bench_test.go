@@ -55,4 +55,3 @@ func BenchmarkStoreSettle(b *testing.B) {
 		})
 	}
 }
-
