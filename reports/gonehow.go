@@ -3,7 +3,6 @@ package reports
 import (
 	"context"
 	"database/sql"
-	"fmt"
 )
 
 // How a sighting was found gone (Sighting.GoneHow): a steward needs to know whether the host
@@ -23,15 +22,9 @@ func init() {
 		at INTEGER NOT NULL)`)
 }
 
-// noteGoneHow records how an artifact was found gone.
-func noteGoneHow(ctx context.Context, tx *sql.Tx, id, how string, at int64) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO gone_reasons(artifact_id, how, at) VALUES(?,?,?)
-		ON CONFLICT(artifact_id) DO UPDATE SET how=excluded.how, at=excluded.at`, id, how, at)
-	if err != nil {
-		return fmt.Errorf("gone how %s: %w", id, err)
-	}
-	return nil
-}
+// sqlGoneHow records how an artifact was found gone.
+const sqlGoneHow = `INSERT INTO gone_reasons(artifact_id, how, at) VALUES(?,?,?)
+		ON CONFLICT(artifact_id) DO UPDATE SET how=excluded.how, at=excluded.at`
 
 // hasTable reports whether the store's file has the table (a read-only store from an older
 // version may not).

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -45,6 +46,10 @@ type SQLiteStore struct {
 	// need not (its answer depends only on its own key's rows).
 	laterMu   sync.Mutex
 	laterKeys map[string]int
+	// empty holds the empty listings of scopes not known to be listed that wait for the
+	// deferred write queued by the first of them (deferEmptyListing).
+	emptyMu sync.Mutex
+	empty   []emptyListing
 }
 
 var _ Store = (*SQLiteStore)(nil)
@@ -190,17 +195,11 @@ var schema = []string{
 		PRIMARY KEY(run_id, artifact_id, dataset, relation, kind))`,
 	`CREATE INDEX IF NOT EXISTS events_dataset ON events(dataset, kind, at)`,
 	// listings: complete listings of a scope (one per scope and run), numbered per scope.
-	`CREATE TABLE IF NOT EXISTS listings(
-		scope TEXT NOT NULL,
-		run_id TEXT NOT NULL,
-		ord INTEGER NOT NULL,
-		at INTEGER NOT NULL,
-		PRIMARY KEY(scope, run_id))`,
-	`CREATE TABLE IF NOT EXISTS listing_members(
-		scope TEXT NOT NULL,
-		artifact_id TEXT NOT NULL,
-		last_ord INTEGER NOT NULL,
-		PRIMARY KEY(scope, artifact_id))`,
+	// listings and listing_members are WITHOUT ROWID (one B-tree each, keyed as they are
+	// looked up, instead of a rowid table and the key's index): a listing's write touches half
+	// the pages. Stores made before are converted when opened (rowidListingTables).
+	sqlCreateListings,
+	sqlCreateListingMembers,
 	// swarm_probes: BitTorrent swarm counts per info-hash (the torrent package records them).
 	`CREATE TABLE IF NOT EXISTS swarm_probes(
 		infohash TEXT NOT NULL,
@@ -216,8 +215,58 @@ var schema = []string{
 	`CREATE INDEX IF NOT EXISTS swarm_probes_at ON swarm_probes(infohash, at)`,
 }
 
+const (
+	sqlCreateListings = `CREATE TABLE IF NOT EXISTS listings(
+		scope TEXT NOT NULL,
+		run_id TEXT NOT NULL,
+		ord INTEGER NOT NULL,
+		at INTEGER NOT NULL,
+		PRIMARY KEY(scope, run_id)) WITHOUT ROWID`
+	sqlCreateListingMembers = `CREATE TABLE IF NOT EXISTS listing_members(
+		scope TEXT NOT NULL,
+		artifact_id TEXT NOT NULL,
+		last_ord INTEGER NOT NULL,
+		PRIMARY KEY(scope, artifact_id)) WITHOUT ROWID`
+)
+
+// rowidListingTables converts listings and listing_members of a store made before they were
+// WITHOUT ROWID tables, in the migration's transaction: each is copied into a table of the
+// new form that then takes its name. The columns and rows stay as they were, so an older
+// afterlife reads the converted file as before.
+func rowidListingTables(ctx context.Context, tx *sql.Tx) error {
+	for _, t := range []struct{ name, create, cols string }{
+		{"listings", sqlCreateListings, "scope, run_id, ord, at"},
+		{"listing_members", sqlCreateListingMembers, "scope, artifact_id, last_ord"},
+	} {
+		var wr int
+		err := tx.QueryRowContext(ctx, `SELECT wr FROM pragma_table_list WHERE schema='main' AND name=?`, t.name).Scan(&wr)
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && wr == 1) {
+			continue // created by the schema below, or converted already
+		}
+		if err != nil {
+			return fmt.Errorf("convert %s: %w", t.name, err)
+		}
+		tmp := t.name + "_without_rowid"
+		for _, q := range []string{
+			strings.Replace(t.create, "IF NOT EXISTS "+t.name+"(", tmp+"(", 1),
+			fmt.Sprintf("INSERT INTO %s(%s) SELECT %s FROM %s", tmp, t.cols, t.cols, t.name),
+			"DROP TABLE " + t.name,
+			fmt.Sprintf("ALTER TABLE %s RENAME TO %s", tmp, t.name),
+		} {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("convert %s: %w", t.name, err)
+			}
+		}
+		slog.Info("store: converted a table to WITHOUT ROWID", "table", t.name)
+	}
+	return nil
+}
+
 func (s *SQLiteStore) migrate(ctx context.Context) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
+		if err := rowidListingTables(ctx, tx); err != nil {
+			return fmt.Errorf("schema: %w", err)
+		}
 		for _, q := range schema {
 			if _, err := tx.ExecContext(ctx, q); err != nil {
 				return fmt.Errorf("schema: %w", err)

@@ -48,6 +48,8 @@ type recordStmts struct {
 	runExists, artSelect, artTouch, artUpsert                  *sql.Stmt
 	sightInsert, sightSelect, sightTouch, sightUpdate, event   *sql.Stmt
 	listingInsert, listingOrd, member, listingMax, listingGone *sql.Stmt
+	listingAgain, listedScopes                                 *sql.Stmt
+	artGone, sightGone, goneHow, stat                          *sql.Stmt
 }
 
 type recordStmtsEntry struct {
@@ -80,7 +82,9 @@ func (s *SQLiteStore) recordStmts(ctx context.Context) (*recordStmts, error) {
 		{&st.artUpsert, sqlArtUpsert}, {&st.sightInsert, sqlSightInsert}, {&st.sightSelect, sqlSightSelect},
 		{&st.sightTouch, sqlSightTouch}, {&st.sightUpdate, sqlSightUpdate}, {&st.event, sqlEvent},
 		{&st.listingInsert, sqlListingInsert}, {&st.listingOrd, sqlListingOrd}, {&st.member, sqlMember},
-		{&st.listingMax, sqlListingMax}, {&st.listingGone, sqlListingGone},
+		{&st.listingMax, sqlListingMax}, {&st.listingGone, sqlListingGone}, {&st.listingAgain, sqlListingAgain},
+		{&st.listedScopes, sqlListedScopes},
+		{&st.artGone, sqlArtGone}, {&st.sightGone, sqlSightGone}, {&st.goneHow, sqlGoneHow}, {&st.stat, sqlStat},
 	} {
 		ps, err := s.db.PrepareContext(ctx, p.sql)
 		if err != nil {
@@ -97,6 +101,9 @@ func (s *SQLiteStore) recordStmts(ctx context.Context) (*recordStmts, error) {
 }
 
 const (
+	sqlArtGone   = `UPDATE artifacts SET gone=1, gone_since=? WHERE id=? AND gone=0`
+	sqlSightGone = `UPDATE sightings SET gone=1, gone_since=? WHERE artifact_id=? AND gone=0
+		RETURNING dataset, relation`
 	sqlRunExists = `SELECT 1 FROM runs WHERE id=?`
 	sqlArtSelect = `SELECT last_run, doc FROM artifacts WHERE id=?`
 	sqlArtTouch  = `UPDATE artifacts SET last_seen=MAX(last_seen, ?), gone=0, gone_since=0 WHERE id=?`
@@ -120,7 +127,12 @@ const (
 		VALUES(?,?,?,?,?,?) ON CONFLICT DO NOTHING`
 	sqlListingInsert = `INSERT INTO listings(scope, run_id, ord, at)
 			VALUES(?, ?, (SELECT COALESCE(MAX(ord),0)+1 FROM listings WHERE scope=?), ?) ON CONFLICT DO NOTHING RETURNING ord`
-	sqlListingOrd = `SELECT ord FROM listings WHERE scope=? AND run_id=?`
+	// An empty listing is recorded only for a scope listed before (see RecordListing).
+	sqlListingAgain = `INSERT INTO listings(scope, run_id, ord, at)
+			SELECT ?1, ?2, MAX(ord)+1, ?3 FROM listings WHERE scope=?1 HAVING COUNT(*)>0
+			ON CONFLICT DO NOTHING RETURNING ord`
+	sqlListedScopes = `SELECT value FROM json_each(?) WHERE EXISTS (SELECT 1 FROM listings WHERE scope=value)`
+	sqlListingOrd   = `SELECT ord FROM listings WHERE scope=? AND run_id=?`
 	// Every id of a listing in one statement (a JSON array): one statement per id was most of a
 	// large listing's cost.
 	sqlMember = `INSERT INTO listing_members(scope, artifact_id, last_ord) SELECT ?, value, ? FROM json_each(?) WHERE true
@@ -403,15 +415,6 @@ func dedupeFindings(id string, fs []extract.Finding) ([]extract.Finding, error) 
 	return out, nil
 }
 
-func addEvent(ctx context.Context, tx *sql.Tx, runID, artifactID, dataset, relation, kind string, at int64) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO events(run_id, artifact_id, dataset, relation, kind, at)
-		VALUES(?,?,?,?,?,?) ON CONFLICT DO NOTHING`, runID, artifactID, dataset, relation, kind, at)
-	if err != nil {
-		return fmt.Errorf("event %s %s: %w", kind, artifactID, err)
-	}
-	return nil
-}
-
 func addEventStmt(ctx context.Context, tx *sql.Tx, st *recordStmts, runID, artifactID, dataset, relation, kind string, at int64) error {
 	if _, err := tx.StmtContext(ctx, st.event).ExecContext(ctx, runID, artifactID, dataset, relation, kind, at); err != nil {
 		return fmt.Errorf("event %s %s: %w", kind, artifactID, err)
@@ -429,30 +432,37 @@ func (s *SQLiteStore) MarkGone(ctx context.Context, runID string, artifactIDs []
 		at = time.Now().UTC()
 	}
 	ids := slices.Clone(artifactIDs)
+	st, err := s.recordStmts(ctx)
+	if err != nil {
+		return fmt.Errorf("mark gone: %w", err)
+	}
 	fn := func(ctx context.Context, tx *sql.Tx) error {
-		if err := runExists(ctx, tx, runID); err != nil {
+		if err := s.runKnown(ctx, tx, st, runID); err != nil {
 			return fmt.Errorf("mark gone: %w", err)
 		}
 		for _, id := range ids {
-			if err := markGone(ctx, tx, runID, id, nanos(at), GoneHTTP); err != nil {
+			if err := markGone(ctx, tx, st, runID, id, nanos(at), GoneHTTP); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
 	if deferred(ctx) {
-		s.group.Defer(ctx, fn, s.deferDone)
+		s.group.Defer(ctx, fn, func(err error) { s.sawRun(runID, err); s.deferDone(err) })
 		return nil
 	}
-	return s.group.Do(ctx, fn)
+	err = s.group.Do(ctx, fn)
+	s.sawRun(runID, err)
+	return err
 }
 
-func markGone(ctx context.Context, tx *sql.Tx, runID, id string, at int64, how string) error {
-	if _, err := tx.ExecContext(ctx, `UPDATE artifacts SET gone=1, gone_since=? WHERE id=? AND gone=0`, at, id); err != nil {
+// markGone marks one artifact and its sightings gone (prepared statements: a crawl's 404s mark
+// artifacts gone one job at a time).
+func markGone(ctx context.Context, tx *sql.Tx, st *recordStmts, runID, id string, at int64, how string) error {
+	if _, err := tx.StmtContext(ctx, st.artGone).ExecContext(ctx, at, id); err != nil {
 		return fmt.Errorf("mark gone %s: %w", id, err)
 	}
-	rows, err := tx.QueryContext(ctx, `UPDATE sightings SET gone=1, gone_since=? WHERE artifact_id=? AND gone=0
-		RETURNING dataset, relation`, at, id)
+	rows, err := tx.StmtContext(ctx, st.sightGone).QueryContext(ctx, at, id)
 	if err != nil {
 		return fmt.Errorf("mark gone %s: %w", id, err)
 	}
@@ -471,12 +481,12 @@ func markGone(ctx context.Context, tx *sql.Tx, runID, id string, at int64, how s
 		return fmt.Errorf("mark gone %s: %w", id, err)
 	}
 	if len(changed) > 0 {
-		if err := noteGoneHow(ctx, tx, id, how, at); err != nil {
-			return err
+		if _, err := tx.StmtContext(ctx, st.goneHow).ExecContext(ctx, id, how, at); err != nil {
+			return fmt.Errorf("gone how %s: %w", id, err)
 		}
 	}
 	for _, x := range changed {
-		if err := addEvent(ctx, tx, runID, id, x.d, x.r, EventGone, at); err != nil {
+		if err := addEventStmt(ctx, tx, st, runID, id, x.d, x.r, EventGone, at); err != nil {
 			return err
 		}
 	}
@@ -488,7 +498,9 @@ func markGone(ctx context.Context, tx *sql.Tx, runID, id string, at int64, how s
 // listed in an earlier complete listing of the scope and missing from the last missAfter listings
 // is marked gone; its id is returned (each id once). Papers never go this way (a listing page that
 // moved says nothing about a paper; a re-check's 404 does). Listing an artifact does not revive
-// it: the adapter's Record does.
+// it: the adapter's Record does. An empty listing of a scope never listed with a member is not
+// recorded: nothing can be missing from it, and the listings that follow count their misses
+// from the scope's first listing with a member all the same.
 func (s *SQLiteStore) RecordListing(ctx context.Context, runID, scope string, ids []string, at time.Time, missAfter int) ([]string, error) {
 	if scope == "" {
 		return nil, errors.New("record listing: empty scope")
@@ -505,9 +517,13 @@ func (s *SQLiteStore) RecordListing(ctx context.Context, runID, scope string, id
 		return nil, fmt.Errorf("record listing %s: %w", scope, err)
 	}
 	if deferred(ctx) {
-		first, err := s.firstListing(ctx, st, runID, scope)
+		first, err := s.firstListing(ctx, st, runID, scope, len(ids) > 0)
 		if err != nil {
 			return nil, fmt.Errorf("record listing %s: %w", scope, err)
+		}
+		if first && len(ids) == 0 {
+			s.deferEmptyListing(ctx, st, emptyListing{runID: runID, scope: scope, at: at, missAfter: missAfter})
+			return nil, nil
 		}
 		if first {
 			// Nothing can be gone from a scope's first listing: the caller need not wait for
@@ -528,7 +544,7 @@ func (s *SQLiteStore) RecordListing(ctx context.Context, runID, scope string, id
 	if err == nil {
 		s.sawRun(runID, nil)
 		s.scopesMu.Lock()
-		if s.scopes != nil {
+		if s.scopes != nil && len(ids) > 0 {
 			s.scopes[scope] = true
 		}
 		s.scopesMu.Unlock()
@@ -548,10 +564,22 @@ func (s *SQLiteStore) recordListingTx(ctx context.Context, tx *sql.Tx, st *recor
 		// (ON CONFLICT DO NOTHING) returns no row and is looked up.
 		var ord int64
 		fresh := true
-		err := tx.StmtContext(ctx, st.listingInsert).QueryRowContext(ctx, scope, runID, scope, nanos(at)).Scan(&ord)
+		var err error
+		if len(ids) == 0 {
+			// An empty listing of a scope never listed says nothing (no member can be missing
+			// from it), so it is not recorded: the scope's first listing is its first with a
+			// member. Most listings of a crawl are searches that find nothing, and a row each
+			// was most of the store's writes (bench/results/crawl.md, stop 24).
+			err = tx.StmtContext(ctx, st.listingAgain).QueryRowContext(ctx, scope, runID, nanos(at)).Scan(&ord)
+		} else {
+			err = tx.StmtContext(ctx, st.listingInsert).QueryRowContext(ctx, scope, runID, scope, nanos(at)).Scan(&ord)
+		}
 		if errors.Is(err, sql.ErrNoRows) {
 			fresh = false
 			err = tx.StmtContext(ctx, st.listingOrd).QueryRowContext(ctx, scope, runID).Scan(&ord)
+			if errors.Is(err, sql.ErrNoRows) && len(ids) == 0 {
+				return nil // the scope was never listed: nothing recorded, nothing gone
+			}
 		}
 		if err != nil {
 			return fmt.Errorf("record listing %s: %w", scope, err)
@@ -590,13 +618,97 @@ func (s *SQLiteStore) recordListingTx(ctx context.Context, tx *sql.Tx, st *recor
 			return fmt.Errorf("record listing %s: %w", scope, err)
 		}
 		for _, id := range gone {
-			if err := markGone(ctx, tx, runID, id, nanos(at), fmt.Sprintf(goneListing, missAfter)); err != nil {
+			if err := markGone(ctx, tx, st, runID, id, nanos(at), fmt.Sprintf(goneListing, missAfter)); err != nil {
 				return err
 			}
 		}
 		return nil
 	}()
 	return gone, err
+}
+
+// emptyListing is an empty listing of a scope this store has not seen listed, held back (see
+// deferEmptyListing).
+type emptyListing struct {
+	runID, scope string
+	at           time.Time
+	missAfter    int
+}
+
+// deferEmptyListing holds back an empty listing of a scope not known to be listed (RecordListing
+// with DeferUntilSync): it is recorded only if the scope turns out to be listed in the file
+// after all (by another process), so all such listings waiting for the next store transaction
+// are checked there with one statement — two statements each were most of the store's CPU in a
+// crawl once empty listings of unlisted scopes were no longer written (bench/results/crawl.md,
+// stop 24). The listings go with the next store transaction in one deferred write, queued by
+// the first of them.
+func (s *SQLiteStore) deferEmptyListing(ctx context.Context, st *recordStmts, l emptyListing) {
+	s.emptyMu.Lock()
+	defer s.emptyMu.Unlock()
+	s.empty = append(s.empty, l)
+	if len(s.empty) > 1 {
+		return // a write already queued takes it
+	}
+	// Queued under emptyMu: a Sync that follows any listing of the batch is queued after it.
+	var batch []emptyListing
+	taken := false
+	s.group.Defer(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if !taken { // a re-run (its batch failed) records the same listings
+			s.emptyMu.Lock()
+			batch, s.empty, taken = s.empty, nil, true
+			s.emptyMu.Unlock()
+		}
+		return s.recordEmptyListingsTx(ctx, tx, st, batch)
+	}, func(err error) {
+		for _, l := range batch {
+			s.sawRun(l.runID, err)
+		}
+		s.deferDone(err)
+	})
+}
+
+// recordEmptyListingsTx records the empty listings of ls whose scope is listed in the file (one
+// statement finds them); the others are not recorded (see RecordListing).
+func (s *SQLiteStore) recordEmptyListingsTx(ctx context.Context, tx *sql.Tx, st *recordStmts, ls []emptyListing) error {
+	if len(ls) == 0 {
+		return nil
+	}
+	scopes := make([]string, len(ls))
+	for i, l := range ls {
+		if err := s.runKnown(ctx, tx, st, l.runID); err != nil {
+			return fmt.Errorf("record listing %s: %w", l.scope, err)
+		}
+		scopes[i] = l.scope
+	}
+	js, err := json.Marshal(scopes)
+	if err != nil {
+		return fmt.Errorf("record empty listings: %w", err)
+	}
+	rows, err := tx.StmtContext(ctx, st.listedScopes).QueryContext(ctx, string(js))
+	if err != nil {
+		return fmt.Errorf("record empty listings: %w", err)
+	}
+	listed := map[string]bool{}
+	for rows.Next() {
+		var sc string
+		if err := rows.Scan(&sc); err != nil {
+			rows.Close()
+			return fmt.Errorf("record empty listings: %w", err)
+		}
+		listed[sc] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("record empty listings: %w", err)
+	}
+	for _, l := range ls {
+		if listed[l.scope] {
+			if _, err := s.recordListingTx(ctx, tx, st, l.runID, l.scope, nil, l.at, l.missAfter); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 type deferKey struct{}
@@ -615,10 +727,11 @@ func deferred(ctx context.Context) bool { v, _ := ctx.Value(deferKey{}).(bool); 
 // firstListing reports whether scope has no listing yet (and runID exists), from memory: the
 // runs seen to exist and the scopes with a listing (read from the file once, then kept up to
 // date by this store's RecordListing calls) — a read per listing cost as much as the write it
-// spared. It only decides whether RecordListing may defer the write and answer "nothing gone":
+// spared; note marks the scope listed (a listing with members). It only decides whether
+// RecordListing may defer the write and answer "nothing gone":
 // the write itself computes the listing's order and marks what is gone in its transaction, so a
 // scope listed meanwhile by another process costs at most the returned ids, never the state.
-func (s *SQLiteStore) firstListing(ctx context.Context, st *recordStmts, runID, scope string) (bool, error) {
+func (s *SQLiteStore) firstListing(ctx context.Context, st *recordStmts, runID, scope string, note bool) (bool, error) {
 	if _, ok := s.runsSeen.Load(runID); !ok {
 		var one int
 		err := st.runExists.QueryRowContext(ctx, runID).Scan(&one)
@@ -655,7 +768,9 @@ func (s *SQLiteStore) firstListing(ctx context.Context, st *recordStmts, runID, 
 	if s.scopes[scope] {
 		return false, nil
 	}
-	s.scopes[scope] = true
+	if note { // an empty listing of a scope never listed records nothing (recordListingTx)
+		s.scopes[scope] = true
+	}
 	return true, nil
 }
 

@@ -55,32 +55,37 @@ func (s *SQLiteStore) AddSourceStat(ctx context.Context, runID string, delta Sou
 	if delta.Name == "" {
 		return errors.New("add source stat: empty source name")
 	}
-	return s.write(ctx, func(tx *sql.Tx) error {
-		if err := runExists(ctx, tx, runID); err != nil {
+	st, err := s.recordStmts(ctx)
+	if err != nil {
+		return fmt.Errorf("add source stat: %w", err)
+	}
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		if err := s.runKnown(ctx, tx, st, runID); err != nil {
 			return err
 		}
-		return addStat(ctx, tx, runID, delta)
+		if _, err := tx.StmtContext(ctx, st.stat).ExecContext(ctx, statArgs(runID, delta)...); err != nil {
+			return fmt.Errorf("source stat %s/%s: %w", runID, delta.Name, err)
+		}
+		return nil
 	})
-}
-
-func runExists(ctx context.Context, tx *sql.Tx, runID string) error {
-	var one int
-	err := tx.QueryRowContext(ctx, `SELECT 1 FROM runs WHERE id=?`, runID).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("run %q: %w", runID, ErrNotFound)
-	}
+	s.sawRun(runID, err)
 	return err
 }
 
-func addStat(ctx context.Context, tx *sql.Tx, runID string, d SourceStat) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO source_stats(run_id, name, requests, bytes, errors, status, message, artifacts, cached)
+const sqlStat = `INSERT INTO source_stats(run_id, name, requests, bytes, errors, status, message, artifacts, cached)
 		VALUES(?,?,?,?,?,?,?,?,?)
 		ON CONFLICT(run_id, name) DO UPDATE SET
 			requests=requests+excluded.requests, bytes=bytes+excluded.bytes, errors=errors+excluded.errors,
 			artifacts=artifacts+excluded.artifacts, cached=cached+excluded.cached,
 			status=CASE WHEN excluded.status<>'' THEN excluded.status ELSE status END,
-			message=CASE WHEN excluded.message<>'' THEN excluded.message ELSE message END`,
-		runID, d.Name, d.Requests, d.Bytes, d.Errors, d.Status, d.Message, d.Artifacts, d.Cached)
+			message=CASE WHEN excluded.message<>'' THEN excluded.message ELSE message END`
+
+func statArgs(runID string, d SourceStat) []any {
+	return []any{runID, d.Name, d.Requests, d.Bytes, d.Errors, d.Status, d.Message, d.Artifacts, d.Cached}
+}
+
+func addStat(ctx context.Context, tx *sql.Tx, runID string, d SourceStat) error {
+	_, err := tx.ExecContext(ctx, sqlStat, statArgs(runID, d)...)
 	if err != nil {
 		return fmt.Errorf("source stat %s/%s: %w", runID, d.Name, err)
 	}
