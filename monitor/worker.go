@@ -265,6 +265,9 @@ type drainer interface {
 func isDrained(ctx context.Context, fr crawler.Frontier, runID string) (bool, error) {
 	inner := fr
 	if g, ok := fr.(*gate); ok {
+		if g.seeding.Load() {
+			return false, nil
+		}
 		inner = g.Frontier
 	}
 	if d, ok := inner.(drainer); ok {
@@ -647,7 +650,9 @@ func Pool(ctx context.Context, runID string, n int, proto Worker) error {
 		n = 1
 	}
 	proto.defaults()
-	proto.wake = &wakeup{}
+	if proto.wake == nil {
+		proto.wake = &wakeup{}
+	}
 	if st := settlerOf(proto.Frontier); st != nil {
 		proto.feed = newFeed(st, n, proto.Fetcher, proto.Sources, proto.wake)
 	}
