@@ -325,16 +325,30 @@ func (f *Frontier) Settle(ctx context.Context, runID, worker string, acks []craw
 		for run, list := range byRun {
 			ids[run], _ = json.Marshal(list)
 		}
+		var rows int
+		for _, b := range batch {
+			rows += len(b.rows)
+		}
 		f.group.Defer(ctx, func(ctx context.Context, tx *sql.Tx) error {
+			// One sequence update for every follow-up of the batch (one per ack cost ~9 µs a job,
+			// BenchmarkSettleBatch); each ack's follow-ups get the numbers they got before.
+			var seq int64
+			if rows > 0 {
+				var err error
+				if seq, err = f.reserveSeqs(ctx, tx, rows); err != nil {
+					return err
+				}
+			}
 			for _, b := range batch {
 				res[b.i].Added = 0
 				if len(b.rows) == 0 {
 					continue
 				}
-				n, err := f.enqueueTx(ctx, tx, b.rows)
+				n, err := f.insertTx(ctx, tx, b.rows, seq)
 				if err != nil {
 					return err
 				}
+				seq += int64(len(b.rows))
 				res[b.i].Added = n
 			}
 			now := f.opts.Now().UnixNano()
@@ -401,11 +415,25 @@ func encodeJobs(jobs []crawler.Job) ([]jobRow, error) {
 }
 
 func (f *Frontier) enqueueTx(ctx context.Context, tx *sql.Tx, jobs []jobRow) (int, error) {
+	seq, err := f.reserveSeqs(ctx, tx, len(jobs))
+	if err != nil {
+		return 0, err
+	}
+	return f.insertTx(ctx, tx, jobs, seq)
+}
+
+// reserveSeqs takes n sequence numbers for jobs about to be inserted and returns the first.
+func (f *Frontier) reserveSeqs(ctx context.Context, tx *sql.Tx, n int) (int64, error) {
 	var seq int64
-	if err := tx.StmtContext(ctx, f.st.seq).QueryRowContext(ctx, len(jobs), len(jobs)).Scan(&seq); err != nil {
+	if err := tx.StmtContext(ctx, f.st.seq).QueryRowContext(ctx, n, n).Scan(&seq); err != nil {
 		return 0, fmt.Errorf("frontier enqueue: %w", err)
 	}
-	seq -= int64(len(jobs))
+	return seq - int64(n), nil
+}
+
+// insertTx inserts jobs with the sequence numbers from seq on (reserveSeqs) and counts those not
+// already in their run.
+func (f *Frontier) insertTx(ctx context.Context, tx *sql.Tx, jobs []jobRow, seq int64) (int, error) {
 	now := f.opts.Now().UnixNano()
 	added := 0
 	insert := tx.StmtContext(ctx, f.st.insert)
