@@ -78,3 +78,66 @@ func TestIdleWorkersDoNotSpinOnEmptySettles(t *testing.T) {
 	}
 	t.Logf("%d Settles while the job was held, %d in all", during.Load(), fr.n.Load())
 }
+
+// statsCounter counts Stats calls (concurrent ones too) on a real frontier.
+type statsCounter struct {
+	*frontier.Frontier
+	n atomic.Int64
+}
+
+func (s *statsCounter) Stats(ctx context.Context, runID string) (crawler.FrontierStats, error) {
+	s.n.Add(1)
+	return s.Frontier.Stats(ctx, runID)
+}
+
+// Workers that find the run drained count its jobs for an observer only: without one, none of
+// the four counts the run's jobs on its way out (each was four COUNTs on the frontier's one
+// connection at the very end of a run).
+func TestDrainedWorkersCountJobsOnlyForAnObserver(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	for _, observed := range []bool{false, true} {
+		fr := &statsCounter{Frontier: openFrontier(t, frontier.Options{MaxAttempts: 3})}
+		srcs := map[string]crawler.Source{"s": &fakeSource{name: "s", base: srv.URL + "/s", n: 5}}
+		w := loopbackWatch("s")
+		w.PolitenessOff = true
+		fetcher, err := crawler.NewFetcher(w, crawler.FetcherOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		store := newMemStore()
+		co := &Coordinator{Store: store, Frontier: fr, Sources: Sources{Active: srcs}, Datasets: testRegistry(t).Retracted()}
+		runID, _, err := co.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var obs *observer
+		if observed {
+			obs = newObserver(&queueObserver{})
+		}
+		err = Pool(ctx, runID, 4, Worker{Name: "t", Frontier: fr, Fetcher: fetcher, Sources: srcs, Observer: obs,
+			Matcher: extract.New(testRegistry(t)), Recorder: store, Stats: NewStats(fetcher), ExitWhenDrained: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st, _ := fr.Frontier.Stats(ctx, runID); st != (crawler.FrontierStats{Done: 6}) {
+			t.Fatalf("frontier after the run: %+v", st)
+		}
+		switch n := fr.n.Load(); {
+		case !observed && n != 0:
+			t.Fatalf("no observer: %d Stats calls, want none", n)
+		case observed && n == 0:
+			t.Fatal("with an observer: no Stats call; the final counts are not observed")
+		}
+	}
+}
+
+// queueObserver is an Observer that keeps nothing.
+type queueObserver struct{}
+
+func (queueObserver) JobDone(string, string, bool, time.Duration) {}
+func (queueObserver) Findings(string, []extract.Finding)          {}
+func (queueObserver) RunFinished(string, time.Duration)           {}
+func (queueObserver) Queue(string, crawler.FrontierStats)         {}
