@@ -111,8 +111,19 @@ type Coordinator struct {
 }
 
 // Begin resumes the unfinished run if there is one, else begins a new run, and enqueues the seed
-// jobs (re-planning a resumed run enqueues nothing new: job ids dedup).
+// jobs (re-planning a resumed run enqueues nothing new: job ids dedup): Open, then Seed.
 func (c *Coordinator) Begin(ctx context.Context) (runID string, resumed bool, err error) {
+	runID, resumed, err = c.Open(ctx)
+	if err != nil {
+		return runID, resumed, err
+	}
+	return runID, resumed, c.Seed(ctx, runID, nil)
+}
+
+// Open resumes the unfinished run if there is one, else begins a new run; it records the status
+// of the sources that cannot run (no adapter, bad configuration). Seed plans and enqueues the
+// run's seed jobs.
+func (c *Coordinator) Open(ctx context.Context) (runID string, resumed bool, err error) {
 	log := c.log()
 	run, ok, err := c.Store.OpenRun(ctx)
 	if err != nil {
@@ -141,13 +152,57 @@ func (c *Coordinator) Begin(ctx context.Context) (runID string, resumed bool, er
 		c.decided[name] = true
 		c.setStatus(ctx, runID, name, StatusFailed, "configuration: "+why)
 	}
+	return runID, resumed, nil
+}
+
+// Seed plans every active source's seed jobs, in source-name order, and enqueues them in that
+// order. With enqueued nil they go in with one Enqueue (one transaction in the embedded frontier
+// instead of one per source). Otherwise the enqueues run beside the planning, so workers started
+// before Seed (monitor.Run in embedded mode) crawl the first seeds while the other sources plan:
+// the first source's seeds go in alone, and each later Enqueue takes every source planned while
+// the one before it was committed (a few transactions, not one per source); enqueued is called
+// after each. A source whose plan fails gets its status and is left out, as before.
+func (c *Coordinator) Seed(ctx context.Context, runID string, enqueued func()) error {
+	log := c.log()
 	names := make([]string, 0, len(c.Sources.Active))
 	for n := range c.Sources.Active {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	// Every source's seed jobs go in with one Enqueue (one transaction in the embedded frontier
-	// instead of one per source), in the same order as before.
+	var total, added int
+	enqueue := func(jobs []crawler.Job) error {
+		n, err := c.Frontier.Enqueue(ctx, jobs...)
+		if err != nil {
+			return fmt.Errorf("enqueue seed jobs: %w", err)
+		}
+		total, added = total+len(jobs), added+n
+		return nil
+	}
+	var batches chan []crawler.Job
+	var enqueued1 chan error
+	if enqueued != nil {
+		batches, enqueued1 = make(chan []crawler.Job, len(names)), make(chan error, 1)
+		go func() {
+			var err error
+			for jobs := range batches {
+				for more := true; more; {
+					select {
+					case next, ok := <-batches:
+						jobs = append(jobs, next...)
+						more = ok
+					default:
+						more = false
+					}
+				}
+				if err == nil {
+					if err = enqueue(jobs); err == nil {
+						enqueued()
+					}
+				}
+			}
+			enqueued1 <- err
+		}()
+	}
 	var seeds []crawler.Job
 	for _, name := range names {
 		jobs, err := c.plan(ctx, name)
@@ -160,15 +215,27 @@ func (c *Coordinator) Begin(ctx context.Context) (runID string, resumed bool, er
 		for i := range jobs {
 			jobs[i] = normalizeJob(jobs[i], runID, name)
 		}
-		seeds = append(seeds, jobs...)
 		log.Debug("planned", "run_id", runID, "source", name, "jobs", len(jobs))
+		if batches != nil {
+			if len(jobs) > 0 {
+				batches <- jobs
+			}
+			continue
+		}
+		seeds = append(seeds, jobs...)
 	}
-	n, err := c.Frontier.Enqueue(ctx, seeds...)
+	var err error
+	if batches != nil {
+		close(batches)
+		err = <-enqueued1
+	} else {
+		err = enqueue(seeds)
+	}
 	if err != nil {
-		return runID, resumed, fmt.Errorf("enqueue seed jobs: %w", err)
+		return err
 	}
-	log.Debug("seed jobs enqueued", "run_id", runID, "jobs", len(seeds), "new", n)
-	return runID, resumed, nil
+	log.Debug("seed jobs enqueued", "run_id", runID, "jobs", total, "new", added)
+	return nil
 }
 
 // plan asks a source for its seed jobs, with its incremental plan when it can filter by date.

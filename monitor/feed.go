@@ -109,7 +109,7 @@ func (f *feed) refill(ctx context.Context, w *Worker, runID string, n int) ([]cr
 	f.mu.Unlock()
 	ls, err := f.settle(ctx, w, runID, acks, want)
 	f.mu.Lock()
-	f.endRefill(ls, n, ch)
+	f.endRefill(ls, n, len(acks) > 0, ch)
 	return ls, err
 }
 
@@ -133,7 +133,7 @@ func (f *feed) refillBehind(ctx context.Context, w *Worker, runID string) {
 			w.Log.Debug("claim behind the workers failed; the next claim tries again", "err", err)
 		}
 		f.mu.Lock()
-		f.endRefill(ls, n, ch)
+		f.endRefill(ls, n, len(acks) > 0, ch)
 		f.mu.Unlock()
 	}()
 }
@@ -167,13 +167,21 @@ func (f *feed) settle(ctx context.Context, w *Worker, runID string, acks []crawl
 	return w.settle(ctx, f.st, runID, acks, want)
 }
 
-// endRefill hands a Settle's claims to the workers and ends it (mu held).
-func (f *feed) endRefill(ls []crawler.Lease, n int, ch chan struct{}) {
+// endRefill hands a Settle's claims to the workers and ends it (mu held). Idle workers are woken
+// when it changed something for them: it claimed jobs, or it acked some (follow-ups, or the run
+// drained). A Settle that did neither leaves them asleep: woken by it, an idle worker settled
+// again at once, and woke the others with its own empty Settle — idle workers never slept, and
+// spun through empty transactions (up to 350 of a demo-world scan's ~430 Settles) while the last
+// jobs ran or the seeds were planned. What else makes work (seeds enqueued, a job handed back,
+// a capped source's slot freed) signals on its own.
+func (f *feed) endRefill(ls []crawler.Lease, n int, acked bool, ch chan struct{}) {
 	f.buf = append(f.buf, ls...)
 	f.dry = len(ls) < n
 	f.refilling = nil
 	close(ch)
-	f.wake.signal()
+	if len(ls) > 0 || acked {
+		f.wake.signal()
+	}
 }
 
 // syncer is a recorder that may hold writes back until Sync (reports.SQLiteStore, for calls

@@ -382,11 +382,11 @@ func (p *Incremental) EnqueueRechecksFor(ctx context.Context, store SightingList
 	return total, nil
 }
 
-// begin is Coordinator.Begin with the policy applied (a nil policy: plain Begin): each source's
-// plan is in the context its Plan sees, the plan is recorded, and the re-checks are enqueued.
+// begin is Coordinator.Open with the policy applied (a nil policy: plain Open): each source's
+// plan is set for Coordinator.Seed, which the caller runs next, and the plan is recorded.
 func (p *Incremental) begin(ctx context.Context, co *Coordinator, dataDir string) (runID string, resumed bool, err error) {
 	if p == nil {
-		return co.Begin(ctx)
+		return co.Open(ctx)
 	}
 	ids := make([]string, 0, len(co.Datasets))
 	for _, d := range co.Datasets {
@@ -401,7 +401,7 @@ func (p *Incremental) begin(ctx context.Context, co *Coordinator, dataDir string
 		co.log().Warn("incremental state unreadable", "err", plan.Warning)
 	}
 	co.Listing = plan.Sources
-	runID, resumed, err = co.Begin(ctx)
+	runID, resumed, err = co.Open(ctx)
 	if err != nil {
 		return runID, resumed, err
 	}

@@ -35,6 +35,9 @@ type observer struct {
 
 func newObserver(o Observer) *observer { return &observer{o: o} }
 
+// observing reports whether anything observes (an Observer was given).
+func (ob *observer) observing() bool { return ob != nil && ob.o != nil }
+
 func (ob *observer) job(source, outcome string, redelivered bool, elapsed time.Duration) {
 	if ob != nil && ob.o != nil {
 		ob.o.JobDone(source, outcome, redelivered, elapsed)

@@ -123,8 +123,16 @@ func coordinate(ctx context.Context, b *Backend, cfg RunConfig) (Result, error) 
 	if err != nil {
 		return Result{}, err
 	}
-	if err := b.Board.Open(ctx, runID, map[string]string{"mode": b.Mode, "watch": cfg.Watch.File}); err != nil {
-		return Result{}, fmt.Errorf("run %s: %w", runID, err)
+	// seed plans and enqueues the run's seed jobs (co.Seed), then opens the run on the board, where
+	// worker processes find it: they join a run whose seeds are all in.
+	seed := func(enqueued func()) error {
+		if err := co.Seed(ctx, runID, enqueued); err != nil {
+			return err
+		}
+		if err := b.Board.Open(ctx, runID, map[string]string{"mode": b.Mode, "watch": cfg.Watch.File}); err != nil {
+			return fmt.Errorf("open the run on the board: %w", err)
+		}
+		return nil
 	}
 	cr, err := newCrew(b, cfg, sources, obs, log)
 	if err != nil {
@@ -132,6 +140,18 @@ func coordinate(ctx context.Context, b *Backend, cfg RunConfig) (Result, error) 
 	}
 	defer cr.release() // after every phase's workers have returned
 	workers := cr.size(cfg.Workers)
+	// With the embedded backend (only this process's workers see the run) the workers start
+	// before the seeds are planned and crawl the first source's seeds while the others plan
+	// (Coordinator.Seed): planning and the seeds' enqueues were ~12–19 ms of a 260 ms scan with
+	// a core idle (bench/results/crawl.md). The gate keeps them from taking the run for drained
+	// until every seed is in. Elsewhere the seeds go in first, as the worker processes expect.
+	_, local := b.Board.(*localBoard)
+	early := local && workers > 0
+	if !early {
+		if err := seed(nil); err != nil {
+			return Result{}, fmt.Errorf("run %s: %w", runID, err)
+		}
+	}
 	disp := &Display{W: cfg.Progress, TTY: cfg.ProgressTTY, Stats: cr.stats, Frontier: b.Frontier, RunID: runID}
 	if cfg.ProgressTTY && cfg.Progress != nil && cfg.NewLogger != nil {
 		cr.log = cfg.NewLogger(disp)
@@ -142,23 +162,34 @@ func coordinate(ctx context.Context, b *Backend, cfg RunConfig) (Result, error) 
 	}
 	res := Result{Resumed: resumed}
 	// phase crawls until the run is drained, with this process's workers and the collector side by
-	// side (the embedded collector has nothing to do: its workers record into the store).
-	phase := func() error {
+	// side (the embedded collector has nothing to do: its workers record into the store). pre,
+	// when set, runs beside the workers before the collector starts; if it fails, the workers
+	// stop and phase returns its error.
+	phase := func(pre func() error) error {
 		var werr error
 		var wg sync.WaitGroup
 		// Workers that stop on an error (a backend out of memory) stop the collector too: the run
 		// would never drain.
 		cctx, stopCollect := context.WithCancel(ctx)
 		defer stopCollect()
+		wctx, stopWorkers := context.WithCancel(ctx)
+		defer stopWorkers()
 		if workers > 0 {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				werr = cr.crawl(ctx, runID, workers, nil)
+				werr = cr.crawl(wctx, runID, workers, nil)
 				if werr != nil {
 					stopCollect()
 				}
 			}()
+		}
+		if pre != nil {
+			if err := pre(); err != nil {
+				stopWorkers()
+				wg.Wait()
+				return err
+			}
 		}
 		got, cerr := b.Collector.Collect(cctx, runID, b.Store)
 		wg.Wait()
@@ -168,15 +199,26 @@ func coordinate(ctx context.Context, b *Backend, cfg RunConfig) (Result, error) 
 		}
 		return errors.Join(werr, cerr)
 	}
+	var first func() error
+	if early {
+		cr.frontier.seeding.Store(true)
+		first = func() error {
+			defer func() {
+				cr.frontier.seeding.Store(false)
+				cr.wake.signal() // idle workers look again: drained now means drained
+			}()
+			return seed(cr.wake.signal)
+		}
+	}
 	stop := disp.Start(ctx)
-	err = phase()
+	err = phase(first)
 	if err == nil && ctx.Err() == nil {
 		// Re-check what the listings did not see: the run opens again for the re-check jobs.
 		err = cfg.Incremental.recheck(ctx, co, runID, func() error {
 			if err := b.Board.Open(ctx, runID, nil); err != nil {
 				return err
 			}
-			return phase()
+			return phase(nil)
 		})
 	}
 	stop()
@@ -228,6 +270,9 @@ type crew struct {
 	obs      *observer
 	log      *slog.Logger
 	frontier *gate
+	// wake is the pool's wakeup: idle workers look for jobs again when it is signalled (a job
+	// finished, seeds enqueued).
+	wake *wakeup
 }
 
 func newCrew(b *Backend, cfg RunConfig, sources Sources, obs *observer, log *slog.Logger) (*crew, error) {
@@ -264,7 +309,7 @@ func newCrew(b *Backend, cfg RunConfig, sources Sources, obs *observer, log *slo
 	}
 	return &crew{b: b, cfg: cfg, fetcher: fetcher, sources: sources.Active,
 		matcher: matcher, release: release,
-		stats: NewStats(fetcher), obs: obs, log: log,
+		stats: NewStats(fetcher), obs: obs, log: log, wake: &wakeup{},
 		frontier: &gate{Frontier: b.Claim(b.Frontier, cfg.Watch, rates)}}, nil
 }
 
@@ -291,7 +336,7 @@ func (c *crew) crawl(ctx context.Context, runID string, n int, retryMax *time.Du
 	err := Pool(ctx, runID, n, Worker{Name: c.b.Mode, Frontier: c.frontier, Fetcher: c.fetcher, Sources: c.sources,
 		Matcher: c.matcher, Recorder: c.b.Recorder, Stats: c.stats, Log: c.log, Observer: c.obs,
 		ExitWhenDrained: true, RetryBase: c.cfg.RetryBase, RetryMax: max, NoWait: c.cfg.FetcherOptions.Replay != nil,
-		MaxJobsPerSource: c.cfg.MaxJobsPerSource})
+		MaxJobsPerSource: c.cfg.MaxJobsPerSource, wake: c.wake})
 	if err != nil {
 		return err
 	}
@@ -307,6 +352,9 @@ type gate struct {
 	Frontier
 	shut atomic.Bool
 	held atomic.Int64
+	// seeding is set while the coordinator still plans and enqueues seed jobs beside the workers:
+	// the run is not drained then, whatever the frontier holds (isDrained).
+	seeding atomic.Bool
 }
 
 func (g *gate) Claim(ctx context.Context, runID, worker string, max int) ([]crawler.Lease, error) {

@@ -230,8 +230,12 @@ func (w *Worker) runFeed(ctx context.Context, log *slog.Logger, st crawler.Settl
 func (w *Worker) idleWait(ctx context.Context, runID string, idle *time.Duration, woken <-chan struct{}) (done bool, err error) {
 	if w.ExitWhenDrained {
 		if d, err := isDrained(ctx, w.Frontier, runID); err == nil && d {
-			if st, err := w.Frontier.Stats(ctx, runID); err == nil {
-				w.Observer.queueFinal(runID, st)
+			// The final counts are for an observer only: counting the run's jobs per worker was
+			// four COUNTs over the run on the frontier's one connection, at the very end of a run.
+			if w.Observer.observing() {
+				if st, err := w.Frontier.Stats(ctx, runID); err == nil {
+					w.Observer.queueFinal(runID, st)
+				}
 			}
 			return true, nil
 		}
@@ -265,6 +269,9 @@ type drainer interface {
 func isDrained(ctx context.Context, fr crawler.Frontier, runID string) (bool, error) {
 	inner := fr
 	if g, ok := fr.(*gate); ok {
+		if g.seeding.Load() {
+			return false, nil
+		}
 		inner = g.Frontier
 	}
 	if d, ok := inner.(drainer); ok {
@@ -647,7 +654,9 @@ func Pool(ctx context.Context, runID string, n int, proto Worker) error {
 		n = 1
 	}
 	proto.defaults()
-	proto.wake = &wakeup{}
+	if proto.wake == nil {
+		proto.wake = &wakeup{}
+	}
 	if st := settlerOf(proto.Frontier); st != nil {
 		proto.feed = newFeed(st, n, proto.Fetcher, proto.Sources, proto.wake)
 	}

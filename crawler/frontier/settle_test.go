@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -305,5 +306,53 @@ func TestOwnedFrontierReopenedUsesNoSharedMemory(t *testing.T) {
 			}
 			f.Close()
 		}
+	}
+}
+
+// A Settle's acks take their follow-ups' sequence numbers together (one update of `seqs` for the
+// batch): each ack still gets the numbers it got alone, in ack order, so the follow-ups are claimed
+// in that order, and duplicates (within the batch, or already queued) are counted per ack.
+func TestSettleBatchKeepsFollowUpOrderAndCounts(t *testing.T) {
+	ctx := context.Background()
+	f := openTest(t, Options{Lease: time.Hour, ReclaimOnOpen: true})
+	if _, err := f.Enqueue(ctx, testJob("a"), testJob("b"), testJob("c"), testJob("queued")); err != nil {
+		t.Fatal(err)
+	}
+	ls, err := f.Claim(ctx, "r", "w", 3)
+	if err != nil || len(ls) != 3 {
+		t.Fatalf("Claim = %d, %v", len(ls), err)
+	}
+	var seq0 int64
+	if err := f.db.QueryRow(`SELECT value FROM seqs WHERE name = 'jobs'`).Scan(&seq0); err != nil {
+		t.Fatal(err)
+	}
+	acks := []crawler.Ack{
+		{Lease: ls[0], Next: []crawler.Job{testJob("a1"), testJob("a2")}},
+		{Lease: ls[1]},
+		{Lease: ls[2], Next: []crawler.Job{testJob("c1"), testJob("a2"), testJob("queued"), testJob("c2")}},
+	}
+	got, res, err := f.Settle(ctx, "r", "w", acks, crawler.Want{Max: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []int{2, 0, 2}; res[0].Added != want[0] || res[1].Added != want[1] || res[2].Added != want[2] {
+		t.Fatalf("added %+v, want %v", res, want)
+	}
+	var order []string
+	for _, l := range got {
+		order = append(order, l.Job.ID)
+	}
+	if strings.Join(order, " ") != "queued a1 a2 c1 c2" {
+		t.Fatalf("claimed %v, want the queued job, then the follow-ups in ack order", order)
+	}
+	var seq1 int64
+	if err := f.db.QueryRow(`SELECT value FROM seqs WHERE name = 'jobs'`).Scan(&seq1); err != nil {
+		t.Fatal(err)
+	}
+	if seq1-seq0 != 6 {
+		t.Fatalf("sequence advanced by %d for 6 follow-ups", seq1-seq0)
+	}
+	if st, _ := f.Stats(ctx, "r"); st != (crawler.FrontierStats{InFlight: 5, Done: 3}) {
+		t.Fatalf("stats %+v", st)
 	}
 }
