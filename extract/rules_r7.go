@@ -60,20 +60,23 @@ func weakInBenchmarkList(h *hit) bool {
 	return listed && (len(peers) >= 2 || rulesR7.word.MatchString(lo))
 }
 
+// sentenceStops end a sentence for sentenceAround.
+var sentenceStops = []string{". ", ".\n", "; ", "? ", "! ", "\n\n"}
+
 // sentenceAround returns the sentence of src around [start, end) (cut at ". ", "; ", "? ", "! " and
 // blank lines, at most listSentenceReach bytes each side) and its offset in src.
 func sentenceAround(src string, start, end int) (string, int) {
 	from := max(0, start-listSentenceReach)
 	to := min(len(src), end+listSentenceReach)
 	before := src[from:start]
-	for _, stop := range []string{". ", ".\n", "; ", "? ", "! ", "\n\n"} {
-		if i := strings.LastIndex(before, stop); i >= 0 && from+i+len(stop) > from {
+	for _, stop := range sentenceStops {
+		if i := strings.LastIndex(before, stop); i >= 0 {
 			from += i + len(stop)
 			before = src[from:start]
 		}
 	}
 	after := src[end:to]
-	for _, stop := range []string{". ", ".\n", "; ", "? ", "! ", "\n\n"} {
+	for _, stop := range sentenceStops {
 		if i := strings.Index(after, stop); i >= 0 {
 			after = after[:i]
 		}
