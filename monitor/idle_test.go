@@ -52,8 +52,23 @@ func TestIdleWorkersDoNotSpinOnEmptySettles(t *testing.T) {
 		during.Store(fr.n.Load() - at)
 	}))
 	defer srv.Close()
-	srcs := map[string]crawler.Source{"slow": &fakeSource{name: "slow", base: srv.URL + "/slow"}}
-	w := loopbackWatch("slow")
+	runID := poolRun(ctx, t, fr, &fakeSource{name: "slow", base: srv.URL + "/slow"}, nil)
+	if st, _ := fr.Stats(ctx, runID); st != (crawler.FrontierStats{Done: 2}) {
+		t.Fatalf("frontier after the run: %+v, want the list and its item done", st)
+	}
+	if n := during.Load(); n >= 50 {
+		t.Fatalf("%d Settles while three idle workers waited for one job; want a few (their backoff)", n)
+	}
+	t.Logf("%d Settles while the job was held, %d in all", during.Load(), fr.n.Load())
+}
+
+// poolRun begins a run of the one source src on fr (a real frontier, wrapped to count calls) and
+// crawls it to the end with four workers (politeness off) and observer obs (may be nil); it
+// returns the run's ID.
+func poolRun(ctx context.Context, t *testing.T, fr Frontier, src *fakeSource, obs *observer) string {
+	t.Helper()
+	srcs := map[string]crawler.Source{src.name: src}
+	w := loopbackWatch(src.name)
 	w.PolitenessOff = true
 	fetcher, err := crawler.NewFetcher(w, crawler.FetcherOptions{})
 	if err != nil {
@@ -65,18 +80,12 @@ func TestIdleWorkersDoNotSpinOnEmptySettles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = Pool(ctx, runID, 4, Worker{Name: "t", Frontier: fr, Fetcher: fetcher, Sources: srcs,
+	err = Pool(ctx, runID, 4, Worker{Name: "t", Frontier: fr, Fetcher: fetcher, Sources: srcs, Observer: obs,
 		Matcher: extract.New(testRegistry(t)), Recorder: store, Stats: NewStats(fetcher), ExitWhenDrained: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st, _ := fr.Stats(ctx, runID); st != (crawler.FrontierStats{Done: 2}) {
-		t.Fatalf("frontier after the run: %+v, want the list and its item done", st)
-	}
-	if n := during.Load(); n >= 50 {
-		t.Fatalf("%d Settles while three idle workers waited for one job; want a few (their backoff)", n)
-	}
-	t.Logf("%d Settles while the job was held, %d in all", during.Load(), fr.n.Load())
+	return runID
 }
 
 // statsCounter counts Stats calls (concurrent ones too) on a real frontier.
@@ -100,28 +109,11 @@ func TestDrainedWorkersCountJobsOnlyForAnObserver(t *testing.T) {
 	defer srv.Close()
 	for _, observed := range []bool{false, true} {
 		fr := &statsCounter{Frontier: openFrontier(t, frontier.Options{MaxAttempts: 3})}
-		srcs := map[string]crawler.Source{"s": &fakeSource{name: "s", base: srv.URL + "/s", n: 5}}
-		w := loopbackWatch("s")
-		w.PolitenessOff = true
-		fetcher, err := crawler.NewFetcher(w, crawler.FetcherOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		store := newMemStore()
-		co := &Coordinator{Store: store, Frontier: fr, Sources: Sources{Active: srcs}, Datasets: testRegistry(t).Retracted()}
-		runID, _, err := co.Begin(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
 		var obs *observer
 		if observed {
 			obs = newObserver(&queueObserver{})
 		}
-		err = Pool(ctx, runID, 4, Worker{Name: "t", Frontier: fr, Fetcher: fetcher, Sources: srcs, Observer: obs,
-			Matcher: extract.New(testRegistry(t)), Recorder: store, Stats: NewStats(fetcher), ExitWhenDrained: true})
-		if err != nil {
-			t.Fatal(err)
-		}
+		runID := poolRun(ctx, t, fr, &fakeSource{name: "s", base: srv.URL + "/s", n: 5}, obs)
 		if st, _ := fr.Frontier.Stats(ctx, runID); st != (crawler.FrontierStats{Done: 6}) {
 			t.Fatalf("frontier after the run: %+v", st)
 		}
