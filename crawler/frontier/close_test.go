@@ -11,9 +11,18 @@ import (
 	"github.com/afterlife-watch/afterlife/crawler"
 )
 
-// finishRun enqueues ids in run, claims and acks them all, and forgets the run (as the embedded
-// backend does when a run finished).
+// finishRun enqueues ids in run, claims and acks them all (doneJobs), and forgets the run (as the
+// embedded backend does when a run finished).
 func finishRun(t *testing.T, f *Frontier, run string, ids ...string) {
+	t.Helper()
+	doneJobs(t, f, run, ids...)
+	if _, err := f.Forget(context.Background(), run); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// doneJobs enqueues ids in run, claims them all and acks them: the jobs stay in the file, done.
+func doneJobs(t *testing.T, f *Frontier, run string, ids ...string) {
 	t.Helper()
 	ctx := context.Background()
 	for _, id := range ids {
@@ -29,9 +38,6 @@ func finishRun(t *testing.T, f *Frontier, run string, ids ...string) {
 		if err := f.Ack(ctx, l); err != nil {
 			t.Fatal(err)
 		}
-	}
-	if _, err := f.Forget(ctx, run); err != nil {
-		t.Fatal(err)
 	}
 }
 

@@ -234,34 +234,17 @@ func TestForgetKeepsWhatIsNotTheRunsDoneJobs(t *testing.T) {
 		}
 		return n
 	}
-	finish := func(run string, ids ...string) {
-		t.Helper()
-		for _, id := range ids {
-			if _, err := f.Enqueue(ctx, crawler.Job{ID: id, RunID: run, Source: "s", URL: "https://s/" + id}); err != nil {
-				t.Fatal(err)
-			}
-		}
-		ls, err := f.Claim(ctx, run, "w", len(ids))
-		if err != nil || len(ls) != len(ids) {
-			t.Fatalf("Claim = %d, %v", len(ls), err)
-		}
-		for _, l := range ls {
-			if err := f.Ack(ctx, l); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
 	// Other runs on both sides of "r2", and a pending job of r2 itself.
-	finish("r1", "x")
-	finish("r3", "y")
-	finish("r2", "a", "b")
+	doneJobs(t, f, "r1", "x")
+	doneJobs(t, f, "r3", "y")
+	doneJobs(t, f, "r2", "a", "b")
 	if n, err := f.Forget(ctx, "r2"); err != nil || n != 2 || count() != 2 {
 		t.Fatalf("Forget(r2) = %d, %v, %d rows left; want 2 forgotten, r1's and r3's kept", n, err, count())
 	}
 	if n, err := f.Forget(ctx, "r1"); err != nil || n != 1 || count() != 1 {
 		t.Fatalf("Forget(r1) = %d, %v, %d rows left; want 1, r3's kept", n, err, count())
 	}
-	finish("r3", "z")
+	doneJobs(t, f, "r3", "z")
 	if _, err := f.Enqueue(ctx, crawler.Job{ID: "p", RunID: "r3", Source: "s", URL: "https://s/p"}); err != nil {
 		t.Fatal(err)
 	}
@@ -272,18 +255,18 @@ func TestForgetKeepsWhatIsNotTheRunsDoneJobs(t *testing.T) {
 	if err := f.Bury(ctx, ls[0], "HTTP 404"); err != nil {
 		t.Fatal(err)
 	}
-	finish("r3", "q")
+	doneJobs(t, f, "r3", "q")
 	if n, err := f.Forget(ctx, "r3"); err != nil || n != 1 || count() != 1 {
 		t.Fatalf("Forget(r3) with a dead letter = %d, %v, %d rows left; want 1, the dead letter kept", n, err, count())
 	}
 	// Only done jobs of the run: the whole table goes (the truncate path), counted.
 	f.db.Exec(`DELETE FROM jobs`)
-	finish("r4", "a", "b", "c")
+	doneJobs(t, f, "r4", "a", "b", "c")
 	if n, err := f.Forget(ctx, "r4"); err != nil || n != 3 || count() != 0 {
 		t.Fatalf("Forget(r4), only its done jobs = %d, %v, %d rows left; want 3, 0", n, err, count())
 	}
 	// The file still works after it.
-	finish("r4", "d")
+	doneJobs(t, f, "r4", "d")
 	if s, _ := f.Stats(ctx, "r4"); s != (crawler.FrontierStats{Done: 1}) {
 		t.Fatalf("after the truncate: %+v", s)
 	}
