@@ -39,19 +39,19 @@ func newObserver(o Observer) *observer { return &observer{o: o} }
 func (ob *observer) observing() bool { return ob != nil && ob.o != nil }
 
 func (ob *observer) job(source, outcome string, redelivered bool, elapsed time.Duration) {
-	if ob != nil && ob.o != nil {
+	if ob.observing() {
 		ob.o.JobDone(source, outcome, redelivered, elapsed)
 	}
 }
 
 func (ob *observer) findings(source string, fs []extract.Finding) {
-	if ob != nil && ob.o != nil && len(fs) > 0 {
+	if ob.observing() && len(fs) > 0 {
 		ob.o.Findings(source, fs)
 	}
 }
 
 func (ob *observer) runFinished(runID string, elapsed time.Duration) {
-	if ob != nil && ob.o != nil {
+	if ob.observing() {
 		ob.o.RunFinished(runID, elapsed)
 	}
 }
@@ -74,7 +74,7 @@ func (ob *observer) queue(ctx context.Context, fr crawler.Frontier, runID string
 // queueFinal samples the frontier whatever the throttle says: a run shorter than
 // queueSampleEvery still leaves its final counts (done, dead) in the gauges.
 func (ob *observer) queueFinal(runID string, st crawler.FrontierStats) {
-	if ob != nil && ob.o != nil {
+	if ob.observing() {
 		ob.lastQ.Store(time.Now().UnixNano())
 		ob.o.Queue(runID, st)
 	}
