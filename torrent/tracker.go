@@ -107,12 +107,26 @@ var defaultHTTP = &http.Client{
 	CheckRedirect: func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse
 	},
-	Transport: &http.Transport{
+	Transport: trackerTransport((&net.Dialer{Timeout: 10 * time.Second}).DialContext),
+}
+
+// TrackerWriteBuffer is the write buffer of an HTTP client that talks to trackers. It holds a
+// whole scrape request (64 hashes make a ~4.6 KB request line; opentracker refuses requests over
+// 8 KB anyway), so the request leaves in one write. With net/http's default 4 KB buffer a request
+// line longer than the buffer is written on its own and the headers follow in a second write;
+// opentracker answers as soon as one read holds a newline and closes the connection, so the second
+// write can meet a closed socket ("broken pipe": CI, stop 24). Clients set on Trackers.HTTP should
+// use it too.
+const TrackerWriteBuffer = 16 << 10
+
+func trackerTransport(dial func(ctx context.Context, network, addr string) (net.Conn, error)) *http.Transport {
+	return &http.Transport{
 		Proxy:                 nil,
 		MaxIdleConnsPerHost:   4,
 		ResponseHeaderTimeout: 20 * time.Second,
-		DialContext:           (&net.Dialer{Timeout: 10 * time.Second}).DialContext,
-	},
+		WriteBufferSize:       TrackerWriteBuffer,
+		DialContext:           dial,
+	}
 }
 
 func (tc *Trackers) httpClient() *http.Client {

@@ -1,8 +1,11 @@
 package torrent
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +13,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -188,5 +192,68 @@ func TestReservePortHoldsThePort(t *testing.T) {
 	l.Close()
 	if _, _, err := reservePort("::1"); err == nil {
 		t.Error("IPv6 host accepted")
+	}
+}
+
+// writeCounter counts the Write calls made on a connection.
+type writeCounter struct {
+	net.Conn
+	writes *atomic.Int64
+}
+
+func (c writeCounter) Write(p []byte) (int, error) {
+	c.writes.Add(1)
+	return c.Conn.Write(p)
+}
+
+// opentracker answers as soon as one read holds a newline and then closes (handle_read in
+// opentracker.c: "If we get the whole request in one packet, handle it without copying"). This
+// server does the same, except that it refuses a first read that lacks the end of the headers; the
+// client must send a full 64-hash scrape in one write, which the stop-24 CI run showed it did not
+// (the request line, ~4.6 KB, left on its own and the headers met a closed socket).
+func TestScrapeRequestLeavesInOneWrite(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			buf := make([]byte, 8192)
+			n, _ := c.Read(buf)
+			if bytes.Contains(buf[:n], []byte("\r\n\r\n")) {
+				io.WriteString(c, "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nd5:filesdee")
+			} else {
+				io.WriteString(c, "HTTP/1.0 400 Invalid Request\r\n\r\nfirst read held no whole request")
+			}
+			c.Close()
+		}
+	}()
+	var writes atomic.Int64
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return writeCounter{c, &writes}, nil
+	}
+	tc := &Trackers{HTTP: &http.Client{Transport: trackerTransport(dial)}}
+	ihs := make([]string, DefaultHTTPScrapeBatch)
+	for i := range ihs {
+		ihs[i] = fmt.Sprintf("%040x", i+1)
+	}
+	cs, err := tc.Scrape(context.Background(), "http://"+ln.Addr().String()+"/announce", ihs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != len(ihs) || tc.Requests() != 1 {
+		t.Errorf("%d counts in %d requests", len(cs), tc.Requests())
+	}
+	if writes.Load() != 1 {
+		t.Errorf("the scrape request took %d writes, want 1", writes.Load())
 	}
 }

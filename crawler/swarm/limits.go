@@ -17,6 +17,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/afterlife-watch/afterlife/crawler"
+	"github.com/afterlife-watch/afterlife/torrent"
 )
 
 // hostLimits is the per-tracker-host politeness limit: every request of this source to one
@@ -51,7 +52,8 @@ func guardedClient(g crawler.Guard, timeout time.Duration) *http.Client {
 	d := g.Dialer(timeout)
 	return &http.Client{
 		Transport: &http.Transport{Proxy: nil, DialContext: d.DialContext, TLSHandshakeTimeout: timeout,
-			ResponseHeaderTimeout: timeout, MaxIdleConnsPerHost: 2, IdleConnTimeout: 30 * time.Second},
+			ResponseHeaderTimeout: timeout, MaxIdleConnsPerHost: 2, IdleConnTimeout: 30 * time.Second,
+			WriteBufferSize: torrent.TrackerWriteBuffer}, // a scrape in one write: see torrent.TrackerWriteBuffer
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 }
