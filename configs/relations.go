@@ -67,7 +67,8 @@ type Cue struct {
 	Match   []string `yaml:"match"`
 	NoMatch []string `yaml:"no_match"`
 
-	re *regexp.Regexp
+	re   *regexp.Regexp
+	need []string // derived from the pattern: every match contains one (required.go)
 }
 
 // Regexp is the compiled pattern (nil before validation).
@@ -76,19 +77,22 @@ func (c *Cue) Regexp() *regexp.Regexp { return c.re }
 // MatchString reports whether s (lower-cased text) matches: one gate literal must occur, then the
 // pattern must match. The gate is a cheap pre-check that skips the regexp on most inputs.
 func (c *Cue) MatchString(s string) bool {
-	if len(c.Gate) > 0 {
-		found := false
-		for _, l := range c.Gate {
-			if strings.Contains(s, l) {
-				found = true
-				break
-			}
-		}
-		if !found {
-			return false
-		}
+	if len(c.Gate) > 0 && !containsAny(s, c.Gate) {
+		return false
+	}
+	if c.need != nil && !containsAny(s, c.need) {
+		return false
 	}
 	return c.re.MatchString(s)
+}
+
+func containsAny(s string, lits []string) bool {
+	for _, l := range lits {
+		if strings.Contains(s, l) {
+			return true
+		}
+	}
+	return false
 }
 
 // LineageRule is a lineage cue written in prose: when Pattern matches (and Unless does not, on the
@@ -104,22 +108,17 @@ type LineageRule struct {
 	NoMatch  []string `yaml:"no_match"`
 
 	re, unless *regexp.Regexp
+	need       []string // derived from the pattern: every match contains one (required.go)
 }
 
 // Find returns the byte range of the first match in s (lower-cased text) that the Unless pattern
 // (on the match and the 24 bytes after it) does not veto, or nil.
 func (l *LineageRule) Find(s string) []int {
-	if len(l.Gate) > 0 {
-		found := false
-		for _, g := range l.Gate {
-			if strings.Contains(s, g) {
-				found = true
-				break
-			}
-		}
-		if !found {
-			return nil
-		}
+	if len(l.Gate) > 0 && !containsAny(s, l.Gate) {
+		return nil
+	}
+	if l.need != nil && !containsAny(s, l.need) {
+		return nil
 	}
 	for _, m := range l.re.FindAllStringIndex(s, 8) {
 		if l.unless != nil {
@@ -270,6 +269,7 @@ func (r *Relations) validate() error {
 			continue
 		}
 		c.re = re
+		c.need = requiredLiterals(c.Pattern)
 		for _, g := range c.Gate {
 			if g == "" || g != strings.ToLower(g) {
 				add("cues.%s.gate: %q must be a non-empty lower-case literal (cues run on lower-cased text)", n, g)
@@ -280,7 +280,9 @@ func (r *Relations) validate() error {
 		}
 		for _, ex := range c.Match {
 			if !c.MatchString(ex) {
-				if c.re.MatchString(ex) {
+				if c.re.MatchString(ex) && (len(c.Gate) == 0 || containsAny(ex, c.Gate)) {
+					add("cues.%s: example %q matches the pattern but none of the literals derived from it %q (configs/required.go is wrong)", n, ex, c.need)
+				} else if c.re.MatchString(ex) {
 					add("cues.%s: example %q matches the pattern but no gate literal: the gate hides it", n, ex)
 				} else {
 					add("cues.%s: example %q does not match", n, ex)
@@ -308,6 +310,7 @@ func (r *Relations) validate() error {
 			continue
 		}
 		l.re = re
+		l.need = requiredLiterals(l.Pattern)
 		if l.Unless != "" {
 			u, err := regexp.Compile(l.Unless)
 			if err != nil {
