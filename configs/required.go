@@ -19,7 +19,7 @@ import (
 
 const (
 	maxExact    = 64 // largest set of exact strings tracked for a sub-expression
-	maxRequired = 32 // largest required set worth checking (each is a strings.Contains)
+	maxRequired = 64 // largest required set worth checking (each is a strings.Contains, ~20-50 ns on a clause)
 )
 
 // litInfo is what the analysis knows about a sub-expression: exact lists every string it can
@@ -112,8 +112,8 @@ func classInfo(re *syntax.Regexp) litInfo {
 }
 
 // concatInfo: runs of exact parts multiply into exact strings while the product stays small; the
-// whole needs what its most selective part needs (every match of a concatenation contains a match
-// of each part).
+// whole needs what any one part needs (every match of a concatenation contains a match of each
+// part), so the most selective candidate is kept: a run, or a part alone where a run grew too big.
 func concatInfo(subs []*syntax.Regexp) litInfo {
 	cur := exactInfo("")
 	var best []string
@@ -125,14 +125,15 @@ func concatInfo(subs []*syntax.Regexp) litInfo {
 	}
 	for _, s := range subs {
 		li := analyse(s)
+		if li.isExact {
+			consider(prune(li.exact))
+		}
 		if li.isExact && cur.isExact && len(cur.exact)*len(li.exact) <= maxExact {
 			cur = exactInfo(cross(cur.exact, li.exact)...)
+			consider(prune(cur.exact))
 			continue
 		}
 		allExact = false
-		if cur.isExact {
-			consider(prune(cur.exact))
-		}
 		if li.isExact {
 			cur = li
 		} else {
@@ -143,7 +144,6 @@ func concatInfo(subs []*syntax.Regexp) litInfo {
 	if allExact {
 		return cur
 	}
-	consider(prune(cur.exact))
 	return litInfo{need: best}
 }
 
@@ -203,7 +203,8 @@ func prune(set []string) []string {
 	return out
 }
 
-// better prefers a set whose shortest string is longer (rarer in text), then a smaller set.
+// better prefers a set whose shortest string is longer (rarer in text: "is part of " over " of "),
+// then a smaller set (fewer strings.Contains).
 func better(a, b []string) bool {
 	if len(b) == 0 {
 		return true
