@@ -61,8 +61,10 @@ func analyse(re *syntax.Regexp) litInfo {
 		syntax.OpWordBoundary, syntax.OpNoWordBoundary:
 		return exactInfo("")
 	case syntax.OpLiteral:
-		if re.Flags&syntax.FoldCase != 0 {
-			return anyInfo() // (?i): the text's case is not known here
+		if re.Flags&syntax.FoldCase != 0 || slices.Contains(re.Rune, utf8.RuneError) {
+			// (?i): the text's case is not known here; U+FFFD also matches an invalid byte, which
+			// strings.Contains would not find
+			return anyInfo()
 		}
 		return exactInfo(string(re.Rune))
 	case syntax.OpCharClass:
@@ -102,7 +104,7 @@ func classInfo(re *syntax.Regexp) litInfo {
 			return anyInfo()
 		}
 		for r := lo; r <= hi; r++ {
-			if !utf8.ValidRune(r) {
+			if !utf8.ValidRune(r) || r == utf8.RuneError {
 				return anyInfo()
 			}
 			out = append(out, string(r))

@@ -28,6 +28,7 @@ func TestRequiredLiterals(t *testing.T) {
 		{`[-_ ]model`, []string{" model", "-model", "_model"}},
 		{`(ab)+c`, []string{"ab"}},
 		{`^$`, nil},
+		{"a\uFFFDb|c", nil}, // U+FFFD matches an invalid byte too
 	} {
 		got := requiredLiterals(c.pattern)
 		slices.Sort(got)
