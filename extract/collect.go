@@ -175,6 +175,7 @@ func (st *matchState) collect() bool {
 	if st.trigger {
 		st.proseSignals()
 	}
+	st.r8SDBareVersion() // round 8 (rules_r8.go)
 	if len(st.hits) == 0 && len(st.sigs) == 0 {
 		return false
 	}
