@@ -75,3 +75,46 @@ func (st *matchState) r8SDBareVersion() {
 		return
 	}
 }
+
+// Round 8 (lead, issue 14, "Model Zoo / Pretrained models tables … links to weights on Hugging
+// Face"): a name in a table row's cell under a training-data column ("| Arch | Loss | Dataset |
+// Link | AVG | LFW | …" → "| IR101 | AdaFace | MS1MV2 | [🤗](https://huggingface.co/minchul/cvlface_adaface_ir101_ms1mv2) | …")
+// is the training set of the weights that row links: a Hugging Face model repository (not a
+// dataset or a Space), a release asset or a weight file. The row's scores still say the text
+// evaluates them (uses); the link says it hands out weights trained on the name (model).
+
+// trainColumnHeader: a header cell that names the training data.
+var trainColumnHeader = regexp.MustCompile(`^(pre-?)?(training |train )?(dataset|data|data ?set|set|corpus)$|^train(ing)?[ -]?(set|data)$|^trained on$`)
+
+// rowWeightLink: a link in the row to weights.
+var rowWeightLink = regexp.MustCompile(`https?://huggingface\.co/[\w.-]+/[\w.-]+|releases/download/|\.(pth|pt|ckpt|safetensors|onnx|caffemodel|params)\b`)
+
+func (st *matchState) r8ZooRow(s *signal, h *hit, lo, hi int) {
+	src := h.src
+	if h.field != fText || s.cues&(cWeights|cShare) != 0 {
+		return
+	}
+	row := src[lo:hi]
+	if !strings.HasPrefix(strings.TrimLeft(row, " \t"), "|") || isHeaderRow(src, lo, hi) {
+		return
+	}
+	hs := headingsAbove(src, lo)
+	if len(hs) == 0 || hs[0].level != 7 || hs[0].off >= lo {
+		return
+	}
+	col := strings.Count(src[lo:h.start], "|") - 1 // the name's cell, counting from the first
+	header := strings.Split(strings.Trim(strings.TrimSpace(hs[0].text), "|"), "|")
+	if col < 0 || col >= len(header) || !trainColumnHeader.MatchString(strings.TrimSpace(header[col])) {
+		return
+	}
+	for _, m := range rowWeightLink.FindAllString(strings.ToLower(row), -1) {
+		if strings.HasPrefix(m, "http") {
+			rest := m[strings.Index(m, "huggingface.co/")+len("huggingface.co/"):]
+			if strings.HasPrefix(rest, "datasets/") || strings.HasPrefix(rest, "spaces/") {
+				continue
+			}
+		}
+		s.cues |= cWeights
+		return
+	}
+}

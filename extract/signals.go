@@ -258,6 +258,7 @@ func (st *matchState) cues(s *signal, h *hit) {
 	st.r6GenCues(s, h, lo, hi, before, after) // round 6 (gen) (rules_r6_gen.go)
 	st.r6ghCues(s, h, lo, hi, before, after)  // round 6 (ghgen) (rules_r6_ghgen.go)
 	r7Cues(s, before, after)                  // round 7 (rules_r7.go)
+	st.r8ZooRow(s, h, lo, hi)                 // round 8 (rules_r8.go)
 	if s.cues&cDisclaim != 0 {
 		s.neg = true
 	}
