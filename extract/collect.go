@@ -128,6 +128,12 @@ func (st *matchState) lowered() string {
 	return st.low
 }
 
+// loweredText is the text's part of lowered(): strings.ToLower(a.Text) without lowering it again
+// (lower-casing works rune by rune, so the title's lower-cased length says where the text starts).
+func (st *matchState) loweredText() string {
+	return st.lowered()[len(strings.ToLower(st.a.Title))+1:]
+}
+
 // curatedList reports whether the artifact is a curated list of resources (the curated_list cue
 // over lowered()), computed once per call.
 func (st *matchState) curatedList() bool {

@@ -75,7 +75,7 @@ func (st *matchState) r6ghCues(s *signal, h *hit, lo, hi int, before, after stri
 
 // r6ghHostLink reports whether the text links a dataset on the Hugging Face Hub.
 func (st *matchState) r6ghHostLink() bool {
-	return strings.Contains(strings.ToLower(st.a.Text), "huggingface.co/datasets/")
+	return strings.Contains(st.loweredText(), "huggingface.co/datasets/")
 }
 
 // hubModelURL reports whether u (lower case) is a Hugging Face model page or file, not a dataset or a Space.

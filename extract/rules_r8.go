@@ -29,9 +29,6 @@ var (
 
 // sdCard reports whether the model card a (low: its lower-cased text) is about Stable Diffusion.
 func sdCard(a *artifact.Artifact, low string) bool {
-	if a.Kind != artifact.KindModel {
-		return false
-	}
 	if slices.ContainsFunc(a.Tags, func(t string) bool { return strings.EqualFold(t, "stable-diffusion") }) {
 		return true
 	}
@@ -42,7 +39,10 @@ func sdCard(a *artifact.Artifact, low string) bool {
 // as a bare version (called from collect after the prose rules).
 func (st *matchState) r8SDBareVersion() {
 	a := st.a
-	low := strings.ToLower(a.Text)
+	if a.Kind != artifact.KindModel {
+		return
+	}
+	low := st.loweredText()
 	if !sdCard(a, low) || sdOtherBase.MatchString(low) {
 		return
 	}
@@ -80,14 +80,25 @@ func (st *matchState) r8SDBareVersion() {
 // Face"): a name in a table row's cell under a training-data column ("| Arch | Loss | Dataset |
 // Link | AVG | LFW | …" → "| IR101 | AdaFace | MS1MV2 | [🤗](https://huggingface.co/minchul/cvlface_adaface_ir101_ms1mv2) | …")
 // is the training set of the weights that row links: a Hugging Face model repository (not a
-// dataset or a Space), a release asset or a weight file. The row's scores still say the text
+// dataset, a Space or a docs page), a release asset or a weight file. The row's scores still say the text
 // evaluates them (uses); the link says it hands out weights trained on the name (model).
 
 // trainColumnHeader: a header cell that names the training data.
 var trainColumnHeader = regexp.MustCompile(`^(pre-?)?(training |train )?(dataset|data|data ?set|set|corpus)$|^train(ing)?[ -]?(set|data)$|^trained on$`)
 
-// rowWeightLink: a link in the row to weights.
-var rowWeightLink = regexp.MustCompile(`https?://huggingface\.co/[\w.-]+/[\w.-]+|releases/download/|\.(pth|pt|ckpt|safetensors|onnx|caffemodel|params)\b`)
+var (
+	// rowHubURL: a Hugging Face link in a row, up to the end of the URL (hubModelURL says whether it
+	// is a model's); rowWeightFile: a release asset or a weight file.
+	rowHubURL     = regexp.MustCompile(`https?://huggingface\.co/[^\s)\]|"'<>]*`)
+	rowWeightFile = regexp.MustCompile(`releases/download/|\.(pth|pt|ckpt|safetensors|onnx|caffemodel|params)\b`)
+)
+
+// rowLinksWeights reports whether a table row links weights: a release asset, a weight file or a
+// Hugging Face model repository (not a dataset, a Space or a docs page: hubModelURL).
+func rowLinksWeights(row string) bool {
+	low := strings.ToLower(row)
+	return rowWeightFile.MatchString(low) || slices.ContainsFunc(rowHubURL.FindAllString(low, -1), hubModelURL)
+}
 
 func (st *matchState) r8ZooRow(s *signal, h *hit, lo, hi int) {
 	src := h.src
@@ -95,7 +106,8 @@ func (st *matchState) r8ZooRow(s *signal, h *hit, lo, hi int) {
 		return
 	}
 	row := src[lo:hi]
-	if !strings.HasPrefix(strings.TrimLeft(row, " \t"), "|") || isHeaderRow(src, lo, hi) {
+	// the link first: most rows link nothing, and finding the header row scans back through the table
+	if !strings.HasPrefix(strings.TrimLeft(row, " \t"), "|") || !rowLinksWeights(row) || isHeaderRow(src, lo, hi) {
 		return
 	}
 	hs := headingsAbove(src, lo)
@@ -104,17 +116,7 @@ func (st *matchState) r8ZooRow(s *signal, h *hit, lo, hi int) {
 	}
 	col := strings.Count(src[lo:h.start], "|") - 1 // the name's cell, counting from the first
 	header := strings.Split(strings.Trim(strings.TrimSpace(hs[0].text), "|"), "|")
-	if col < 0 || col >= len(header) || !trainColumnHeader.MatchString(strings.TrimSpace(header[col])) {
-		return
-	}
-	for _, m := range rowWeightLink.FindAllString(strings.ToLower(row), -1) {
-		if strings.HasPrefix(m, "http") {
-			rest := m[strings.Index(m, "huggingface.co/")+len("huggingface.co/"):]
-			if strings.HasPrefix(rest, "datasets/") || strings.HasPrefix(rest, "spaces/") {
-				continue
-			}
-		}
+	if col >= 0 && col < len(header) && trainColumnHeader.MatchString(strings.TrimSpace(header[col])) {
 		s.cues |= cWeights
-		return
 	}
 }

@@ -49,6 +49,7 @@ func TestRound8ZooRow(t *testing.T) {
 	runScoredCases(t, m, []scoredCase{
 		{"CVLface board: MS1MV2/MS1MV3 rows link Hub weights", readme("mk-minchul/CVLface/docs/pages/pretrained_models.md", board), []string{"ms-celeb-1m/model", "ms-celeb-1m/uses"}},
 		{"guard: the same row without a link stays a score row", readme("g/nolink", header+"| IR101 | AdaFace | MS1MV2 | to be released | 99.80 | 96.81 |\n"), []string{"ms-celeb-1m/uses"}},
+		{"guard: a Hub docs page is not weights", readme("g/docslink", header+"| IR101 | AdaFace | MS1MV2 | [docs](https://huggingface.co/docs/transformers) | 99.80 | 96.81 |\n"), []string{"ms-celeb-1m/uses"}},
 		{"guard: a Hub dataset link is a copy, not weights", readme("g/dslink", header+"| IR101 | AdaFace | MS1MV2 | [data](https://huggingface.co/datasets/org/ms1mv2) | 99.80 | 96.81 |\n"), []string{"ms-celeb-1m/data"}},
 	})
 }
