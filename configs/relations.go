@@ -280,12 +280,13 @@ func (r *Relations) validate() error {
 		}
 		for _, ex := range c.Match {
 			if !c.MatchString(ex) {
-				if c.re.MatchString(ex) && (len(c.Gate) == 0 || containsAny(ex, c.Gate)) {
-					add("cues.%s: example %q matches the pattern but none of the literals derived from it %q (configs/required.go is wrong)", n, ex, c.need)
-				} else if c.re.MatchString(ex) {
-					add("cues.%s: example %q matches the pattern but no gate literal: the gate hides it", n, ex)
-				} else {
+				switch {
+				case !c.re.MatchString(ex):
 					add("cues.%s: example %q does not match", n, ex)
+				case len(c.Gate) > 0 && !containsAny(ex, c.Gate):
+					add("cues.%s: example %q matches the pattern but no gate literal: the gate hides it", n, ex)
+				default:
+					add("cues.%s: example %q matches the pattern but none of the literals derived from it %q (configs/required.go is wrong)", n, ex, c.need)
 				}
 			}
 		}
