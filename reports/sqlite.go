@@ -50,6 +50,8 @@ type SQLiteStore struct {
 	// deferred write queued by the first of them (deferEmptyListing).
 	emptyMu sync.Mutex
 	empty   []emptyListing
+	// taints memoizes TaintOf's answers per model key (taint_cache.go).
+	taints taintCache
 }
 
 var _ Store = (*SQLiteStore)(nil)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -177,6 +178,10 @@ func (s *SQLiteStore) Artifact(ctx context.Context, id string) (artifact.Artifac
 // TaintOf returns the datasets stored trained-on findings say the model is trained on, with the
 // chain from the model to the dataset. It implements extract.Lineage so that the matcher sees
 // models found by earlier runs. Errors are logged and give no taint.
+//
+// Answers are memoized per model key (taintCache): a key's answer changes only when a record of
+// an artifact with that key commits, and every record goes through this store (the data
+// directory's lock keeps other processes out of a running scan's store).
 func (s *SQLiteStore) TaintOf(modelID string) []extract.Taint {
 	key := ModelKey(modelID)
 	if key == "" {
@@ -190,12 +195,26 @@ func (s *SQLiteStore) TaintOf(modelID string) []extract.Taint {
 		// Sync's to report. Other models' held-back records cannot change this answer.
 		_ = s.group.Sync(ctx)
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT a.id, s.dataset, s.via, s.chain FROM sightings s
-		JOIN artifacts a ON a.id=s.artifact_id
-		WHERE a.model_key=? AND s.relation=? ORDER BY s.dataset, a.id`, key, string(extract.TrainedOn))
+	if t, ok := s.taints.get(key); ok {
+		return t
+	}
+	t, ok := s.taintQuery(ctx, key, modelID)
+	s.taints.done(key, t, ok)
+	return slices.Clone(t)
+}
+
+// taintQuery reads the trained-on findings of the artifacts with model key key; ok is false on an
+// error (logged; no taint).
+func (s *SQLiteStore) taintQuery(ctx context.Context, key, modelID string) (_ []extract.Taint, ok bool) {
+	st, err := s.recordStmts(ctx)
 	if err != nil {
 		slog.Warn("lineage lookup failed", "model", modelID, "err", err)
-		return nil
+		return nil, false
+	}
+	rows, err := st.taint.QueryContext(ctx, key, string(extract.TrainedOn))
+	if err != nil {
+		slog.Warn("lineage lookup failed", "model", modelID, "err", err)
+		return nil, false
 	}
 	defer rows.Close()
 	seen := map[string]int{}
@@ -204,7 +223,7 @@ func (s *SQLiteStore) TaintOf(modelID string) []extract.Taint {
 		var id, ds, via, chain string
 		if err := rows.Scan(&id, &ds, &via, &chain); err != nil {
 			slog.Warn("lineage lookup failed", "model", modelID, "err", err)
-			return nil
+			return nil, false
 		}
 		var c []string
 		if chain != "" {
@@ -230,10 +249,10 @@ func (s *SQLiteStore) TaintOf(modelID string) []extract.Taint {
 	}
 	if err := rows.Err(); err != nil {
 		slog.Warn("lineage lookup failed", "model", modelID, "err", err)
-		return nil
+		return nil, false
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Dataset < out[j].Dataset })
-	return out
+	return out, true
 }
 
 // modelName strips a "<source>:model:" prefix from an artifact id, keeping the case.

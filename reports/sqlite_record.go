@@ -50,6 +50,7 @@ type recordStmts struct {
 	listingInsert, listingOrd, member, listingMax, listingGone *sql.Stmt
 	listingAgain, listedScopes                                 *sql.Stmt
 	artGone, sightGone, goneHow, stat                          *sql.Stmt
+	taint                                                      *sql.Stmt // TaintOf: one lookup per lineage check
 }
 
 type recordStmtsEntry struct {
@@ -85,6 +86,7 @@ func (s *SQLiteStore) recordStmts(ctx context.Context) (*recordStmts, error) {
 		{&st.listingMax, sqlListingMax}, {&st.listingGone, sqlListingGone}, {&st.listingAgain, sqlListingAgain},
 		{&st.listedScopes, sqlListedScopes},
 		{&st.artGone, sqlArtGone}, {&st.sightGone, sqlSightGone}, {&st.goneHow, sqlGoneHow}, {&st.stat, sqlStat},
+		{&st.taint, sqlTaint},
 	} {
 		ps, err := s.db.PrepareContext(ctx, p.sql)
 		if err != nil {
@@ -101,6 +103,12 @@ func (s *SQLiteStore) recordStmts(ctx context.Context) (*recordStmts, error) {
 }
 
 const (
+	// sqlTaint is TaintOf's lookup. Prepared once: at hub scale the matcher asks it for every
+	// model card that names a base model, and preparing it each time was ~55% of the lookup (a
+	// --scale 10 crawl profile, bench/results/crawl.md "Stop 26").
+	sqlTaint = `SELECT a.id, s.dataset, s.via, s.chain FROM sightings s
+		JOIN artifacts a ON a.id=s.artifact_id
+		WHERE a.model_key=? AND s.relation=? ORDER BY s.dataset, a.id`
 	sqlArtGone   = `UPDATE artifacts SET gone=1, gone_since=? WHERE id=? AND gone=0`
 	sqlSightGone = `UPDATE sightings SET gone=1, gone_since=? WHERE artifact_id=? AND gone=0
 		RETURNING dataset, relation`
@@ -196,11 +204,25 @@ func (s *SQLiteStore) RecordBatch(ctx context.Context, runID string, seenAt time
 	if err != nil {
 		return nil, err
 	}
-	if err := s.group.Do(ctx, write); err != nil {
+	err = s.group.Do(ctx, write)
+	s.taints.forget(modelKeys(obs))
+	if err != nil {
 		return nil, err
 	}
 	s.sawRun(runID, nil)
 	return out, nil
+}
+
+// modelKeys are the model keys of obs's artifacts, of every kind (an artifact that stops being a
+// model changes its key's lineage answer too).
+func modelKeys(obs []Observation) []string {
+	keys := make([]string, 0, len(obs))
+	for _, o := range obs {
+		if k := ModelKey(o.Artifact.ID); k != "" {
+			keys = append(keys, k)
+		}
+	}
+	return keys
 }
 
 // RecordBatchLater is RecordBatch for a caller that syncs the store before anything depends on
@@ -223,8 +245,10 @@ func (s *SQLiteStore) RecordBatchLater(ctx context.Context, runID string, seenAt
 			}
 		}
 	}
+	written := modelKeys(obs) // now: the caller may reuse obs once this returns
 	s.holdKeys(keys, 1)
 	s.group.Defer(ctx, write, func(err error) {
+		s.taints.forget(written) // before the keys stop being held back: see TaintOf
 		s.holdKeys(keys, -1)
 		s.sawRun(runID, err)
 		if err != nil {
