@@ -456,7 +456,6 @@ func (f *HTTPFetcher) Fetch(ctx context.Context, req Request) (*Response, error)
 func (f *HTTPFetcher) attempts(ctx context.Context, log *slog.Logger, source, rateKey, host, method, rawURL string, hdr http.Header,
 	body []byte, st *counters, maxWire, maxBody int64, redact []string) (*Response, error) {
 	var wire int64
-	logURL := RedactURL(rawURL, redact...)
 	for attempt := 1; ; attempt++ {
 		waitStart := time.Now()
 		var release, answered func()
@@ -540,7 +539,7 @@ func (f *HTTPFetcher) attempts(ctx context.Context, log *slog.Logger, source, ra
 				f.sharedHold(ctx, source, rateKey, host, until)
 			}
 		}
-		log.Debug("retrying after status", "source", source, "url", logURL, "status", resp.Status,
+		log.Debug("retrying after status", "source", source, "url", RedactURL(rawURL, redact...), "status", resp.Status,
 			"attempt", attempt, "wait", wait)
 		st.retries.Add(1)
 		if f.opts.Observer != nil {
@@ -613,7 +612,7 @@ func (f *HTTPFetcher) once(ctx context.Context, method, rawURL string, hdr http.
 	}
 	out := &Response{URL: got.Request.URL.String(), Status: got.StatusCode, Body: got.Body, Header: http.Header{}}
 	if got.Headers != nil {
-		out.Header = got.Headers.Clone()
+		out.Header = *got.Headers // this response's own map (colly points at http.Response.Header): no copy needed
 	}
 	return out, wire.Load(), nil
 }
