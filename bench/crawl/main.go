@@ -47,6 +47,8 @@ type options struct {
 	latency                time.Duration
 	python, spider         string
 	cpuProfile             string
+	memProfile             string
+	scale                  int
 	skipRescan             bool
 	tmpDir                 string
 	trace                  string
@@ -59,11 +61,13 @@ func main() {
 	var o options
 	flag.IntVar(&o.rounds, "rounds", 3, "measurement rounds (order alternates); medians are reported")
 	flag.IntVar(&o.scans, "scans", 3, "pipeline scans (fresh data dirs) per measurement; colly and Scrapy replay the URL list as many times")
+	flag.IntVar(&o.scale, "scale", 1, "the demo world's scale (afterlife demo --scale N): 1 is the planted world, N plants ~N times as many artifacts, so a scan fetches more pages and its fixed costs weigh less")
 	flag.IntVar(&o.workers, "workers", 4, "pipeline workers = colly Parallelism = Scrapy CONCURRENT_REQUESTS")
 	flag.DurationVar(&o.latency, "latency", 0, "delay the demo world adds to every response (e.g. 20ms)")
 	flag.StringVar(&o.python, "python", "/usr/bin/python3", "python with Debian's scrapy")
 	flag.StringVar(&o.spider, "spider", "bench/crawl/spider.py", "the Scrapy spider")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the pipeline measurements to this file")
+	flag.StringVar(&o.memProfile, "memprofile", "", "write an allocation profile (alloc_space: every allocation since the start, both sides; focus on monitor. for the pipeline) to this file at the end")
 	flag.StringVar(&o.tmpDir, "tmp", "", "parent of the temporary data directories (default $TMPDIR or /tmp)")
 	flag.StringVar(&o.trace, "trace", "", "write a runtime trace of the first pipeline measurement to this file (go tool trace -pprof=syscall|sync|net FILE)")
 	flag.StringVar(&o.shm, "shm", "/dev/shm", "also measure the pipeline with its data dirs on this tmpfs (fsync costs nothing there) to show the durability cost; empty: skip")
@@ -207,7 +211,7 @@ func cpuTime(who int) time.Duration {
 func (m measure) rate() float64 { return float64(m.pages) / m.seconds }
 
 func run(ctx context.Context, o options) error {
-	world, err := demoworld.New(demoworld.Options{Latency: o.latency})
+	world, err := demoworld.New(demoworld.Options{Latency: o.latency, Scale: o.scale})
 	if err != nil {
 		return err
 	}
@@ -376,6 +380,11 @@ func run(ctx context.Context, o options) error {
 	}
 	load, _ = os.ReadFile("/proc/loadavg")
 	fmt.Printf("load average at the end: %s", load)
+	if o.memProfile != "" {
+		if err := writeHeapProfile(o.memProfile); err != nil {
+			return err
+		}
+	}
 
 	if !o.skipRescan {
 		fmt.Println()
@@ -636,4 +645,17 @@ func pct(a, b int64) float64 {
 		return 0
 	}
 	return 100 * float64(a) / float64(b)
+}
+
+// writeHeapProfile writes the allocation profile (all allocations since the start) to path.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("memprofile: %w", err)
+	}
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		f.Close()
+		return fmt.Errorf("memprofile: %w", err)
+	}
+	return f.Close()
 }
