@@ -129,3 +129,69 @@ func TestFeedClaimsAheadAndAKilledPoolLosesNone(t *testing.T) {
 		})
 	}
 }
+
+// The settle behind the workers starts while lowWaterFactor jobs per worker are still claimed,
+// not when the last one is taken: the other workers take those while the store syncs and the
+// frontier commits, instead of waiting for the commits (bench/results/crawl.md, "Stop 26").
+func TestFeedSettlesBehindBeforeTheBufferRunsDry(t *testing.T) {
+	if lowWaterFactor < 1 || lowWaterFactor >= aheadFactor {
+		t.Fatalf("lowWaterFactor = %d; want 1..%d (a settle behind the workers before the last claimed job is taken)", lowWaterFactor, aheadFactor-1)
+	}
+	ctx := context.Background()
+	fr, err := frontier.Open(filepath.Join(t.TempDir(), "frontier.db"), frontier.Options{ReclaimOnOpen: true, Lease: time.Hour, MaxAttempts: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fr.Close()
+	var all []crawler.Job
+	for i := range 60 {
+		all = append(all, crawler.Job{ID: fmt.Sprintf("j%02d", i), RunID: "r", Source: "s", URL: fmt.Sprintf("https://example.org/%d", i)})
+	}
+	if _, err := fr.Enqueue(ctx, all...); err != nil {
+		t.Fatal(err)
+	}
+	st := &settleCounter{Frontier: fr}
+	w := &Worker{Name: "w", Frontier: st, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	const size = 2
+	f := newFeed(st, size, nil, nil, nil)
+	settled := func() {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		for f.refilling != nil {
+			ch := f.refilling
+			f.mu.Unlock()
+			<-ch
+			f.mu.Lock()
+		}
+	}
+	// Fill the buffer: the pool's first settle and the one behind it.
+	for range size {
+		if _, ok, err := f.next(ctx, w, "r"); !ok || err != nil {
+			t.Fatalf("next = %v, %v", ok, err)
+		}
+	}
+	settled()
+	f.mu.Lock()
+	full := len(f.buf)
+	f.mu.Unlock()
+	if full <= size*lowWaterFactor {
+		t.Fatalf("%d jobs claimed ahead; the test needs more than %d", full, size*lowWaterFactor)
+	}
+	before := st.settles.Load()
+	// Take jobs until the low-water mark: the last of these starts a settle, with jobs left.
+	for range full - size*lowWaterFactor {
+		if _, ok, err := f.next(ctx, w, "r"); !ok || err != nil {
+			t.Fatalf("next = %v, %v", ok, err)
+		}
+	}
+	settled()
+	if got := st.settles.Load() - before; got != 1 {
+		t.Fatalf("%d settles once %d claimed jobs were left for %d workers; want 1 (behind the workers, before the buffer runs dry)", got, size*lowWaterFactor, size)
+	}
+	f.mu.Lock()
+	left := len(f.buf)
+	f.mu.Unlock()
+	if want := size*lowWaterFactor + size*aheadFactor; left != want {
+		t.Fatalf("%d jobs claimed after the settle; want %d (the %d left and %d claimed)", left, want, size*lowWaterFactor, size*aheadFactor)
+	}
+}

@@ -61,11 +61,11 @@ func (f *feed) next(ctx context.Context, w *Worker, runID string) (crawler.Lease
 	defer f.mu.Unlock()
 	for {
 		if l, ok := f.pop(); ok {
-			// The worker took the last claimed job: settle behind it (sync the store, ack, claim)
-			// while the pool works, so the next worker to finish finds jobs waiting instead of
-			// waiting for the commits. Not when nothing is to ack and the last claim came back
-			// short: that would only poll.
-			if len(f.buf) == 0 && f.refilling == nil && (len(f.acks) > 0 || !f.dry) {
+			// Few claimed jobs are left: settle behind the workers (sync the store, ack, claim)
+			// while they take those, so the next worker to finish finds jobs waiting instead of
+			// waiting for the commits (lowWaterFactor). Not when nothing is to ack and the last
+			// claim came back short: that would only poll.
+			if len(f.buf) <= f.size*lowWaterFactor && f.refilling == nil && (len(f.acks) > 0 || !f.dry) {
 				f.refillBehind(ctx, w, runID)
 			}
 			return l, true, nil
@@ -120,6 +120,16 @@ func (f *feed) refill(ctx context.Context, w *Worker, runID string, n int) ([]cr
 // finds nothing claimed still settles at once (next), so follow-ups wait for a busy pool only
 // (bench/results/crawl.md, round 5).
 var aheadFactor = 4
+
+// lowWaterFactor is how many claimed jobs per worker may still wait when a Settle behind the
+// workers starts. It used to start when the last one was taken (0): the other workers then
+// finished their jobs while the store's Sync and the frontier's commit ran, and waited for them
+// — ~11 % of the workers' time in a no-latency crawl, and the pipeline used ~165 % of the two
+// cores where bare colly used ~180 %. With 2 (half of what a Settle claims) the commits overlap
+// the work. Pipeline/colly in runs side by side (medians of 5 rounds, two runs each): 0 jobs per
+// worker 0.42–0.43, ½ 0.44–0.47, 1 0.45–0.49, 2 0.49–0.54, 3 0.52–0.55, 4 0.51; ~183 % of the
+// cores from 2 on, and no more frontier WAL per scan (bench/results/crawl.md, "Stop 26").
+const lowWaterFactor = 2
 
 // refillBehind is refill in a goroutine of its own (called with mu held; returns at once). What it
 // claims goes to the buffer; a claim error is left to the worker that next finds the buffer empty
