@@ -35,18 +35,8 @@ func TestFeedClaimsAheadAndAKilledPoolLosesNone(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			const jobs = 40
-			var all []crawler.Job
-			for i := range jobs {
-				all = append(all, crawler.Job{ID: fmt.Sprintf("j%02d", i), RunID: "r", Source: "s", URL: fmt.Sprintf("https://example.org/%d", i)})
-			}
-			if _, err := fr.Enqueue(ctx, all...); err != nil {
-				t.Fatal(err)
-			}
-			st := &settleCounter{Frontier: fr}
-			w := &Worker{Name: "w", Frontier: st, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-			const size = 2
-			f := newFeed(st, size, nil, nil, nil)
+			const jobs, size = 40, 2
+			_, w, f := feedOver(t, fr, jobs, size)
 			// The first job comes from a settle for the pool (size jobs); taking the last of them
 			// starts the settle behind the workers, which claims ahead.
 			for range size {
@@ -55,12 +45,7 @@ func TestFeedClaimsAheadAndAKilledPoolLosesNone(t *testing.T) {
 				}
 			}
 			f.mu.Lock()
-			for f.refilling != nil {
-				ch := f.refilling
-				f.mu.Unlock()
-				<-ch
-				f.mu.Lock()
-			}
+			f.awaitSettle()
 			ahead := len(f.buf)
 			f.mu.Unlock()
 			if ahead != size*aheadFactor {
@@ -143,26 +128,12 @@ func TestFeedSettlesBehindBeforeTheBufferRunsDry(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer fr.Close()
-	var all []crawler.Job
-	for i := range 60 {
-		all = append(all, crawler.Job{ID: fmt.Sprintf("j%02d", i), RunID: "r", Source: "s", URL: fmt.Sprintf("https://example.org/%d", i)})
-	}
-	if _, err := fr.Enqueue(ctx, all...); err != nil {
-		t.Fatal(err)
-	}
-	st := &settleCounter{Frontier: fr}
-	w := &Worker{Name: "w", Frontier: st, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	const size = 2
-	f := newFeed(st, size, nil, nil, nil)
+	st, w, f := feedOver(t, fr, 60, size)
 	settled := func() {
 		f.mu.Lock()
 		defer f.mu.Unlock()
-		for f.refilling != nil {
-			ch := f.refilling
-			f.mu.Unlock()
-			<-ch
-			f.mu.Lock()
-		}
+		f.awaitSettle()
 	}
 	// Fill the buffer: the pool's first settle and the one behind it.
 	for range size {
@@ -194,4 +165,20 @@ func TestFeedSettlesBehindBeforeTheBufferRunsDry(t *testing.T) {
 	if want := size*lowWaterFactor + size*aheadFactor; left != want {
 		t.Fatalf("%d jobs claimed after the settle; want %d (the %d left and %d claimed)", left, want, size*lowWaterFactor, size*aheadFactor)
 	}
+}
+
+// feedOver enqueues n jobs of run "r" into fr and returns a feed for a pool of size over it, with
+// its settles counted, and a worker to take jobs with.
+func feedOver(t *testing.T, fr *frontier.Frontier, n, size int) (*settleCounter, *Worker, *feed) {
+	t.Helper()
+	var all []crawler.Job
+	for i := range n {
+		all = append(all, crawler.Job{ID: fmt.Sprintf("j%02d", i), RunID: "r", Source: "s", URL: fmt.Sprintf("https://example.org/%d", i)})
+	}
+	if _, err := fr.Enqueue(context.Background(), all...); err != nil {
+		t.Fatal(err)
+	}
+	st := &settleCounter{Frontier: fr}
+	w := &Worker{Name: "w", Frontier: st, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	return st, w, newFeed(st, size, nil, nil, nil)
 }

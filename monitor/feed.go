@@ -252,16 +252,21 @@ func (f *feed) waiting() func() {
 	}
 }
 
-// flush acks the finished jobs now (claiming nothing).
-func (f *feed) flush(ctx context.Context, w *Worker, runID string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+// awaitSettle returns once no Settle is under way (mu held; released while it waits).
+func (f *feed) awaitSettle() {
 	for f.refilling != nil {
 		ch := f.refilling
 		f.mu.Unlock()
 		<-ch
 		f.mu.Lock()
 	}
+}
+
+// flush acks the finished jobs now (claiming nothing).
+func (f *feed) flush(ctx context.Context, w *Worker, runID string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.awaitSettle()
 	if len(f.acks) > 0 {
 		_, _ = f.refill(ctx, w, runID, 0)
 	}
