@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -276,4 +277,95 @@ func TestReopenedCacheUsesNoSharedMemory(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// The cache is disposable: a file that does not open as one (not SQLite at all, or a damaged
+// header) is set aside with its WAL and an empty cache takes its place, which works and persists;
+// a failure a new file would not cure (the path is a directory) is returned as before.
+func TestDamagedCacheIsSetAsideAndStartedAfresh(t *testing.T) {
+	ctx := context.Background()
+	entry := crawler.CachedResponse{ETag: `"1"`, Status: 200, Body: []byte("x"), Stored: time.Now()}
+	for _, tc := range []struct {
+		name   string
+		damage func(t *testing.T, path string)
+	}{
+		{"not a SQLite file", func(t *testing.T, path string) {
+			if err := os.WriteFile(path, []byte("<html>this is not a database, it is an error page</html>\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"a cache whose header is overwritten", func(t *testing.T, path string) {
+			c, err := Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := c.Store(ctx, "https://example.org/old", entry); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.Close(); err != nil {
+				t.Fatal(err)
+			}
+			f, err := os.OpenFile(path, os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.WriteAt([]byte("garbage garbage!"), 0); err != nil { // the 16-byte magic string
+				t.Fatal(err)
+			}
+			f.Close()
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "httpcache.db")
+			tc.damage(t, path)
+			before, _ := os.ReadFile(path)
+			c, err := Open(path)
+			if err != nil {
+				t.Fatalf("Open of a damaged cache: %v; want it set aside and a new one opened", err)
+			}
+			if _, ok, err := c.Lookup(ctx, "https://example.org/old"); ok || err != nil {
+				t.Fatalf("the new cache is not empty: ok=%v err=%v", ok, err)
+			}
+			if err := c.Store(ctx, "https://example.org/new", entry); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.Close(); err != nil {
+				t.Fatal(err)
+			}
+			aside, _ := filepath.Glob(path + ".damaged-*")
+			var kept []string
+			for _, a := range aside {
+				if !strings.HasSuffix(a, "-wal") && !strings.HasSuffix(a, "-shm") {
+					kept = append(kept, a)
+				}
+			}
+			if len(kept) != 1 {
+				t.Fatalf("set-aside files %v; want one", aside)
+			}
+			if got, _ := os.ReadFile(kept[0]); string(got) != string(before) {
+				t.Fatal("the damaged file was not kept as it was")
+			}
+			c, err = Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if _, ok, err := c.Lookup(ctx, "https://example.org/new"); !ok || err != nil {
+				t.Fatalf("the new cache did not persist: ok=%v err=%v", ok, err)
+			}
+		})
+	}
+	t.Run("a directory in its place", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "httpcache.db")
+		if err := os.Mkdir(path, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Open(path); err == nil {
+			t.Fatal("Open of a directory succeeded")
+		}
+		if st, err := os.Stat(path); err != nil || !st.IsDir() {
+			t.Fatalf("the directory was moved: %v", err)
+		}
+	})
 }
