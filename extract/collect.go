@@ -116,6 +116,7 @@ type matchState struct {
 	// round-5 cues (during collect) and the artifact cues (in decide) both read it, and curated
 	// memoizes the curated-list cue over it.
 	low                  string
+	lowText              int // where the text starts in low
 	lowDone              bool
 	curatedDone, curated bool
 }
@@ -123,15 +124,16 @@ type matchState struct {
 // lowered returns the lower-cased title and text, computed once per call.
 func (st *matchState) lowered() string {
 	if !st.lowDone {
-		st.low, st.lowDone = strings.ToLower(st.a.Title+"\n"+st.a.Text), true
+		title := strings.ToLower(st.a.Title)
+		st.low, st.lowText, st.lowDone = title+"\n"+strings.ToLower(st.a.Text), len(title)+1, true
 	}
 	return st.low
 }
 
-// loweredText is the text's part of lowered(): strings.ToLower(a.Text) without lowering it again
-// (lower-casing works rune by rune, so the title's lower-cased length says where the text starts).
+// loweredText is the text's part of lowered(): strings.ToLower(a.Text), lowered once.
 func (st *matchState) loweredText() string {
-	return st.lowered()[len(strings.ToLower(st.a.Title))+1:]
+	st.lowered()
+	return st.low[st.lowText:]
 }
 
 // curatedList reports whether the artifact is a curated list of resources (the curated_list cue
