@@ -2,8 +2,6 @@ package extract
 
 import (
 	"testing"
-
-	"github.com/afterlife-watch/afterlife/artifact"
 )
 
 // TestRound7BenchmarkListRule: a weak name in an enumeration of benchmark datasets, and "such as"
@@ -14,9 +12,6 @@ import (
 // abstracts had no finding); the guards pass on both.
 func TestRound7BenchmarkListRule(t *testing.T) {
 	m := testMatcher(t)
-	paper := func(id, text string) artifact.Artifact {
-		return artifact.Artifact{ID: "arxiv:" + id, Source: "arxiv", Kind: artifact.KindPaper, Title: "t", Text: text}
-	}
 	const (
 		// _posts/2018-12-02-Anchor-Box-Optimization-for-Object-Detection.md at 5a4c4fb04ed7b684d0d64e3f2af378e61c2723d7
 		anchor = "The extra training cost is almost negligible and it has no impact on the inference time cost. Exhaustive experiments also demonstrate that the proposed anchor optimization method consistently achieves significant improvement ($\\ge 1\\%$ mAP absolute gain) over the baseline method on several benchmark datasets including Pascal VOC 07+12, MS COCO and Brainwash. Meanwhile, the robustness is also verified towards different anchor box initialization methods, which greatly simplifies the problem of anchor box design."
@@ -26,16 +21,16 @@ func TestRound7BenchmarkListRule(t *testing.T) {
 		switchable = "Third, SN does not have sensitive hyper-parameter, unlike group normalization that searches the number of groups as a hyper-parameter. Without bells and whistles, SN outperforms its counterparts on various challenging benchmarks, such as ImageNet, COCO, CityScapes, ADE20K, MegaFace, and Kinetics. Analyses of SN are also presented to answer the following three questions: (a) Is it useful to allow each normalization layer to select its own normalizer?"
 	)
 	cases := []scoredCase{
-		{"Brainwash listed after Pascal VOC and MS COCO", paper("1812.00469", anchor), []string{"brainwash/uses"}},
-		{"UCCS listed among face datasets", paper("1908.01790", coupled), []string{"uccs/uses"}},
+		{"Brainwash listed after Pascal VOC and MS COCO", arxivPaper("1812.00469", anchor), []string{"brainwash/uses"}},
+		{"UCCS listed among face datasets", arxivPaper("1908.01790", coupled), []string{"uccs/uses"}},
 		// "such as" introducing the text's own benchmarks (r7Cues) and its guards
-		{"MegaFace in the benchmarks an abstract outperforms on", paper("1907.10473", switchable), []string{"megaface/uses"}},
-		{"guard: the same list in related work", paper("g4", "Prior work evaluated face recognition on benchmarks such as LFW, IJB-C and MegaFace, which we do not use."), nil},
-		{"guard: unlike methods evaluated on such benchmarks", paper("g5", "Unlike methods that report results on face benchmarks such as LFW and MegaFace, we study fairness."), nil},
+		{"MegaFace in the benchmarks an abstract outperforms on", arxivPaper("1907.10473", switchable), []string{"megaface/uses"}},
+		{"guard: the same list in related work", arxivPaper("g4", "Prior work evaluated face recognition on benchmarks such as LFW, IJB-C and MegaFace, which we do not use."), nil},
+		{"guard: unlike methods evaluated on such benchmarks", arxivPaper("g5", "Unlike methods that report results on face benchmarks such as LFW and MegaFace, we study fairness."), nil},
 		// guards: not an enumeration with a known benchmark, or no benchmark at all
-		{"guard: Brainwash as a verb beside COCO, not listed", paper("g1", "We train on MS COCO. Advertising can brainwash viewers, and we study it."), nil},
-		{"guard: UCCS underwater set among underwater sets", paper("g2", "Our enhancement network is evaluated on the UIEB, EUVP and UCCS datasets of underwater images."), nil},
-		{"guard: a long gap is not a list", paper("g3", "We report results on MS COCO, while the remaining analysis of our detector considers Brainwash."), nil},
+		{"guard: Brainwash as a verb beside COCO, not listed", arxivPaper("g1", "We train on MS COCO. Advertising can brainwash viewers, and we study it."), nil},
+		{"guard: UCCS underwater set among underwater sets", arxivPaper("g2", "Our enhancement network is evaluated on the UIEB, EUVP and UCCS datasets of underwater images."), nil},
+		{"guard: a long gap is not a list", arxivPaper("g3", "We report results on MS COCO, while the remaining analysis of our detector considers Brainwash."), nil},
 	}
 	runScoredCases(t, m, cases)
 }
@@ -66,14 +61,11 @@ func TestEnumerationGap(t *testing.T) {
 // guards keep an adapter and a fine-tune of SD.
 func TestRound7SDToolIsNotLineage(t *testing.T) {
 	m := testMatcher(t)
-	card := func(id, text string) artifact.Artifact {
-		return artifact.Artifact{ID: "hf:model:" + id, Source: "huggingface", Kind: artifact.KindModel, Title: id, Text: text}
-	}
 	// YinanWusoymilk/hf-readme training_and_application/readme_files/AdamCodd_vit-base-nsfw-detector.md at 1ab39f24f8f9548593ac6304367f31ae3ff45178
 	const nsfw = "**<u>New [07/30]</u>**: I created a new ViT model specifically to detect NSFW/SFW images for stable diffusion usage (read the disclaimer below for the reason): [**AdamCodd/vit-nsfw-stable-diffusion**](https://huggingface.co/AdamCodd/vit-nsfw-stable-diffusion).\n"
 	runScoredCases(t, m, []scoredCase{
-		{"an NSFW detector for stable diffusion usage", card("AdamCodd/vit-base-nsfw-detector", nsfw), nil},
-		{"guard: a LoRA for Stable Diffusion v1.5", card("x/lora", "A LoRA for Stable Diffusion v1.5 trained on 40 pictures of my cat.\n"), []string{"laion-5b/model"}},
-		{"guard: a fine-tuned Stable Diffusion", card("x/ft", "This is the fine-tuned Stable Diffusion model trained on screenshots from a popular animation studio.\n"), []string{"laion-5b/model"}},
+		{"an NSFW detector for stable diffusion usage", hubCard("AdamCodd/vit-base-nsfw-detector", nsfw), nil},
+		{"guard: a LoRA for Stable Diffusion v1.5", hubCard("x/lora", "A LoRA for Stable Diffusion v1.5 trained on 40 pictures of my cat.\n"), []string{"laion-5b/model"}},
+		{"guard: a fine-tuned Stable Diffusion", hubCard("x/ft", "This is the fine-tuned Stable Diffusion model trained on screenshots from a popular animation studio.\n"), []string{"laion-5b/model"}},
 	})
 }
